@@ -1,0 +1,94 @@
+"""Reading uploaded CSV files as a stream: a row at a time, whatever the size.
+
+Excel in Indonesian locales writes semicolons and often a byte-order mark;
+both are accepted. Anything that is not UTF-8 text is refused up front with a
+message that says how to save the file properly.
+"""
+
+import codecs
+import csv
+import io
+from collections.abc import Iterator
+from typing import BinaryIO
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+
+_CHUNK = 64 * 1024
+
+
+def _not_utf8() -> ValidationError:
+    return ValidationError(
+        _('The file is not UTF-8 text. In Excel choose Save As, then "CSV UTF-8 (Comma delimited)".'),
+        code="csv_encoding",
+    )
+
+
+def _sniff_delimiter(header_line: str) -> str:
+    return ";" if header_line.count(";") > header_line.count(",") else ","
+
+
+def _text(binary: BinaryIO) -> io.TextIOWrapper:
+    binary.seek(0)
+    return io.TextIOWrapper(binary, encoding="utf-8-sig", newline="")
+
+
+def check(binary: BinaryIO, required: tuple[str, ...]) -> int:
+    """Reads the whole file once, in chunks, and returns its number of data
+    rows; raises ValidationError on a wrong encoding, a binary file, a missing
+    header or missing columns."""
+    binary.seek(0)
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    while chunk := binary.read(_CHUNK):
+        try:
+            text = decoder.decode(chunk)
+        except UnicodeDecodeError:
+            raise _not_utf8() from None
+        if "\x00" in text:
+            raise ValidationError(_("This is not a CSV file."), code="csv_binary")
+    try:
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        raise _not_utf8() from None
+
+    header, rows = open_rows(binary)
+    missing = [name for name in required if name not in header]
+    if missing:
+        raise ValidationError(
+            _("The file lacks these columns: %(missing)s. The first row must name the columns.")
+            % {"missing": ", ".join(missing)},
+            code="csv_columns",
+        )
+    try:
+        count = sum(1 for _line, _row in rows)
+    except csv.Error as exc:
+        raise ValidationError(
+            _("The file is not valid CSV: %(error)s") % {"error": exc},
+            code="csv_invalid",
+        ) from None
+    if count == 0:
+        raise ValidationError(_("The file has a header but no rows."), code="csv_empty")
+    return count
+
+
+def open_rows(
+    binary: BinaryIO,
+) -> tuple[list[str], Iterator[tuple[int, dict[str, str]]]]:
+    """Returns the header (lower-cased column names) and an iterator of
+    (line number, row) with values stripped. Blank lines are skipped."""
+    text = _text(binary)
+    first = text.readline()
+    if not first.strip():
+        raise ValidationError(_("The file is empty."), code="csv_empty")
+    delimiter = _sniff_delimiter(first)
+    header = [name.strip().lower() for name in next(csv.reader([first], delimiter=delimiter))]
+
+    def rows() -> Iterator[tuple[int, dict[str, str]]]:
+        reader = csv.reader(text, delimiter=delimiter)
+        for values in reader:
+            if not any(v.strip() for v in values):
+                continue
+            row = {name: (values[i].strip() if i < len(values) else "") for i, name in enumerate(header)}
+            yield reader.line_num + 1, row
+
+    return header, rows()

@@ -1,0 +1,90 @@
+"""Loads demo users: PMO staff of every role, a Dinas operator and a few
+participants with valid NIKs. Refuses to run in production."""
+
+import datetime
+
+from allauth.account.models import EmailAddress
+from django.conf import settings
+from django.contrib.auth.models import Group
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from accounts import roles
+from accounts.models import DinasOperator, Participant, User
+from accounts.nik import compose_nik
+from accounts.services.registration import ProfileInput, participant_register
+
+DEMO_PASSWORD = "prakerja-demo-2026"
+DOMAIN = "demo.prakerja.id"
+
+PARTICIPANTS = [
+    # email, name, region, birth date, gender, kk, phone, place
+    ("siti", "SITI AMINAH", "327301", datetime.date(1996, 8, 17), "F", "3273010101960001", "081234567801", "Bandung"),
+    ("budi", "BUDI SANTOSO", "327301", datetime.date(1993, 3, 5), "M", "3273010101960001", "081234567802", "Bandung"),
+    ("andi", "ANDI PRATAMA", "317101", datetime.date(2000, 1, 21), "M", "3171010202000002", "081234567803", "Jakarta"),
+    ("dewi", "DEWI LESTARI", "350101", datetime.date(1998, 11, 2), "F", "3501010303980003", "081234567804", "Pacitan"),
+]
+
+
+class Command(BaseCommand):
+    help = "Creates demo logins (password %s) and demo participants." % DEMO_PASSWORD
+
+    def handle(self, *args, **options):
+        if settings.PRODUCTION:
+            raise CommandError("demo_data refuses to run in production.")
+        with transaction.atomic():
+            logins = self._create()
+        self.stdout.write(self.style.SUCCESS("Demo logins (password: %s):" % DEMO_PASSWORD))
+        for email, what in logins:
+            self.stdout.write(f"  {email:<40} {what}")
+
+    def _user(self, local: str, *, staff=False, superuser=False, group=None, name="") -> User:
+        email = f"{local}@{DOMAIN}"
+        user = User.objects.filter(email=email).first()
+        if user is None:
+            user = User.objects.create_user(
+                email=email, password=DEMO_PASSWORD, is_staff=staff, is_superuser=superuser, name=name
+            )
+        EmailAddress.objects.get_or_create(user=user, email=email, defaults={"verified": True, "primary": True})
+        if group:
+            user.groups.add(Group.objects.get(name=group))
+        return user
+
+    def _create(self):
+        logins = []
+        self._user("admin", staff=True, superuser=True, name="Admin PMO")
+        logins.append((f"admin@{DOMAIN}", "superuser (Django admin)"))
+        for role in roles.STAFF_ROLES:
+            local = role.replace("_", "-")
+            self._user(local, staff=True, group=role, name=role)
+            logins.append((f"{local}@{DOMAIN}", f"{role} (Django admin)"))
+
+        operator = self._user("dinas-jabar", group=roles.DINAS_OPERATOR, name="Operator Disnaker Jabar")
+        DinasOperator.objects.get_or_create(
+            user=operator, defaults={"province_code": "32", "office_name": "Disnakertrans Provinsi Jawa Barat"}
+        )
+        logins.append((f"dinas-jabar@{DOMAIN}", "Dinas operator, Jawa Barat (/dinas/)"))
+
+        for serial, (local, name, region, born, gender, kk, phone, place) in enumerate(PARTICIPANTS, start=1):
+            user = self._user(local)
+            logins.append((user.email, "participant"))
+            if Participant.objects.filter(user=user).exists():
+                continue
+            participant_register(
+                user=user,
+                profile=ProfileInput(
+                    full_name=name,
+                    nik=compose_nik(region=region, birth_date=born, gender=gender, serial=serial),
+                    kk_number=kk,
+                    birth_place=place,
+                    birth_date=born,
+                    gender=gender,
+                    phone=phone,
+                    address=f"Jl. Contoh No. {serial}, {place}",
+                    education="sma",
+                    employment_status="unemployed",
+                ),
+            )
+        newcomer = self._user("baru")
+        logins.append((newcomer.email, "signed up, profile not filled yet"))
+        return logins

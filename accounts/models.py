@@ -1,0 +1,445 @@
+"""Users, participants and the data registration needs."""
+
+from django.conf import settings
+from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.contrib.auth.models import PermissionsMixin
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from . import crypto
+from .fields import EncryptedCharField
+from .nik import province_name, regency_name
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def _create_user(self, email, password, **extra_fields):
+        if not email:
+            raise ValueError("An email address is required.")
+        user = self.model(email=self.normalize_email(email).lower(), **extra_fields)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email, password=None, **extra_fields):
+        extra_fields.setdefault("is_staff", False)
+        extra_fields.setdefault("is_superuser", False)
+        return self._create_user(email, password, **extra_fields)
+
+    def create_superuser(self, email, password=None, **extra_fields):
+        extra_fields.setdefault("is_staff", True)
+        extra_fields.setdefault("is_superuser", True)
+        return self._create_user(email, password, **extra_fields)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """Anyone who logs in: participant, operator, institution or PMO staff.
+    The email address is the login."""
+
+    email = models.EmailField(_("email address"), unique=True)
+    name = models.CharField(_("name"), max_length=150, blank=True)
+    is_staff = models.BooleanField(
+        _("staff status"),
+        default=False,
+        help_text=_("Whether the user can log into the admin site."),
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    date_joined = models.DateTimeField(_("date joined"), default=timezone.now)
+
+    objects = UserManager()
+
+    EMAIL_FIELD = "email"
+    USERNAME_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+        constraints = [
+            models.UniqueConstraint(Lower("email"), name="user_email_ci_unique"),
+        ]
+
+    def __str__(self):
+        return self.email
+
+    def get_full_name(self):
+        return self.name or self.email
+
+    def get_short_name(self):
+        return self.name or self.email
+
+
+class FamilyCard(models.Model):
+    """A family card (Kartu Keluarga, KK). Registration locks its row to count
+    the members safely under concurrency."""
+
+    number = EncryptedCharField(_("KK number"))
+    number_index = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("family card (KK)")
+        verbose_name_plural = _("family cards (KK)")
+
+    def __str__(self):
+        return crypto.mask(self.number)
+
+    @property
+    def masked_number(self) -> str:
+        return crypto.mask(self.number)
+
+
+class ParticipantStatus(models.TextChoices):
+    REGISTERED = "registered", _("Registered")
+    PROFILE_COMPLETE = "profile_complete", _("Profile complete")
+    KYC_VERIFIED = "kyc_verified", _("Identity verified")
+    ELIGIBLE = "eligible", _("Eligible")
+    APPLIED = "applied", _("Applied to a wave")
+    SELECTED = "selected", _("Selected")
+    NOT_SELECTED = "not_selected", _("Not selected")
+    REVOKED = "revoked", _("Revoked")
+
+
+class Gender(models.TextChoices):
+    MALE = "M", _("Male")
+    FEMALE = "F", _("Female")
+
+
+class Education(models.TextChoices):
+    NONE = "none", _("No formal schooling")
+    SD = "sd", _("Primary school (SD)")
+    SMP = "smp", _("Junior secondary (SMP)")
+    SMA = "sma", _("Senior secondary (SMA/SMK)")
+    DIPLOMA = "diploma", _("Diploma (D1-D3)")
+    BACHELOR = "bachelor", _("Bachelor or D4 (S1/D4)")
+    MASTER = "master", _("Master (S2)")
+    DOCTORATE = "doctorate", _("Doctorate (S3)")
+
+
+class Employment(models.TextChoices):
+    UNEMPLOYED = "unemployed", _("Not working, looking for work")
+    LAID_OFF = "laid_off", _("Laid off (PHK)")
+    EMPLOYED = "employed", _("Employed")
+    SELF_EMPLOYED = "self_employed", _("Self-employed or micro business")
+    STUDENT = "student", _("Finished school, not yet working")
+
+
+class RegistrationChannel(models.TextChoices):
+    ONLINE = "online", _("Online (daring)")
+    OFFLINE = "offline", _("Through a labour office (luring)")
+
+
+class Participant(models.Model):
+    """A job seeker registered for the programme (peserta)."""
+
+    Status = ParticipantStatus
+    Gender = Gender
+    Education = Education
+    Employment = Employment
+    Channel = RegistrationChannel
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="participant",
+        verbose_name=_("user"),
+    )
+    full_name = models.CharField(_("full name as on the KTP"), max_length=100)
+    nik = EncryptedCharField(_("NIK"))
+    nik_index = models.CharField(max_length=64, unique=True, editable=False)
+    family_card = models.ForeignKey(
+        FamilyCard,
+        on_delete=models.PROTECT,
+        related_name="members",
+        verbose_name=_("family card (KK)"),
+    )
+    birth_place = models.CharField(_("place of birth"), max_length=60)
+    birth_date = models.DateField(_("date of birth"))
+    gender = models.CharField(_("gender"), max_length=1, choices=Gender.choices)
+    phone = models.CharField(_("mobile number"), max_length=16, unique=True)
+    phone_verified_at = models.DateTimeField(_("mobile number verified at"), null=True, blank=True)
+    address = models.CharField(_("domicile address"), max_length=255)
+    province_code = models.CharField(_("province"), max_length=2, db_index=True)
+    regency_code = models.CharField(_("regency or city"), max_length=4, db_index=True)
+    education = models.CharField(_("last education"), max_length=16, choices=Education.choices)
+    employment_status = models.CharField(_("employment status"), max_length=16, choices=Employment.choices)
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.REGISTERED)
+    channel = models.CharField(_("registration channel"), max_length=10, choices=Channel.choices)
+    registered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="registered_participants",
+        verbose_name=_("registered by operator"),
+    )
+    registration_batch = models.ForeignKey(
+        "RegistrationBatch",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="participants",
+        verbose_name=_("CSV batch"),
+    )
+    created_at = models.DateTimeField(_("registered at"), auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("participant")
+        verbose_name_plural = _("participants")
+        permissions = [
+            ("view_full_nik", _("Can see full NIK and KK numbers")),
+            (
+                "register_offline",
+                _("Can register participants on their behalf (Dinas)"),
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(status__in=ParticipantStatus.values),
+                name="participant_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(gender__in=Gender.values),
+                name="participant_gender_valid",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(channel__in=RegistrationChannel.values),
+                name="participant_channel_valid",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(channel="online", registered_by__isnull=True)
+                | models.Q(channel="offline", registered_by__isnull=False),
+                name="participant_offline_has_operator",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(regency_code__startswith=models.F("province_code")),
+                name="participant_regency_in_province",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.full_name} ({self.masked_nik})"
+
+    @property
+    def masked_nik(self) -> str:
+        return crypto.mask(self.nik)
+
+    @property
+    def province_name(self) -> str:
+        return province_name(self.province_code)
+
+    @property
+    def regency_name(self) -> str:
+        return regency_name(self.regency_code)
+
+    @property
+    def phone_verified(self) -> bool:
+        return self.phone_verified_at is not None
+
+
+# Allowed moves of Participant.status (DESIGN.md "Lifecycles").
+PARTICIPANT_TRANSITIONS = {
+    Participant.Status.REGISTERED: frozenset({Participant.Status.PROFILE_COMPLETE}),
+    Participant.Status.PROFILE_COMPLETE: frozenset({Participant.Status.KYC_VERIFIED}),
+    Participant.Status.KYC_VERIFIED: frozenset({Participant.Status.ELIGIBLE}),
+    Participant.Status.ELIGIBLE: frozenset({Participant.Status.APPLIED}),
+    Participant.Status.APPLIED: frozenset(
+        {
+            Participant.Status.SELECTED,
+            Participant.Status.NOT_SELECTED,
+            Participant.Status.ELIGIBLE,
+        }
+    ),
+    Participant.Status.NOT_SELECTED: frozenset({Participant.Status.APPLIED}),
+    Participant.Status.SELECTED: frozenset({Participant.Status.REVOKED}),
+    Participant.Status.REVOKED: frozenset(),
+}
+
+
+class ParticipantStatusChange(models.Model):
+    """Who moved a participant from one status to another, when and why."""
+
+    participant = models.ForeignKey(Participant, on_delete=models.CASCADE, related_name="status_changes")
+    from_status = models.CharField(max_length=20, blank=True)
+    to_status = models.CharField(max_length=20)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    reason = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = _("participant status change")
+        verbose_name_plural = _("participant status changes")
+
+    def __str__(self):
+        return f"{self.from_status or '-'} -> {self.to_status}"
+
+
+class DinasOperator(models.Model):
+    """Staff of a provincial labour office (Dinas Ketenagakerjaan) who register
+    people of their own province on their behalf."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="dinas_operator",
+        verbose_name=_("user"),
+    )
+    province_code = models.CharField(_("province"), max_length=2)
+    office_name = models.CharField(_("office"), max_length=150)
+
+    class Meta:
+        verbose_name = _("Dinas operator")
+        verbose_name_plural = _("Dinas operators")
+
+    def __str__(self):
+        return f"{self.user} ({self.office_name})"
+
+    @property
+    def province_name(self) -> str:
+        return province_name(self.province_code)
+
+
+class ExclusionList(models.Model):
+    """A PMO list of NIKs that may not join (civil servants, military, police,
+    recipients of overlapping aid). Holds keyed hashes only, never NIKs."""
+
+    class Kind(models.TextChoices):
+        CIVIL_SERVANT = "civil_servant", _("Civil servants (ASN)")
+        MILITARY = "military", _("Military (TNI)")
+        POLICE = "police", _("Police (Polri)")
+        OVERLAPPING_AID = "overlapping_aid", _("Recipients of overlapping aid")
+
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    source = models.CharField(
+        _("source"),
+        max_length=200,
+        help_text=_("Where the list came from, e.g. BKN 2026-10."),
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    entry_count = models.PositiveIntegerField(_("entries"), default=0, editable=False)
+    skipped_count = models.PositiveIntegerField(_("rows skipped"), default=0, editable=False)
+    imported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("imported by"),
+    )
+    imported_at = models.DateTimeField(_("imported at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("exclusion list")
+        verbose_name_plural = _("exclusion lists")
+        ordering = ["-imported_at"]
+
+    def __str__(self):
+        return f"{self.get_kind_display()}: {self.source}"
+
+
+class ExclusionEntry(models.Model):
+    exclusion_list = models.ForeignKey(ExclusionList, on_delete=models.CASCADE, related_name="entries")
+    nik_index = models.CharField(max_length=64, db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["exclusion_list", "nik_index"], name="exclusion_entry_unique"),
+        ]
+
+    def __str__(self):
+        return f"entry of {self.exclusion_list_id}"
+
+
+class OneTimeCode(models.Model):
+    """A code sent by SMS to prove a phone is in the user's hands. Only its
+    keyed hash is stored; it expires, is single use and allows few guesses."""
+
+    class Purpose(models.TextChoices):
+        PHONE_VERIFICATION = "phone_verification", _("Mobile number verification")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="one_time_codes",
+    )
+    purpose = models.CharField(max_length=32, choices=Purpose.choices)
+    phone = models.CharField(max_length=16)
+    code_hash = models.CharField(max_length=64)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["user", "purpose", "-created_at"],
+                name="otp_user_purpose_recent",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.purpose} code for user {self.user_id}"
+
+
+class RegistrationBatch(models.Model):
+    """A CSV of people a Dinas operator registers at once (pendaftaran luring)."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        PROCESSING = "processing", _("Processing")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    operator = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="registration_batches",
+    )
+    province_code = models.CharField(max_length=2)
+    original_name = models.CharField(_("file name"), max_length=255)
+    source = models.FileField(upload_to="registration-batches/source/")
+    result = models.FileField(upload_to="registration-batches/result/", blank=True)
+    status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.QUEUED)
+    rows_total = models.PositiveIntegerField(_("rows"), default=0)
+    rows_registered = models.PositiveIntegerField(_("registered"), default=0)
+    rows_refused = models.PositiveIntegerField(_("refused"), default=0)
+    error = models.CharField(_("error"), max_length=500, blank=True)
+    language = models.CharField(max_length=8, default="id")
+    created_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("registration batch")
+        verbose_name_plural = _("registration batches")
+
+    def __str__(self):
+        return f"{self.original_name} ({self.get_status_display()})"
+
+
+class IdentityAccessLog(models.Model):
+    """Each time staff see someone's identity data in full."""
+
+    staff = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    participant = models.ForeignKey(Participant, on_delete=models.PROTECT, related_name="+")
+    what = models.CharField(max_length=50)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("identity data access")
+        verbose_name_plural = _("identity data accesses")
+
+    def __str__(self):
+        return f"{self.staff_id} saw {self.what} of participant {self.participant_id}"

@@ -1,0 +1,267 @@
+"""Offline registration by CSV (pendaftaran luring, unggah massal).
+
+An operator uploads a file; it is checked whole (encoding, columns) before it
+is accepted, then a Celery task registers its rows one by one, each in its own
+transaction, and writes a per-row result file the operator can download.
+Both passes stream the file, so memory does not grow with its size.
+"""
+
+import csv
+import datetime
+import io
+import logging
+import tempfile
+import uuid
+from datetime import timedelta
+from typing import BinaryIO
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files import File
+from django.db import transaction
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from stdnum.id import nik as stdnum_nik
+
+from .. import crypto, csvio
+from ..models import DinasOperator, Participant, RegistrationBatch, User
+from .registration import ProfileInput, participant_register_offline
+
+logger = logging.getLogger(__name__)
+
+# Column of the CSV -> field of the registration form.
+COLUMNS = {
+    "nik": "nik",
+    "no_kk": "kk_number",
+    "nama_lengkap": "full_name",
+    "tempat_lahir": "birth_place",
+    "tanggal_lahir": "birth_date",
+    "jenis_kelamin": "gender",
+    "no_hp": "phone",
+    "email": "email",
+    "alamat": "address",
+    "pendidikan": "education",
+    "status_pekerjaan": "employment_status",
+}
+FIELD_TO_COLUMN = {field: column for column, field in COLUMNS.items()}
+
+_GENDERS = {"l": "M", "laki-laki": "M", "m": "M", "p": "F", "perempuan": "F", "f": "F"}
+_EDUCATION = {
+    "tidak sekolah": "none",
+    "smk": "sma",
+    "d1": "diploma",
+    "d2": "diploma",
+    "d3": "diploma",
+    "d4": "bachelor",
+    "s1": "bachelor",
+    "s2": "master",
+    "s3": "doctorate",
+    **{value: value for value in Participant.Education.values},
+}
+_EMPLOYMENT = {
+    "belum bekerja": "unemployed",
+    "tidak bekerja": "unemployed",
+    "phk": "laid_off",
+    "korban phk": "laid_off",
+    "bekerja": "employed",
+    "wirausaha": "self_employed",
+    "lulusan baru": "student",
+    **{value: value for value in Participant.Employment.values},
+}
+_DATE_FORMATS = ("%Y-%m-%d", "%d-%m-%Y", "%d/%m/%Y")
+STALE_AFTER = timedelta(minutes=10)
+_PROGRESS_EVERY = 200
+
+
+def _parse_date(text: str) -> datetime.date | None:
+    for fmt in _DATE_FORMATS:
+        try:
+            return datetime.datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+    return None
+
+
+def profile_from_row(row: dict[str, str]) -> tuple[str, ProfileInput, dict[str, str]]:
+    """Turns a CSV row into (email, profile, errors in reading the row)."""
+    errors = {}
+    birth_date = _parse_date(row["tanggal_lahir"]) if row["tanggal_lahir"] else None
+    if row["tanggal_lahir"] and birth_date is None:
+        errors["birth_date"] = _("not a date; write it as YYYY-MM-DD, e.g. 1995-08-17")
+    gender = _GENDERS.get(row["jenis_kelamin"].lower(), "")
+    if row["jenis_kelamin"] and not gender:
+        errors["gender"] = _("write L (laki-laki) or P (perempuan)")
+    education = _EDUCATION.get(row["pendidikan"].lower(), "")
+    if row["pendidikan"] and not education:
+        errors["education"] = _("unknown value; use SD, SMP, SMA, SMK, D1-D4, S1, S2, S3 or tidak sekolah")
+    employment = _EMPLOYMENT.get(row["status_pekerjaan"].lower(), "")
+    if row["status_pekerjaan"] and not employment:
+        errors["employment_status"] = _("unknown value; use belum bekerja, phk, bekerja, wirausaha or lulusan baru")
+    profile = ProfileInput(
+        full_name=row["nama_lengkap"],
+        nik=row["nik"],
+        kk_number=row["no_kk"],
+        birth_place=row["tempat_lahir"],
+        birth_date=birth_date,
+        gender=gender,
+        phone=row["no_hp"],
+        address=row["alamat"],
+        education=education,
+        employment_status=employment,
+    )
+    return row["email"], profile, errors
+
+
+def describe(error: ValidationError) -> str:
+    """One line naming each CSV column at fault and why."""
+    if not hasattr(error, "error_dict"):
+        return "; ".join(str(m) for m in error.messages)
+    parts = []
+    for field, errors in error.error_dict.items():
+        column = FIELD_TO_COLUMN.get(field, field)
+        for item in errors:
+            parts.append(f"{column}: {'; '.join(str(m) for m in item.messages)}")
+    return "; ".join(parts)
+
+
+def _operator_office(operator: User) -> DinasOperator:
+    office = DinasOperator.objects.filter(user=operator).first()
+    if office is None or not operator.has_perm("accounts.register_offline"):
+        raise ValidationError(
+            _("Only Dinas operators can register people on their behalf."),
+            code="not_operator",
+        )
+    return office
+
+
+def registration_batch_create(*, operator: User, uploaded_file: BinaryIO, file_name: str) -> RegistrationBatch:
+    """Checks an uploaded CSV and queues it for registration."""
+    office = _operator_office(operator)
+    if not file_name.lower().endswith(".csv"):
+        raise ValidationError({"file": _("Upload a .csv file.")})
+    size = getattr(uploaded_file, "size", None)
+    if size is not None and size > settings.REGISTRATION_CSV_MAX_BYTES:
+        raise ValidationError(
+            {
+                "file": _("The file is larger than %(mb)d MB; split it into smaller files.")
+                % {"mb": settings.REGISTRATION_CSV_MAX_BYTES // (1024 * 1024)}
+            }
+        )
+    try:
+        rows = csvio.check(uploaded_file, tuple(COLUMNS))
+    except ValidationError as exc:
+        raise ValidationError({"file": exc.error_list}) from None
+    uploaded_file.seek(0)
+    with transaction.atomic():
+        batch = RegistrationBatch(
+            operator=operator,
+            province_code=office.province_code,
+            original_name=file_name[-255:],
+            rows_total=rows,
+            language=translation.get_language() or settings.LANGUAGE_CODE,
+        )
+        batch.source.save(f"{uuid.uuid4().hex}.csv", File(uploaded_file), save=False)
+        batch.save()
+
+        from ..tasks import process_registration_batch
+
+        transaction.on_commit(lambda: process_registration_batch.delay(batch.pk))
+    return batch
+
+
+def _claim(batch_id: int) -> RegistrationBatch | str:
+    """Marks the batch as being processed by this task; "done" if it is
+    finished, "busy" if another live task holds it."""
+    now = timezone.now()
+    with transaction.atomic():
+        batch = RegistrationBatch.objects.select_for_update().get(pk=batch_id)
+        if batch.status in (
+            RegistrationBatch.Status.DONE,
+            RegistrationBatch.Status.FAILED,
+        ):
+            return "done"
+        if (
+            batch.status == RegistrationBatch.Status.PROCESSING
+            and batch.heartbeat_at
+            and now - batch.heartbeat_at < STALE_AFTER
+        ):
+            return "busy"
+        batch.status = RegistrationBatch.Status.PROCESSING
+        batch.heartbeat_at = now
+        batch.save(update_fields=["status", "heartbeat_at"])
+    return batch
+
+
+def _register_row(batch: RegistrationBatch, row: dict[str, str]) -> tuple[bool, str]:
+    email, profile, read_errors = profile_from_row(row)
+    if read_errors:
+        return False, "; ".join(f"{FIELD_TO_COLUMN[f]}: {m}" for f, m in read_errors.items())
+    number = stdnum_nik.compact(profile.nik)
+    # A retried task finds the rows it registered before it stopped.
+    if number and Participant.objects.filter(nik_index=crypto.nik_index(number), registration_batch=batch).exists():
+        return True, ""
+    try:
+        participant_register_offline(operator=batch.operator, email=email, profile=profile, batch=batch)
+    except ValidationError as exc:
+        return False, describe(exc)
+    return True, ""
+
+
+def registration_batch_process(*, batch_id: int) -> str:
+    """Registers every row of a queued batch; safe to run twice. Returns
+    "done", or "busy" when another run is still at work on it."""
+    batch = _claim(batch_id)
+    if isinstance(batch, str):
+        return batch
+    registered = refused = 0
+    error = ""
+    with (
+        translation.override(batch.language),
+        batch.source.open("rb") as source,
+        tempfile.TemporaryFile() as out,
+    ):
+        text_out = io.TextIOWrapper(out, encoding="utf-8-sig", newline="")
+        writer = csv.writer(text_out)
+        writer.writerow([_("line"), "nik", _("name"), _("result"), _("reason")])
+        try:
+            _header, rows = csvio.open_rows(source)
+            for line, row in rows:
+                ok, reason = _register_row(batch, row)
+                registered += ok
+                refused += not ok
+                masked = crypto.mask(stdnum_nik.compact(row["nik"])) if row["nik"] else ""
+                writer.writerow(
+                    [
+                        line,
+                        masked,
+                        row["nama_lengkap"],
+                        _("registered") if ok else _("refused"),
+                        reason,
+                    ]
+                )
+                if (registered + refused) % _PROGRESS_EVERY == 0:
+                    RegistrationBatch.objects.filter(pk=batch.pk).update(
+                        rows_registered=registered,
+                        rows_refused=refused,
+                        heartbeat_at=timezone.now(),
+                    )
+        except (csv.Error, ValidationError, KeyError) as exc:
+            error = _("The file could not be read past line %(line)d: %(error)s") % {
+                "line": registered + refused + 1,
+                "error": exc.messages[0] if isinstance(exc, ValidationError) else exc,
+            }
+            logger.warning("registration batch %s stopped: %s", batch.pk, type(exc).__name__)
+        text_out.flush()
+        out = text_out.detach()
+        out.seek(0)
+        batch.result.save(f"{uuid.uuid4().hex}.csv", File(out), save=False)
+    RegistrationBatch.objects.filter(pk=batch.pk).update(
+        result=batch.result.name,
+        status=RegistrationBatch.Status.FAILED if error else RegistrationBatch.Status.DONE,
+        rows_registered=registered,
+        rows_refused=refused,
+        error=error[:500],
+        finished_at=timezone.now(),
+        heartbeat_at=timezone.now(),
+    )
+    return "done"

@@ -1,0 +1,486 @@
+"""Registering participants, online or through a Dinas operator, and the
+status moves that follow (phone verification)."""
+
+import datetime
+import re
+from dataclasses import dataclass
+
+from allauth.account.models import EmailAddress
+from django.conf import settings
+from django.contrib.auth.models import Group
+from django.core.exceptions import ValidationError
+from django.core.validators import EmailValidator
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from prakerja.lifecycle import check_move
+
+from .. import crypto
+from ..models import (
+    PARTICIPANT_TRANSITIONS,
+    DinasOperator,
+    ExclusionEntry,
+    FamilyCard,
+    Participant,
+    ParticipantStatusChange,
+    RegistrationBatch,
+    User,
+)
+from ..nik import NikInfo, clean_kk, parse_nik, province_name
+from ..phone import clean_mobile
+from ..roles import PARTICIPANT
+from . import otp
+
+_NAME_RE = re.compile(r"^[^\W\d_]+(?:[ .,'\-]+[^\W\d_]+)*[.]?$")
+
+
+@dataclass(frozen=True)
+class ProfileInput:
+    """What a person (or an operator for them) enters to register."""
+
+    full_name: str
+    nik: str
+    kk_number: str
+    birth_place: str
+    birth_date: datetime.date | None
+    gender: str
+    phone: str
+    address: str
+    education: str
+    employment_status: str
+
+
+@dataclass(frozen=True)
+class _CleanProfile:
+    profile: ProfileInput
+    nik: NikInfo
+    kk_number: str
+    phone: str
+    full_name: str
+
+
+def _collapse(text: str) -> str:
+    return " ".join((text or "").split())
+
+
+def _age_on(birth_date: datetime.date, day: datetime.date) -> int:
+    return day.year - birth_date.year - ((day.month, day.day) < (birth_date.month, birth_date.day))
+
+
+def _validate(profile: ProfileInput) -> _CleanProfile:
+    """Checks every field and their agreement; raises one ValidationError
+    with a message per field so the person sees all problems at once."""
+    errors: dict[str, list] = {}
+
+    def err(field, message, code):
+        errors.setdefault(field, []).append(ValidationError(message, code=code))
+
+    def capture(field, fn, value):
+        try:
+            return fn(value)
+        except ValidationError as exc:
+            errors.setdefault(field, []).extend(exc.error_list)
+            return None
+
+    full_name = _collapse(profile.full_name)
+    if not full_name:
+        err("full_name", _("Enter your full name as written on your KTP."), "required")
+    elif len(full_name) > 100:
+        err("full_name", _("A name can be at most 100 characters long."), "too_long")
+    elif not _NAME_RE.match(full_name):
+        err(
+            "full_name",
+            _("A name contains letters, spaces and . , ' - only."),
+            "name_invalid",
+        )
+
+    nik = capture("nik", parse_nik, profile.nik)
+    kk_number = capture("kk_number", clean_kk, profile.kk_number)
+    phone = capture("phone", clean_mobile, profile.phone)
+
+    birth_place = _collapse(profile.birth_place)
+    if not birth_place:
+        err("birth_place", _("Enter your place of birth."), "required")
+    elif len(birth_place) > 60:
+        err(
+            "birth_place",
+            _("A place of birth can be at most 60 characters long."),
+            "too_long",
+        )
+
+    today = timezone.localdate()
+    birth_date = profile.birth_date
+    if birth_date is None:
+        err("birth_date", _("Enter your date of birth."), "required")
+    elif birth_date >= today or birth_date.year < 1900:
+        err("birth_date", _("Enter your real date of birth."), "birth_date_invalid")
+    else:
+        if nik and not nik.matches_birth_date(birth_date):
+            err(
+                "birth_date",
+                _("This date of birth does not match the one in your NIK (digits 7 to 12)."),
+                "birth_date_mismatch",
+            )
+        if _age_on(birth_date, today) < settings.PRAKERJA_MIN_AGE:
+            err(
+                "birth_date",
+                _("You must be at least %(age)d years old to join Prakerja.") % {"age": settings.PRAKERJA_MIN_AGE},
+                "too_young",
+            )
+
+    if profile.gender not in Participant.Gender.values:
+        err("gender", _("Choose your gender."), "required")
+    elif nik and nik.gender != profile.gender:
+        err(
+            "gender",
+            _("This gender does not match your NIK: for women the birth day in the NIK has 40 added to it."),
+            "gender_mismatch",
+        )
+
+    address = _collapse(profile.address)
+    if not address:
+        err("address", _("Enter your domicile address."), "required")
+    elif len(address) > 255:
+        err("address", _("An address can be at most 255 characters long."), "too_long")
+
+    if profile.education not in Participant.Education.values:
+        err("education", _("Choose your last education."), "required")
+    if profile.employment_status not in Participant.Employment.values:
+        err("employment_status", _("Choose your employment status."), "required")
+
+    if errors:
+        raise ValidationError(errors)
+    return _CleanProfile(
+        profile=ProfileInput(
+            full_name=full_name,
+            nik=nik.number,
+            kk_number=kk_number,
+            birth_place=birth_place,
+            birth_date=birth_date,
+            gender=profile.gender,
+            phone=phone,
+            address=address,
+            education=profile.education,
+            employment_status=profile.employment_status,
+        ),
+        nik=nik,
+        kk_number=kk_number,
+        phone=phone,
+        full_name=full_name,
+    )
+
+
+def _exclusion_reason(nik_index: str) -> str | None:
+    entry = (
+        ExclusionEntry.objects.filter(nik_index=nik_index, exclusion_list__is_active=True)
+        .select_related("exclusion_list")
+        .first()
+    )
+    return entry.exclusion_list.get_kind_display() if entry else None
+
+
+def _duplicate_nik_error() -> ValidationError:
+    return ValidationError(
+        {
+            "nik": ValidationError(
+                _(
+                    "This NIK is already registered. If you did not register it yourself, "
+                    "contact the Prakerja help desk."
+                ),
+                code="nik_taken",
+            )
+        }
+    )
+
+
+def _duplicate_phone_error() -> ValidationError:
+    return ValidationError(
+        {
+            "phone": ValidationError(
+                _("This mobile number is already used by another participant. Enter your own number."),
+                code="phone_taken",
+            )
+        }
+    )
+
+
+def _create_participant(*, user, clean: _CleanProfile, channel, operator, nik_idx, batch) -> Participant:
+    if Participant.objects.filter(user=user).exists():
+        raise ValidationError(
+            _("This account already has a participant profile."),
+            code="already_registered",
+        )
+    if Participant.objects.filter(nik_index=nik_idx).exists():
+        raise _duplicate_nik_error()
+    if Participant.objects.filter(phone=clean.phone).exists():
+        raise _duplicate_phone_error()
+
+    card, _created = FamilyCard.objects.get_or_create(
+        number_index=crypto.kk_index(clean.kk_number),
+        defaults={"number": clean.kk_number},
+    )
+    # The lock makes concurrent registrations on one KK count one at a time.
+    card = FamilyCard.objects.select_for_update().get(pk=card.pk)
+    limit = settings.PRAKERJA_MAX_PARTICIPANTS_PER_KK
+    if card.members.count() >= limit:
+        raise ValidationError(
+            {
+                "kk_number": ValidationError(
+                    _("%(limit)d people on this family card (KK) are already registered, the most allowed.")
+                    % {"limit": limit},
+                    code="kk_full",
+                )
+            }
+        )
+
+    p = clean.profile
+    participant = Participant.objects.create(
+        user=user,
+        full_name=clean.full_name,
+        nik=clean.nik.number,
+        nik_index=nik_idx,
+        family_card=card,
+        birth_place=p.birth_place,
+        birth_date=p.birth_date,
+        gender=p.gender,
+        phone=clean.phone,
+        address=p.address,
+        province_code=clean.nik.province_code,
+        regency_code=clean.nik.regency_code,
+        education=p.education,
+        employment_status=p.employment_status,
+        status=Participant.Status.REGISTERED,
+        channel=channel,
+        registered_by=operator,
+        registration_batch=batch,
+    )
+    ParticipantStatusChange.objects.create(
+        participant=participant,
+        from_status="",
+        to_status=Participant.Status.REGISTERED,
+        changed_by=operator or user,
+        reason="registered online" if operator is None else "registered by Dinas operator",
+    )
+    user.groups.add(Group.objects.get(name=PARTICIPANT))
+    return participant
+
+
+def _register(*, user_factory, clean: _CleanProfile, channel, operator, batch=None) -> Participant:
+    nik_idx = crypto.nik_index(clean.nik.number)
+
+    if operator is not None:
+        office = DinasOperator.objects.filter(user=operator).first()
+        if office is None or not operator.has_perm("accounts.register_offline"):
+            raise ValidationError(
+                _("Only Dinas operators can register people on their behalf."),
+                code="not_operator",
+            )
+        if clean.nik.province_code != office.province_code:
+            raise ValidationError(
+                {
+                    "nik": ValidationError(
+                        _("This NIK belongs to %(nik_province)s; you can register people of %(own_province)s only.")
+                        % {
+                            "nik_province": province_name(clean.nik.province_code),
+                            "own_province": office.province_name,
+                        },
+                        code="other_province",
+                    )
+                }
+            )
+
+    reason = _exclusion_reason(nik_idx)
+    if reason:
+        raise ValidationError(
+            {
+                "nik": ValidationError(
+                    _("This NIK is on the PMO's exclusion list (%(list)s): members of this group cannot join Prakerja.")
+                    % {"list": reason},
+                    code="nik_excluded",
+                )
+            }
+        )
+
+    try:
+        with transaction.atomic():
+            user = user_factory()
+            return _create_participant(
+                user=user,
+                clean=clean,
+                channel=channel,
+                operator=operator,
+                nik_idx=nik_idx,
+                batch=batch,
+            )
+    except IntegrityError:
+        # A concurrent registration won the race for a unique value.
+        if Participant.objects.filter(nik_index=nik_idx).exists():
+            raise _duplicate_nik_error() from None
+        if Participant.objects.filter(phone=clean.phone).exists():
+            raise _duplicate_phone_error() from None
+        if User.objects.filter(email__iexact=getattr(user_factory, "email", "")).exists():
+            raise _duplicate_email_error() from None
+        raise
+
+
+def participant_register(*, user: User, profile: ProfileInput) -> Participant:
+    """A person registers themself online (pendaftaran daring)."""
+    return _register(
+        user_factory=lambda: user,
+        clean=_validate(profile),
+        channel=Participant.Channel.ONLINE,
+        operator=None,
+    )
+
+
+def _duplicate_email_error() -> ValidationError:
+    return ValidationError(
+        {
+            "email": ValidationError(
+                _(
+                    "This email address already has an account. The person can log in with it "
+                    "and complete the profile themself."
+                ),
+                code="email_taken",
+            )
+        }
+    )
+
+
+class _OfflineUserFactory:
+    def __init__(self, email: str):
+        self.email = email
+
+    def __call__(self) -> User:
+        if User.objects.filter(email__iexact=self.email).exists():
+            raise _duplicate_email_error()
+        user = User.objects.create_user(email=self.email, password=None)
+        EmailAddress.objects.create(user=user, email=user.email, primary=True, verified=False)
+        return user
+
+
+def clean_email(value: str) -> str:
+    email = (value or "").strip().lower()
+    if not email:
+        raise ValidationError({"email": ValidationError(_("Enter an email address."), code="required")})
+    if len(email) > 254:
+        raise ValidationError({"email": ValidationError(_("That email address is too long."), code="too_long")})
+    try:
+        EmailValidator()(email)
+    except ValidationError:
+        raise ValidationError(
+            {"email": ValidationError(_("Enter a valid email address."), code="email_invalid")}
+        ) from None
+    return email
+
+
+def participant_register_offline(
+    *,
+    operator: User,
+    email: str,
+    profile: ProfileInput,
+    batch: RegistrationBatch | None = None,
+) -> Participant:
+    """A Dinas operator registers a person on their behalf (pendaftaran luring).
+
+    The person gets an account without a password and an email with a link to
+    choose one; they verify their phone themselves when they first log in.
+    """
+    errors: dict[str, list] = {}
+    try:
+        email = clean_email(email)
+    except ValidationError as exc:
+        errors.update(exc.error_dict)
+    try:
+        clean = _validate(profile)
+    except ValidationError as exc:
+        errors.update(exc.error_dict)
+    if errors:
+        raise ValidationError(errors)
+    participant = _register(
+        user_factory=_OfflineUserFactory(email),
+        clean=clean,
+        channel=Participant.Channel.OFFLINE,
+        operator=operator,
+        batch=batch,
+    )
+
+    from ..tasks import send_offline_welcome
+
+    transaction.on_commit(lambda: send_offline_welcome.delay(participant.pk))
+    return participant
+
+
+def _transition(*, participant: Participant, to: str, by: User | None, reason: str) -> None:
+    """Moves a locked participant to ``to`` and records who did it."""
+    check_move(PARTICIPANT_TRANSITIONS, participant.status, to)
+    previous = participant.status
+    participant.status = to
+    participant.save(update_fields=["status", "updated_at"])
+    ParticipantStatusChange.objects.create(
+        participant=participant,
+        from_status=previous,
+        to_status=to,
+        changed_by=by,
+        reason=reason,
+    )
+
+
+def participant_send_phone_code(*, participant: Participant) -> None:
+    """Sends a code to the participant's mobile number."""
+    if participant.phone_verified:
+        raise ValidationError(_("Your mobile number is already verified."), code="already_verified")
+    otp.otp_send(user=participant.user, phone=participant.phone, purpose=otp.PHONE_VERIFICATION)
+
+
+def participant_verify_phone(*, participant: Participant, code: str) -> Participant:
+    """Checks the code; a right one marks the phone verified and the profile complete."""
+    if participant.phone_verified:
+        raise ValidationError(_("Your mobile number is already verified."), code="already_verified")
+    # Its own transaction: a wrong guess must stay counted.
+    otp.otp_verify(
+        user=participant.user,
+        phone=participant.phone,
+        purpose=otp.PHONE_VERIFICATION,
+        code=code,
+    )
+    with transaction.atomic():
+        locked = Participant.objects.select_for_update().get(pk=participant.pk)
+        if locked.phone_verified_at is None:
+            locked.phone_verified_at = timezone.now()
+            locked.save(update_fields=["phone_verified_at", "updated_at"])
+            if locked.status == Participant.Status.REGISTERED:
+                _transition(
+                    participant=locked,
+                    to=Participant.Status.PROFILE_COMPLETE,
+                    by=locked.user,
+                    reason="mobile number verified",
+                )
+    return locked
+
+
+def participant_change_phone(*, participant: Participant, phone: str) -> Participant:
+    """Before it is verified, a participant may correct their mobile number
+    (an operator may have typed it wrong)."""
+    try:
+        number = clean_mobile(phone)
+    except ValidationError as exc:
+        raise ValidationError({"phone": exc.error_list}) from None
+    try:
+        with transaction.atomic():
+            locked = Participant.objects.select_for_update().get(pk=participant.pk)
+            if locked.phone_verified_at is not None:
+                raise ValidationError(
+                    _("Your mobile number is verified; contact the help desk to change it."),
+                    code="already_verified",
+                )
+            if locked.phone == number:
+                return locked
+            if Participant.objects.filter(phone=number).exclude(pk=locked.pk).exists():
+                raise _duplicate_phone_error()
+            locked.phone = number
+            locked.save(update_fields=["phone", "updated_at"])
+            return locked
+    except IntegrityError:
+        raise _duplicate_phone_error() from None

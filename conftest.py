@@ -1,0 +1,13 @@
+"""Test environment defaults: PostgreSQL and Redis on this machine, tasks run
+in-process unless a test starts a real worker. scripts/test.sh sets the same."""
+
+import os
+
+os.environ.setdefault("PRAKERJA_ENV", "test")
+os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/prakerja")
+os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/1")
+os.environ.setdefault("CELERY_BROKER_URL", "redis://127.0.0.1:6379/2")
+os.environ.setdefault("CELERY_TASK_ALWAYS_EAGER", "true")
+# Playwright's sync API runs an event loop in the test thread; the ORM calls
+# the tests make around it are synchronous and safe.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")

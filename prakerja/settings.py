@@ -1,0 +1,261 @@
+"""Settings for the Prakerja marketplace, read from the environment.
+
+One module for every deployment. Without any environment the project runs as
+a local demo: SQLite, Celery tasks executed in-process, mail and SMS printed
+to the console. Production sets ``PRAKERJA_ENV=production`` and must then
+provide every secret; it refuses to start otherwise.
+"""
+
+from pathlib import Path
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext_lazy as _
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+env = environ.Env()
+environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+
+PRAKERJA_ENV = env.str("PRAKERJA_ENV", default="development")
+if PRAKERJA_ENV not in {"development", "test", "production"}:
+    raise ImproperlyConfigured("PRAKERJA_ENV must be development, test or production.")
+PRODUCTION = PRAKERJA_ENV == "production"
+
+DEBUG = env.bool("DJANGO_DEBUG", default=PRAKERJA_ENV == "development")
+
+# Keys below are for the local demo and tests only: they are public, so
+# production refuses them and demands its own.
+_DEMO_SECRET_KEY = "demo-insecure-0r8@k3rj4-n0t-f0r-pr0duct10n-u5e-7h1s-1s-publ1c-k3y"
+_DEMO_FIELD_KEY = "Tb1zQ6cDh3w3n2Jc7a0yYpcPvV0gTQ7Jk9wq0t3yYxA="
+_DEMO_BLIND_INDEX_KEY = "demo-blind-index-key-not-secret-0123456789abcdef"
+
+SECRET_KEY = env.str("DJANGO_SECRET_KEY", default=_DEMO_SECRET_KEY)
+# Fernet keys for NIK and KK at rest; the first encrypts, all decrypt, so a
+# new key can be put first and the old ones kept until data is re-encrypted.
+FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS", default=[_DEMO_FIELD_KEY])
+# HMAC key of the blind index (exact search and uniqueness of NIK and KK).
+# Changing it means recomputing every index: see README.
+BLIND_INDEX_KEY = env.str("BLIND_INDEX_KEY", default=_DEMO_BLIND_INDEX_KEY)
+
+if PRODUCTION:
+    _problems = []
+    if SECRET_KEY == _DEMO_SECRET_KEY or len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5:
+        _problems.append("DJANGO_SECRET_KEY must be set to a long random value")
+    if _DEMO_FIELD_KEY in FIELD_ENCRYPTION_KEYS:
+        _problems.append("FIELD_ENCRYPTION_KEYS must be set to your own Fernet key(s)")
+    if BLIND_INDEX_KEY == _DEMO_BLIND_INDEX_KEY or len(BLIND_INDEX_KEY) < 32:
+        _problems.append("BLIND_INDEX_KEY must be set to a random value of 32+ characters")
+    if not env.str("DATABASE_URL", default=""):
+        _problems.append("DATABASE_URL must point at PostgreSQL")
+    if not env.str("CELERY_BROKER_URL", default=""):
+        _problems.append("CELERY_BROKER_URL must point at Redis")
+    if DEBUG:
+        _problems.append("DJANGO_DEBUG must be off")
+    if _problems:
+        raise ImproperlyConfigured("Production settings refused: " + "; ".join(_problems) + ".")
+
+ALLOWED_HOSTS = env.list(
+    "DJANGO_ALLOWED_HOSTS",
+    default=[] if PRODUCTION else ["localhost", "127.0.0.1", "[::1]", "testserver"],
+)
+CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "allauth",
+    "allauth.account",
+    "accounts",
+    "kyc",
+    "catalog",
+    "enrollment",
+    "payments",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.gzip.GZipMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+]
+
+ROOT_URLCONF = "prakerja.urls"
+WSGI_APPLICATION = "prakerja.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.i18n",
+            ],
+        },
+    },
+]
+
+DATABASES = {"default": env.db_url("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'var' / 'db.sqlite3'}")}
+DATABASES["default"]["ATOMIC_REQUESTS"] = False
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=0)
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+REDIS_URL = env.str("REDIS_URL", default="")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+if PRAKERJA_ENV == "test":
+    # Hashing at full strength makes every test login cost ~0.3 s.
+    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+LOGIN_URL = "account_login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "home"
+
+# django-allauth: email is the login, verified before first use.
+ACCOUNT_LOGIN_METHODS = {"email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
+ACCOUNT_USER_MODEL_USERNAME_FIELD = None
+ACCOUNT_EMAIL_VERIFICATION = "mandatory"
+ACCOUNT_UNIQUE_EMAIL = True
+ACCOUNT_CONFIRM_EMAIL_ON_GET = False
+ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
+ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
+ACCOUNT_PREVENT_ENUMERATION = True
+ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Prakerja] "
+ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if PRODUCTION else "http"
+
+EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
+vars().update(EMAIL_CONFIG)
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Prakerja <noreply@prakerja.localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Where links in emails and SMS point to.
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
+
+LANGUAGE_CODE = "id"
+LANGUAGES = [("id", _("Bahasa Indonesia")), ("en", _("English"))]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+TIME_ZONE = "Asia/Jakarta"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+# Identity documents and uploads: never under a public URL. Files here are
+# served only by views that check who is asking.
+PRIVATE_MEDIA_ROOT = Path(env.str("PRIVATE_MEDIA_ROOT", default=str(BASE_DIR / "var" / "private")))
+STORAGES = {
+    "default": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": PRIVATE_MEDIA_ROOT, "base_url": None},
+    },
+    "staticfiles": {
+        "BACKEND": (
+            "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            if PRODUCTION
+            else "django.contrib.staticfiles.storage.StaticFilesStorage"
+        ),
+    },
+}
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+# The CSV batch of an offline registration may be large; it is streamed.
+REGISTRATION_CSV_MAX_BYTES = env.int("REGISTRATION_CSV_MAX_BYTES", default=200 * 1024 * 1024)
+
+# Celery: without a broker, tasks run in-process (the demo); with one, a
+# worker runs them.
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="")
+CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=not CELERY_BROKER_URL)
+CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="prakerja")
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 6 * 60 * 60}
+CELERY_TIMEZONE = TIME_ZONE
+
+# SMS: a dotted path to a class with send(to=, body=). Console in the demo,
+# an in-memory store in tests.
+SMS_BACKEND = env.str(
+    "SMS_BACKEND",
+    default="accounts.sms.MemorySmsSender" if PRAKERJA_ENV == "test" else "accounts.sms.ConsoleSmsSender",
+)
+
+# Programme rules applied at registration (DESIGN.md "Programme rules").
+PRAKERJA_MIN_AGE = env.int("PRAKERJA_MIN_AGE", default=18)
+PRAKERJA_MAX_PARTICIPANTS_PER_KK = env.int("PRAKERJA_MAX_PARTICIPANTS_PER_KK", default=2)
+
+# One-time codes sent by SMS.
+OTP_TTL_SECONDS = env.int("OTP_TTL_SECONDS", default=5 * 60)
+OTP_MAX_ATTEMPTS = env.int("OTP_MAX_ATTEMPTS", default=5)
+OTP_RESEND_INTERVAL_SECONDS = env.int("OTP_RESEND_INTERVAL_SECONDS", default=60)
+OTP_MAX_SENDS_PER_HOUR = env.int("OTP_MAX_SENDS_PER_HOUR", default=5)
+
+# Security. Behind gunicorn and a TLS-terminating proxy in production.
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SECURE = PRODUCTION
+CSRF_COOKIE_SECURE = PRODUCTION
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=PRODUCTION)
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31_536_000 if PRODUCTION else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = PRODUCTION
+SECURE_HSTS_PRELOAD = PRODUCTION
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+if PRODUCTION:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"redact_identity": {"()": "prakerja.logging.RedactIdentityNumbers"}},
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["redact_identity"],
+        }
+    },
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "loggers": {
+        "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        "celery": {"handlers": ["console"], "level": "INFO", "propagate": False},
+    },
+}

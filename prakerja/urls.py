@@ -1,0 +1,18 @@
+from django.contrib import admin
+from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
+
+from accounts import views as accounts_views
+
+admin.site.site_header = _("Prakerja programme office")
+admin.site.site_title = _("Prakerja PMO")
+admin.site.index_title = _("Administration")
+
+urlpatterns = [
+    path("", accounts_views.home, name="home"),
+    path("healthz", accounts_views.healthz, name="healthz"),
+    path("akun/", include("allauth.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+    path("", include("accounts.urls")),
+]

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Creates .venv and installs the project's Python packages. Sourced by the
+# demo and test scripts; safe to run again (it only installs what changed).
+# Usage: scripts/setup.sh [dev]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PYTHON=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+  "$PYTHON" -m venv .venv
+fi
+req=requirements.txt
+[ "${1:-}" = dev ] && req=requirements-dev.txt
+stamp=".venv/.installed-$(cat requirements.txt "$req" | sha256sum | cut -c1-16)-${1:-run}"
+if [ ! -f "$stamp" ]; then
+  .venv/bin/pip install --quiet --disable-pip-version-check --upgrade pip
+  .venv/bin/pip install --quiet --disable-pip-version-check -r "$req"
+  touch "$stamp"
+fi
+
+# Translations are compiled from locale/*.po with GNU gettext's msgfmt.
+if ! command -v msgfmt >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ]; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gettext >/dev/null
+  else
+    echo "Install GNU gettext (apt-get install gettext) to compile translations." >&2
+    exit 1
+  fi
+fi
+.venv/bin/python manage.py compilemessages --ignore=.venv -v 0
