@@ -28,9 +28,17 @@ def _sniff_delimiter(header_line: str) -> str:
     return ";" if header_line.count(";") > header_line.count(",") else ","
 
 
+class _BorrowedText(io.TextIOWrapper):
+    """Reads a binary file as text without closing it when dropped: the
+    caller owns the file and may read it again."""
+
+    def close(self):
+        pass
+
+
 def _text(binary: BinaryIO) -> io.TextIOWrapper:
     binary.seek(0)
-    return io.TextIOWrapper(binary, encoding="utf-8-sig", newline="")
+    return _BorrowedText(binary, encoding="utf-8-sig", newline="")
 
 
 def check(binary: BinaryIO, required: tuple[str, ...]) -> int:

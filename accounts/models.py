@@ -184,6 +184,7 @@ class Participant(models.Model):
         related_name="participants",
         verbose_name=_("CSV batch"),
     )
+    registration_batch_line = models.PositiveIntegerField(_("line in the CSV batch"), null=True, blank=True)
     created_at = models.DateTimeField(_("registered at"), auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -373,7 +374,7 @@ class OneTimeCode(models.Model):
     )
     purpose = models.CharField(max_length=32, choices=Purpose.choices)
     phone = models.CharField(max_length=16)
-    code_hash = models.CharField(max_length=64)
+    code_hash = models.CharField(max_length=100)
     attempts = models.PositiveSmallIntegerField(default=0)
     expires_at = models.DateTimeField()
     used_at = models.DateTimeField(null=True, blank=True)

@@ -63,17 +63,16 @@ def parse_nik(value: str) -> NikInfo:
         raise ValidationError(_("Enter your NIK."), code="required")
     try:
         stdnum_nik.validate(number)
-    except InvalidFormat:
-        raise ValidationError(_("A NIK contains digits only."), code="nik_not_digits") from None
     except InvalidLength:
         raise ValidationError(
             _("A NIK has exactly 16 digits; this one has %(count)d."),
             code="nik_length",
             params={"count": len(number)},
         ) from None
+    except InvalidFormat:
+        raise ValidationError(_("A NIK contains digits only."), code="nik_not_digits") from None
     except InvalidComponent:
-        province, _regency = _region(number[:4]) if number[:4].isdigit() else ({}, {})
-        if not province:
+        if not _region(number[:4])[0]:
             raise ValidationError(
                 _("The region code %(code)s at the start of this NIK does not exist."),
                 code="nik_region",

@@ -1,5 +1,12 @@
-"""The roles of DESIGN.md, as Django groups. Migrations create them and grant
-their permissions; code refers to them by these names."""
+"""The roles of DESIGN.md, as Django groups with their permissions.
+
+Migration accounts.0002 creates the groups; after every migrate (and every
+test database flush) a post_migrate handler grants the permissions listed in
+ROLE_PERMISSIONS, so a later app only adds its lines here. Granting only adds:
+permissions an administrator gave a group by hand stay.
+"""
+
+from django.apps import apps as global_apps
 
 PARTICIPANT = "participant"
 DINAS_OPERATOR = "dinas_operator"
@@ -24,27 +31,34 @@ ALL_ROLES = (
 )
 
 # Roles that work in Django admin (their users get is_staff).
-STAFF_ROLES = (
-    CURATOR_BINALATTAS,
-    PMO_CURATOR,
-    PMO_KYC_REVIEWER,
-    PMO_FINANCE_MAKER,
-    PMO_FINANCE_CHECKER,
-)
+STAFF_ROLES = (CURATOR_BINALATTAS, PMO_CURATOR, PMO_KYC_REVIEWER, PMO_FINANCE_MAKER, PMO_FINANCE_CHECKER)
+
+ROLE_PERMISSIONS: dict[str, list[str]] = {
+    DINAS_OPERATOR: ["accounts.register_offline"],
+    PMO_KYC_REVIEWER: [
+        "accounts.view_participant",
+        "accounts.view_full_nik",
+        "accounts.view_exclusionlist",
+        "accounts.add_exclusionlist",
+        "accounts.change_exclusionlist",
+        "accounts.view_registrationbatch",
+    ],
+    PMO_FINANCE_MAKER: ["accounts.view_participant"],
+    PMO_FINANCE_CHECKER: ["accounts.view_participant"],
+}
 
 
-def grant(apps, role: str, permissions: list[str]) -> None:
-    """For data migrations: give ``role`` the "app_label.codename" permissions,
-    creating any not made yet (post_migrate has not run in a fresh database)."""
-    from django.contrib.auth.management import create_permissions
-
+def sync_roles(apps=global_apps) -> None:
+    """Creates the role groups and grants ROLE_PERMISSIONS that exist yet."""
     Group = apps.get_model("auth", "Group")
     Permission = apps.get_model("auth", "Permission")
-    for app_config in apps.get_app_configs():
-        app_config.models_module = True
-        create_permissions(app_config, apps=apps, verbosity=0)
-        app_config.models_module = None
-    group, _ = Group.objects.get_or_create(name=role)
-    for perm in permissions:
-        app_label, codename = perm.split(".")
-        group.permissions.add(Permission.objects.get(content_type__app_label=app_label, codename=codename))
+    for role in ALL_ROLES:
+        group, _ = Group.objects.get_or_create(name=role)
+        wanted = ROLE_PERMISSIONS.get(role, [])
+        if not wanted:
+            continue
+        found = []
+        for perm in wanted:
+            app_label, codename = perm.split(".")
+            found.extend(Permission.objects.filter(content_type__app_label=app_label, codename=codename))
+        group.permissions.add(*found)

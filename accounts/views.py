@@ -26,13 +26,14 @@ from .phone import mask_phone
 from .services import batches, registration
 
 
-def _apply_errors(form, error: ValidationError) -> None:
-    """Puts a service's refusal next to the fields it concerns."""
+def _apply_errors(form, error: ValidationError, field: str | None = None) -> None:
+    """Puts a service's refusal next to the fields it concerns (``field`` for
+    a refusal that names none)."""
     if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
+        for name, errors in error.error_dict.items():
+            form.add_error(name if name in form.fields else None, errors)
     else:
-        form.add_error(None, error)
+        form.add_error(field, error)
 
 
 def participant_required(view):
@@ -122,8 +123,13 @@ def verify_phone(request, participant):
                 )
                 return redirect("accounts:verify_phone")
         except ValidationError as exc:
-            target = phone_form if action == "change" else code_form
-            _apply_errors(target, exc)
+            if action == "send":
+                messages.error(request, " ".join(exc.messages))
+                return redirect("accounts:verify_phone")
+            if action == "change":
+                _apply_errors(phone_form, exc, field="phone")
+            else:
+                _apply_errors(code_form, exc, field="code")
     return render(
         request,
         "accounts/verify_phone.html",

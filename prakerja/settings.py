@@ -174,7 +174,10 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "/static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+# Collected static files exist only where collectstatic ran (production);
+# elsewhere whitenoise serves them from the apps and static/.
+STATIC_ROOT = env.str("STATIC_ROOT", default=str(BASE_DIR / "staticfiles") if PRODUCTION else "") or None
+WHITENOISE_USE_FINDERS = not PRODUCTION
 STATICFILES_DIRS = [BASE_DIR / "static"]
 # Identity documents and uploads: never under a public URL. Files here are
 # served only by views that check who is asking.

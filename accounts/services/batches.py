@@ -192,16 +192,15 @@ def _claim(batch_id: int) -> RegistrationBatch | str:
     return batch
 
 
-def _register_row(batch: RegistrationBatch, row: dict[str, str]) -> tuple[bool, str]:
+def _register_row(batch: RegistrationBatch, line: int, row: dict[str, str]) -> tuple[bool, str]:
     email, profile, read_errors = profile_from_row(row)
     if read_errors:
         return False, "; ".join(f"{FIELD_TO_COLUMN[f]}: {m}" for f, m in read_errors.items())
-    number = stdnum_nik.compact(profile.nik)
     # A retried task finds the rows it registered before it stopped.
-    if number and Participant.objects.filter(nik_index=crypto.nik_index(number), registration_batch=batch).exists():
+    if Participant.objects.filter(registration_batch=batch, registration_batch_line=line).exists():
         return True, ""
     try:
-        participant_register_offline(operator=batch.operator, email=email, profile=profile, batch=batch)
+        participant_register_offline(operator=batch.operator, email=email, profile=profile, batch=(batch, line))
     except ValidationError as exc:
         return False, describe(exc)
     return True, ""
@@ -226,7 +225,7 @@ def registration_batch_process(*, batch_id: int) -> str:
         try:
             _header, rows = csvio.open_rows(source)
             for line, row in rows:
-                ok, reason = _register_row(batch, row)
+                ok, reason = _register_row(batch, line, row)
                 registered += ok
                 refused += not ok
                 masked = crypto.mask(stdnum_nik.compact(row["nik"])) if row["nik"] else ""

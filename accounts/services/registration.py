@@ -253,7 +253,8 @@ def _create_participant(*, user, clean: _CleanProfile, channel, operator, nik_id
         status=Participant.Status.REGISTERED,
         channel=channel,
         registered_by=operator,
-        registration_batch=batch,
+        registration_batch=batch[0] if batch else None,
+        registration_batch_line=batch[1] if batch else None,
     )
     ParticipantStatusChange.objects.create(
         participant=participant,
@@ -386,6 +387,7 @@ def participant_register_offline(
 
     The person gets an account without a password and an email with a link to
     choose one; they verify their phone themselves when they first log in.
+    ``batch`` is the CSV batch and line the person came from, if any.
     """
     errors: dict[str, list] = {}
     try:

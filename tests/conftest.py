@@ -1,0 +1,28 @@
+import pytest
+
+from accounts import sms
+
+
+@pytest.fixture(autouse=True)
+def _clean_sms_outbox():
+    sms.outbox.clear()
+    yield
+    sms.outbox.clear()
+
+
+@pytest.fixture
+def sms_outbox():
+    return sms.outbox
+
+
+@pytest.fixture
+def committed(django_capture_on_commit_callbacks):
+    """Runs a call and then what it deferred to after commit (tasks, SMS,
+    mail), as a real request's commit would. Tests run inside a transaction
+    that never commits, so without this nothing deferred would happen."""
+
+    def run(fn, *args, **kwargs):
+        with django_capture_on_commit_callbacks(execute=True):
+            return fn(*args, **kwargs)
+
+    return run
