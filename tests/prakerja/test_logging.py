@@ -1,0 +1,41 @@
+import logging
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from prakerja.logging import RedactIdentityNumbers
+
+
+def test_sixteen_digit_numbers_never_reach_a_log_line(caplog):
+    logger = logging.getLogger("tests.redaction")
+    handler_filter = RedactIdentityNumbers()
+    caplog.handler.addFilter(handler_filter)
+    try:
+        logger.warning("registration refused for %s on KK %s", "3273015708950001", "3273010101990001")
+        logger.warning("phone +6281234567890, amount 1000000, id 123")
+    finally:
+        caplog.handler.removeFilter(handler_filter)
+    assert "3273015708950001" not in caplog.text and "3273010101990001" not in caplog.text
+    assert caplog.text.count("[REDACTED]") == 2
+    assert "+6281234567890" in caplog.text and "1000000" in caplog.text
+
+
+def test_the_project_logging_config_redacts():
+    code = (
+        "import django, logging; django.setup(); "
+        "logging.getLogger('accounts').warning('lookup of %s failed', '3273015708950001'); "
+        "logging.getLogger('django.request').error('bad request for nik=3273015708950001')"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=Path(__file__).resolve().parents[2],
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "prakerja.settings"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "lookup of [REDACTED] failed" in result.stderr
+    assert "bad request for nik=[REDACTED]" in result.stderr
+    assert "3273015708950001" not in result.stderr + result.stdout
