@@ -2,9 +2,11 @@
 
 A NIK is PPRRSS DDMMYY NNNN: province, regency or city, district, the birth
 date with 40 added to the day for women, and a serial. python-stdnum checks
-length, digits, the province and the date; this module adds what the
-programme needs on top: the regency must be known too (the domicile is read
-from it) and the day field must be 01-31 or 41-71.
+length, digits, the province and the date; this module adds that the day
+field must be 01-31 or 41-71. The regency is not checked against stdnum's
+table: it lacks regencies formed since (3218 Pangandaran, for one), and
+refusing a real person's NIK for that would be wrong; such a regency is
+shown by its code.
 """
 
 import datetime
@@ -85,13 +87,6 @@ def parse_nik(value: str) -> NikInfo:
     except StdnumError:
         raise ValidationError(_("This is not a valid NIK."), code="nik_invalid") from None
 
-    province, regency = _region(number[:4])
-    if not regency:
-        raise ValidationError(
-            _("The region code %(code)s at the start of this NIK does not exist."),
-            code="nik_region",
-            params={"code": number[:4]},
-        )
     day_field = int(number[6:8])
     if not (1 <= day_field <= 31 or 41 <= day_field <= 71):
         raise ValidationError(
@@ -136,7 +131,8 @@ def province_name(code: str) -> str:
 
 
 def regency_name(code: str) -> str:
-    return _region(code)[1].get("name_id", code).title()
+    name = _region(code)[1].get("name_id")
+    return name.title() if name else code
 
 
 @lru_cache(maxsize=1)

@@ -5,7 +5,7 @@ import re
 
 # NIK and KK are 16 digits; card and account numbers look alike and are no
 # business of a log either.
-_SIXTEEN_DIGITS = re.compile(r"(?<!\d)\d{16}(?!\d)")
+_SIXTEEN_DIGITS = re.compile(r"(?<!\d)(?<!\d\.)\d{16}(?!\d)")
 
 
 def redact(text: str) -> str:
@@ -22,3 +22,11 @@ class RedactIdentityNumbers(logging.Filter):
             record.msg = redacted
             record.args = None
         return True
+
+
+class RedactingFormatter(logging.Formatter):
+    """Also masks what a filter cannot see: the traceback and stack info a
+    formatter appends after filtering."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return redact(super().format(record))

@@ -9,13 +9,15 @@ provide every secret; it refuses to start otherwise.
 from pathlib import Path
 
 import environ
+from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
-environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+if (BASE_DIR / ".env").is_file():
+    environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 PRAKERJA_ENV = env.str("PRAKERJA_ENV", default="development")
 if PRAKERJA_ENV not in {"development", "test", "production"}:
@@ -50,6 +52,15 @@ if PRODUCTION:
         _problems.append("DATABASE_URL must point at PostgreSQL")
     if not env.str("CELERY_BROKER_URL", default=""):
         _problems.append("CELERY_BROKER_URL must point at Redis")
+    try:
+        for _key in FIELD_ENCRYPTION_KEYS:
+            Fernet(_key.encode())
+    except ValueError:
+        _problems.append("FIELD_ENCRYPTION_KEYS holds a value that is not a Fernet key")
+    if not env.str("SMS_BACKEND", default=""):
+        _problems.append("SMS_BACKEND must name the SMS sender class (the console one prints codes to the log)")
+    if not env.str("EMAIL_URL", default=""):
+        _problems.append("EMAIL_URL must point at the mail server")
     if DEBUG:
         _problems.append("DJANGO_DEBUG must be off")
     if _problems:
@@ -82,7 +93,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
+    "prakerja.middleware.LanguageMiddleware",
     "django.middleware.gzip.GZipMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -202,8 +213,9 @@ REGISTRATION_CSV_MAX_BYTES = env.int("REGISTRATION_CSV_MAX_BYTES", default=200 *
 
 # Celery: without a broker, tasks run in-process (the demo); with one, a
 # worker runs them.
-CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="")
-CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=not CELERY_BROKER_URL)
+_BROKER_FROM_ENV = env.str("CELERY_BROKER_URL", default="")
+CELERY_BROKER_URL = _BROKER_FROM_ENV or "memory://"
+CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=not _BROKER_FROM_ENV)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
@@ -212,6 +224,8 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="prakerja")
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 6 * 60 * 60}
 CELERY_TIMEZONE = TIME_ZONE
+# Keep Django's logging (and its identity-number redaction) in workers.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
 # SMS: a dotted path to a class with send(to=, body=). Console in the demo,
 # an in-memory store in tests.
@@ -248,7 +262,12 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {"redact_identity": {"()": "prakerja.logging.RedactIdentityNumbers"}},
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "formatters": {
+        "plain": {
+            "()": "prakerja.logging.RedactingFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s %(message)s",
+        }
+    },
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
@@ -259,6 +278,6 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
         "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
-        "celery": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        "celery": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO"), "propagate": False},
     },
 }

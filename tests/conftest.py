@@ -1,11 +1,15 @@
 import pytest
+from django.core.cache import cache
 
 from accounts import sms
 
 
 @pytest.fixture(autouse=True)
-def _clean_sms_outbox():
+def _clean_slate():
+    """Each test starts with no SMS sent and an empty cache (Redis keeps
+    allauth's rate limits between tests otherwise)."""
     sms.outbox.clear()
+    cache.clear()
     yield
     sms.outbox.clear()
 

@@ -11,3 +11,6 @@ os.environ.setdefault("CELERY_TASK_ALWAYS_EAGER", "true")
 # Playwright's sync API runs an event loop in the test thread; the ORM calls
 # the tests make around it are synchronous and safe.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+# A queue of this run's own, so a worker started by a test never takes work
+# left on the broker by another run.
+os.environ.setdefault("CELERY_TASK_DEFAULT_QUEUE", f"prakerja-test-{os.getpid()}")

@@ -169,9 +169,10 @@ def registration_batch_create(*, operator: User, uploaded_file: BinaryIO, file_n
     return batch
 
 
-def _claim(batch_id: int) -> RegistrationBatch | str:
-    """Marks the batch as being processed by this task; "done" if it is
-    finished, "busy" if another live task holds it."""
+def _claim(batch_id: int) -> tuple[RegistrationBatch, bool] | str:
+    """Marks the batch as being processed by this task and says whether an
+    earlier run had started it; "done" if it is finished, "busy" if another
+    live task holds it."""
     now = timezone.now()
     with transaction.atomic():
         batch = RegistrationBatch.objects.select_for_update().get(pk=batch_id)
@@ -186,18 +187,19 @@ def _claim(batch_id: int) -> RegistrationBatch | str:
             and now - batch.heartbeat_at < STALE_AFTER
         ):
             return "busy"
+        resumed = batch.status == RegistrationBatch.Status.PROCESSING
         batch.status = RegistrationBatch.Status.PROCESSING
         batch.heartbeat_at = now
         batch.save(update_fields=["status", "heartbeat_at"])
-    return batch
+    return batch, resumed
 
 
-def _register_row(batch: RegistrationBatch, line: int, row: dict[str, str]) -> tuple[bool, str]:
+def _register_row(batch: RegistrationBatch, line: int, row: dict[str, str], resumed: bool) -> tuple[bool, str]:
     email, profile, read_errors = profile_from_row(row)
     if read_errors:
         return False, "; ".join(f"{FIELD_TO_COLUMN[f]}: {m}" for f, m in read_errors.items())
-    # A retried task finds the rows it registered before it stopped.
-    if Participant.objects.filter(registration_batch=batch, registration_batch_line=line).exists():
+    # A resumed run finds the rows an earlier run registered before it stopped.
+    if resumed and Participant.objects.filter(registration_batch=batch, registration_batch_line=line).exists():
         return True, ""
     try:
         participant_register_offline(operator=batch.operator, email=email, profile=profile, batch=(batch, line))
@@ -209,9 +211,10 @@ def _register_row(batch: RegistrationBatch, line: int, row: dict[str, str]) -> t
 def registration_batch_process(*, batch_id: int) -> str:
     """Registers every row of a queued batch; safe to run twice. Returns
     "done", or "busy" when another run is still at work on it."""
-    batch = _claim(batch_id)
-    if isinstance(batch, str):
-        return batch
+    claim = _claim(batch_id)
+    if isinstance(claim, str):
+        return claim
+    batch, resumed = claim
     registered = refused = 0
     error = ""
     with (
@@ -225,7 +228,7 @@ def registration_batch_process(*, batch_id: int) -> str:
         try:
             _header, rows = csvio.open_rows(source)
             for line, row in rows:
-                ok, reason = _register_row(batch, line, row)
+                ok, reason = _register_row(batch, line, row, resumed)
                 registered += ok
                 refused += not ok
                 masked = crypto.mask(stdnum_nik.compact(row["nik"])) if row["nik"] else ""

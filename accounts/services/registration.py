@@ -11,6 +11,7 @@ from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -206,24 +207,27 @@ def _duplicate_phone_error() -> ValidationError:
 
 
 def _create_participant(*, user, clean: _CleanProfile, channel, operator, nik_idx, batch) -> Participant:
-    if Participant.objects.filter(user=user).exists():
+    if operator is None and Participant.objects.filter(user=user).exists():
         raise ValidationError(
             _("This account already has a participant profile."),
             code="already_registered",
         )
-    if Participant.objects.filter(nik_index=nik_idx).exists():
-        raise _duplicate_nik_error()
-    if Participant.objects.filter(phone=clean.phone).exists():
-        raise _duplicate_phone_error()
+    taken = Participant.objects.filter(Q(nik_index=nik_idx) | Q(phone=clean.phone)).values_list("nik_index", "phone")
+    for taken_nik, taken_phone in taken:
+        if taken_nik == nik_idx:
+            raise _duplicate_nik_error()
+        if taken_phone == clean.phone:
+            raise _duplicate_phone_error()
 
-    card, _created = FamilyCard.objects.get_or_create(
-        number_index=crypto.kk_index(clean.kk_number),
-        defaults={"number": clean.kk_number},
-    )
-    # The lock makes concurrent registrations on one KK count one at a time.
-    card = FamilyCard.objects.select_for_update().get(pk=card.pk)
+    kk_idx = crypto.kk_index(clean.kk_number)
+    FamilyCard.objects.bulk_create([FamilyCard(number=clean.kk_number, number_index=kk_idx)], ignore_conflicts=True)
+    # The row lock makes concurrent registrations on one KK count one at a
+    # time. The count is its own statement after the lock: counted in the
+    # locking query it would read the snapshot from before the wait.
+    card = FamilyCard.objects.select_for_update().only("pk").get(number_index=kk_idx)
+    member_count = Participant.objects.filter(family_card=card).count()
     limit = settings.PRAKERJA_MAX_PARTICIPANTS_PER_KK
-    if card.members.count() >= limit:
+    if member_count >= limit:
         raise ValidationError(
             {
                 "kk_number": ValidationError(
@@ -263,7 +267,7 @@ def _create_participant(*, user, clean: _CleanProfile, channel, operator, nik_id
         changed_by=operator or user,
         reason="registered online" if operator is None else "registered by Dinas operator",
     )
-    user.groups.add(Group.objects.get(name=PARTICIPANT))
+    User.groups.through.objects.create(user_id=user.pk, group_id=Group.objects.only("pk").get(name=PARTICIPANT).pk)
     return participant
 
 
@@ -271,7 +275,10 @@ def _register(*, user_factory, clean: _CleanProfile, channel, operator, batch=No
     nik_idx = crypto.nik_index(clean.nik.number)
 
     if operator is not None:
-        office = DinasOperator.objects.filter(user=operator).first()
+        try:
+            office = operator.dinas_operator  # cached on the instance, once per batch
+        except DinasOperator.DoesNotExist:
+            office = None
         if office is None or not operator.has_perm("accounts.register_offline"):
             raise ValidationError(
                 _("Only Dinas operators can register people on their behalf."),

@@ -29,6 +29,12 @@ def test_man_nik_has_plain_day():
     assert info.matches_birth_date(datetime.date(1945, 8, 17))
 
 
+def test_a_regency_newer_than_the_region_table_is_accepted_and_shown_by_code():
+    info = parse_nik("3218015708950001")  # Pangandaran, formed in 2012
+    assert info.regency_code == "3218"
+    assert regency_name("3218") == "3218"
+
+
 def test_separators_are_tolerated():
     assert parse_nik(" 3273 0157 0895 0001 ").number == "3273015708950001"
 
@@ -42,7 +48,7 @@ def test_separators_are_tolerated():
         ("3273O15708950001", "nik_not_digits"),
         ("32730157089500a1", "nik_not_digits"),
         ("9973015708950001", "nik_region"),  # no province 99
-        ("3299015708950001", "nik_region"),  # no regency 99 in Jawa Barat
+        ("0073015708950001", "nik_region"),  # no province 00
         ("3273013102950001", "nik_date"),  # 31 February
         ("3273013513950001", "nik_date"),  # month 13
         ("3273018108950001", "nik_date"),  # day 81 is neither a man's nor a woman's day

@@ -29,6 +29,8 @@ def production_env(**overrides):
         "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/prakerja",
         "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0",
         "DJANGO_ALLOWED_HOSTS": "prakerja.example.id",
+        "SMS_BACKEND": "accounts.sms.ConsoleSmsSender",
+        "EMAIL_URL": "smtp+tls://mailer:secret@smtp.example.id:587",
     }
     env.update(overrides)
     return {k: v for k, v in env.items() if v is not None}
@@ -44,6 +46,13 @@ def test_production_refuses_demo_encryption_keys_and_a_missing_database():
     result = manage("check", **production_env(FIELD_ENCRYPTION_KEYS=None, BLIND_INDEX_KEY=None, DATABASE_URL=None))
     assert result.returncode != 0
     for expected in ("FIELD_ENCRYPTION_KEYS", "BLIND_INDEX_KEY", "DATABASE_URL"):
+        assert expected in result.stderr
+
+
+def test_production_refuses_a_bad_encryption_key_and_implicit_sms_and_mail():
+    result = manage("check", **production_env(FIELD_ENCRYPTION_KEYS="not-a-key", SMS_BACKEND=None, EMAIL_URL=None))
+    assert result.returncode != 0
+    for expected in ("not a Fernet key", "SMS_BACKEND", "EMAIL_URL"):
         assert expected in result.stderr
 
 

@@ -1,0 +1,287 @@
+"""A participant registers in a real browser: headless Chromium, driven by
+Playwright, against the live server. Mail and SMS land in the in-process
+outboxes because the live server runs in a thread of the test process."""
+
+import re
+import uuid
+
+import pytest
+from django.core import mail
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from accounts import sms
+from accounts.models import Participant
+from tests.factories import UserFactory, make_profile, profile_post_data
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+TIMEOUT_MS = 15_000
+PASSWORD = "Peserta-Kuat-2026"
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def _open_page(browser: Browser, **context_options):
+    # A participant's phone or laptop in Indonesia asks for Indonesian pages.
+    context = browser.new_context(locale="id-ID", **context_options)
+    context.set_default_timeout(TIMEOUT_MS)
+    context.set_default_navigation_timeout(TIMEOUT_MS)
+    return context, context.new_page()
+
+
+@pytest.fixture
+def page(browser):
+    context, page = _open_page(browser)
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def phone_page(browser):
+    context, page = _open_page(browser, viewport={"width": 360, "height": 740}, is_mobile=True, has_touch=True)
+    yield page
+    context.close()
+
+
+@pytest.fixture(autouse=True)
+def _expect_timeout():
+    expect.set_options(timeout=TIMEOUT_MS)
+
+
+@pytest.fixture(autouse=True)
+def _own_cache(settings):
+    """A cache of this test's own. allauth keeps its rate limits in the cache
+    (one confirmation email per address every 3 minutes, sign-ups and log-ins
+    per IP), and the tests' Redis cache outlives a run: a second run within
+    minutes would get no confirmation email. The live server runs in this
+    process, so it uses this cache too."""
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": f"browser-test-{uuid.uuid4()}",
+        }
+    }
+
+
+def _url(live_server, path: str) -> str:
+    return live_server.url + path
+
+
+def _path_is(path: str):
+    """A URL matcher for page.wait_for_url that ignores the host and query."""
+    return re.compile(r"^https?://[^/]+" + re.escape(path) + r"(\?.*)?$")
+
+
+def _submit(page: Page, form_selector: str) -> None:
+    page.locator(form_selector).locator("button[type=submit]").click()
+
+
+def _fill_profile(page: Page, data: dict[str, str]) -> None:
+    page.fill("#id_full_name", data["full_name"])
+    page.fill("#id_nik", data["nik"])
+    page.fill("#id_kk_number", data["kk_number"])
+    page.fill("#id_birth_place", data["birth_place"])
+    page.fill("#id_birth_date", data["birth_date"])
+    page.check("#id_gender_1" if data["gender"] == "F" else "#id_gender_0")
+    page.fill("#id_phone", data["phone"])
+    page.fill("#id_address", data["address"])
+    page.select_option("#id_education", data["education"])
+    page.select_option("#id_employment_status", data["employment_status"])
+
+
+def _log_in(page: Page, live_server, email: str, password: str) -> None:
+    page.goto(_url(live_server, "/akun/login/"))
+    page.fill("#id_login", email)
+    page.fill("#id_password", password)
+    _submit(page, "main form")
+    expect(page.locator("a[href='/akun/logout/']")).to_be_visible()
+
+
+def test_a_participant_signs_up_registers_and_verifies_their_phone_in_a_browser(page, live_server):
+    email = "peserta.browser@example.com"
+    profile = make_profile(province="32", gender="F")
+    data = profile_post_data(profile)
+    masked_nik = profile.nik[:4] + "********" + profile.nik[-4:]
+
+    # 1. Sign up with an email address and a password.
+    page.goto(_url(live_server, "/akun/signup/"))
+    expect(page.locator("html")).to_have_attribute("lang", "id")
+    page.fill("#id_email", email)
+    page.fill("#id_password1", PASSWORD)
+    page.fill("#id_password2", PASSWORD)
+    _submit(page, "main form")
+    page.wait_for_url(_path_is("/akun/confirm-email/"))
+
+    # 2. Confirm the address from the link in the email.
+    assert len(mail.outbox) == 1, [m.subject for m in mail.outbox]
+    confirmation = mail.outbox[0]
+    assert confirmation.to == [email]
+    link = re.search(r"https?://\S+/akun/confirm-email/[^/\s]+/", confirmation.body)
+    assert link, confirmation.body
+    page.goto(link.group(0))
+    expect(page.locator("main")).to_contain_text(email)
+    _submit(page, "main form")
+    # Confirming logs the person in and home sends them on to the profile form;
+    # should the login not carry over, they log in with the new password.
+    page.wait_for_url(lambda url: "/peserta/daftar/" in url or "/akun/login/" in url)
+    if "/akun/login/" in page.url:
+        _log_in(page, live_server, email, PASSWORD)
+    expect(page.locator("a[href='/akun/logout/']")).to_be_visible()
+
+    # 3. Home redirects to the registration form.
+    page.goto(_url(live_server, "/"))
+    page.wait_for_url(_path_is("/peserta/daftar/"))
+
+    # A mistyped NIK is refused, in Indonesian, next to the field; nothing typed is lost.
+    _fill_profile(page, {**data, "nik": profile.nik[:12]})
+    _submit(page, "main form")
+    nik_errors = page.locator("#id_nik_errors")
+    expect(nik_errors).to_have_text("NIK terdiri dari tepat 16 digit; yang ini 12 digit.")
+    expect(page.locator(".field.has-error").filter(has=page.locator("#id_nik"))).to_contain_text(
+        "NIK terdiri dari tepat 16 digit; yang ini 12 digit."
+    )
+    page.wait_for_url(_path_is("/peserta/daftar/"))
+    expect(page.locator("#id_nik")).to_have_value(profile.nik[:12])
+    expect(page.locator("#id_full_name")).to_have_value(data["full_name"])
+    expect(page.locator("#id_kk_number")).to_have_value(data["kk_number"])
+    expect(page.locator("#id_birth_place")).to_have_value(data["birth_place"])
+    expect(page.locator("#id_birth_date")).to_have_value(data["birth_date"])
+    expect(page.locator("#id_gender_1")).to_be_checked()
+    expect(page.locator("#id_gender_0")).not_to_be_checked()
+    expect(page.locator("#id_phone")).to_have_value(data["phone"])
+    expect(page.locator("#id_address")).to_have_value(data["address"])
+    expect(page.locator("#id_education")).to_have_value(data["education"])
+    expect(page.locator("#id_employment_status")).to_have_value(data["employment_status"])
+    assert not Participant.objects.filter(user__email=email).exists()
+
+    page.fill("#id_nik", profile.nik)
+    _submit(page, "main form")
+    page.wait_for_url(_path_is("/peserta/verifikasi-hp/"))
+    expect(page.locator(".messages")).to_contain_text("Anda sudah terdaftar. Sekarang verifikasi nomor HP Anda.")
+
+    # 4. Ask for a code by SMS, then type it in.
+    assert sms.outbox == []
+    send_form = "main form:has(input[name=action][value=send])"
+    expect(page.locator(send_form).locator("button[type=submit]")).to_have_text("Kirim kode")
+    _submit(page, send_form)
+    expect(page.locator(".messages")).to_contain_text("Kami sudah mengirim kode ke")
+    participant = Participant.objects.get(user__email=email)
+    texts = [m for m in sms.outbox if m.to == participant.phone]
+    assert len(texts) == 1, sms.outbox
+    code = re.search(r"\b(\d{6})\b", texts[0].body)
+    assert code, texts[0].body
+
+    verify_form = "main form:has(input[name=action][value=verify])"
+    expect(page.locator(verify_form).locator("button[type=submit]")).to_have_text("Verifikasi")
+    page.fill("#id_code", code.group(1))
+    _submit(page, verify_form)
+    page.wait_for_url(_path_is("/"))
+
+    # 5. The dashboard shows the status in Indonesian and only the masked NIK.
+    expect(page.locator(".badge")).to_have_text("Profil lengkap")
+    expect(page.locator(".facts")).to_contain_text(masked_nik)
+    content = page.content()
+    assert masked_nik in content
+    assert profile.nik not in content
+    assert profile.kk_number not in content
+    participant.refresh_from_db()
+    assert participant.status == "profile_complete"
+    assert participant.phone_verified
+
+    # 6. Switching the language to English from the header.
+    page.select_option("#lang-select", "en")
+    _submit(page, "header form.lang")
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    page.wait_for_url(_path_is("/"))
+    expect(page.locator(".badge")).to_have_text("Profile complete")
+    assert profile.nik not in page.content()
+
+
+# Every control a person fills must be named by a <label> (radios by the label
+# that wraps them), and the page must fit a cheap phone's screen.
+_LAYOUT_AND_LABELS = """
+(screenWidth) => {
+  const controls = Array.from(document.querySelectorAll("input, select, textarea")).filter((el) => {
+    if (el.type === "hidden") return false;
+    const style = getComputedStyle(el);
+    return style.display !== "none" && style.visibility !== "hidden" && el.getClientRects().length > 0;
+  });
+  const ids = controls.map((el) => el.id || el.name);
+  const unlabelled = controls
+    .filter((el) => !el.labels || el.labels.length === 0
+                    || Array.from(el.labels).every((label) => label.textContent.trim() === ""))
+    .map((el) => el.id || el.name || el.outerHTML);
+  const wide = Array.from(document.querySelectorAll("body *"))
+    .filter((el) => el.getBoundingClientRect().right > screenWidth + 0.5)
+    .map((el) => el.tagName.toLowerCase() + (el.id ? "#" + el.id : "") + (el.className ? "." + el.className : ""));
+  return {
+    innerWidth: window.innerWidth,
+    scrollWidth: document.documentElement.scrollWidth,
+    ids,
+    unlabelled,
+    wide,
+  };
+}
+"""
+
+_FORM_CONTROLS = {
+    "id_full_name",
+    "id_nik",
+    "id_kk_number",
+    "id_birth_place",
+    "id_birth_date",
+    "id_gender_0",
+    "id_gender_1",
+    "id_phone",
+    "id_address",
+    "id_education",
+    "id_employment_status",
+}
+
+
+def _check_phone_layout(page: Page) -> None:
+    width = page.viewport_size["width"]
+    result = page.evaluate(_LAYOUT_AND_LABELS, width)
+    # On a phone, content wider than the screen widens the layout viewport
+    # (the browser zooms out) rather than only scrolling, so innerWidth alone
+    # would hide the overflow: compare with the screen's width too.
+    assert result["scrollWidth"] <= min(result["innerWidth"], width), (
+        f"page scrolls sideways: scrollWidth {result['scrollWidth']} > {width}; too wide: {result['wide']}"
+    )
+    assert result["innerWidth"] == width, f"layout viewport is {result['innerWidth']}px, not the {width}px screen"
+    assert set(result["ids"]) >= _FORM_CONTROLS, f"form controls missing: {_FORM_CONTROLS - set(result['ids'])}"
+    assert result["unlabelled"] == [], f"controls without a label: {result['unlabelled']}"
+
+
+def test_the_registration_form_fits_a_phone_and_labels_every_control(phone_page, live_server):
+    page = phone_page
+    user = UserFactory(email="peserta.hp@example.com")
+    _log_in(page, live_server, user.email, "s3cret-Passw0rd")
+
+    page.goto(_url(live_server, "/peserta/daftar/"))
+    expect(page.locator("#id_nik")).to_be_visible()
+    _check_phone_layout(page)
+
+    # The same with every field refused: the error messages must fit as well.
+    _submit(page, "main form")
+    expect(page.locator("ul.errors").first).to_be_visible()
+    _check_phone_layout(page)
