@@ -29,6 +29,11 @@ class UserManager(BaseUserManager):
         extra_fields.setdefault("is_superuser", False)
         return self._create_user(email, password, **extra_fields)
 
+    def with_email(self, email: str):
+        """Users with this address, whatever its case; uses the index on
+        LOWER(email) (``email__iexact`` would scan the table)."""
+        return self.alias(email_lower=Lower("email")).filter(email_lower=email.lower())
+
     def create_superuser(self, email, password=None, **extra_fields):
         extra_fields.setdefault("is_staff", True)
         extra_fields.setdefault("is_superuser", True)

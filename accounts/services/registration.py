@@ -327,7 +327,7 @@ def _register(*, user_factory, clean: _CleanProfile, channel, operator, batch=No
             raise _duplicate_nik_error() from None
         if Participant.objects.filter(phone=clean.phone).exists():
             raise _duplicate_phone_error() from None
-        if User.objects.filter(email__iexact=getattr(user_factory, "email", "")).exists():
+        if User.objects.with_email(getattr(user_factory, "email", "")).exists():
             raise _duplicate_email_error() from None
         raise
 
@@ -361,7 +361,7 @@ class _OfflineUserFactory:
         self.email = email
 
     def __call__(self) -> User:
-        if User.objects.filter(email__iexact=self.email).exists():
+        if User.objects.with_email(self.email).exists():
             raise _duplicate_email_error()
         user = User.objects.create_user(email=self.email, password=None)
         EmailAddress.objects.create(user=user, email=user.email, primary=True, verified=False)
