@@ -12,9 +12,14 @@ fi
 req=requirements.txt
 [ "${1:-}" = dev ] && req=requirements-dev.txt
 stamp=".venv/.installed-$(cat requirements.txt "$req" | sha256sum | cut -c1-16)-${1:-run}"
+# This machine's pip configuration names local package mirrors that may be
+# absent; pip warns about each. Hide only that warning.
+pip_install() {
+  .venv/bin/pip install --quiet --disable-pip-version-check "$@" 2> >(grep -v "is ignored: it is neither" >&2)
+}
 if [ ! -f "$stamp" ]; then
-  .venv/bin/pip install --quiet --disable-pip-version-check --upgrade pip
-  .venv/bin/pip install --quiet --disable-pip-version-check -r "$req"
+  pip_install --upgrade pip
+  pip_install -r "$req"
   touch "$stamp"
 fi
 
