@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
 _CHUNK = 64 * 1024
+_MAX_HEADER = 4096
 
 
 def _not_utf8() -> ValidationError:
@@ -85,7 +86,7 @@ def open_rows(
     """Returns the header (lower-cased column names) and an iterator of
     (line number, row) with values stripped. Blank lines are skipped."""
     text = _text(binary)
-    first = text.readline()
+    first = text.readline(_MAX_HEADER)
     if not first.strip():
         raise ValidationError(_("The file is empty."), code="csv_empty")
     delimiter = _sniff_delimiter(first)

@@ -248,3 +248,25 @@ def test_the_template_csv_has_every_column(client):
     response = client.get(reverse("accounts:operator_batch_template"))
     header = response.content.decode().splitlines()[0].split(",")
     assert header == list(COLUMNS)
+
+
+def test_the_operator_dashboard_costs_the_same_queries_for_3_or_30_people(client):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from accounts.services.registration import participant_register_offline
+
+    operator = make_operator("32")
+    client.force_login(operator)
+
+    def queries():
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(reverse("accounts:operator_dashboard")).status_code == 200
+        return len(ctx)
+
+    for i in range(3):
+        participant_register_offline(operator=operator, email=f"q{i}@example.com", profile=make_profile(province="32"))
+    few = queries()
+    for i in range(3, 30):
+        participant_register_offline(operator=operator, email=f"q{i}@example.com", profile=make_profile(province="32"))
+    assert queries() == few

@@ -254,3 +254,15 @@ def test_concurrent_registrations_on_one_family_card_respect_the_limit():
     assert FamilyCard.objects.get(number_index=crypto.kk_index(kk)).members.count() == 2
     refusals = [r for r in results if not isinstance(r, Participant)]
     assert {r.error_dict["kk_number"][0].code for r in refusals} == {"kk_full"}
+
+
+def test_registration_attempts_are_limited_per_account(client):
+    """Each refusal says whether a NIK is registered: the asking is limited."""
+    client.force_login(UserFactory())
+    data = profile_post_data(make_profile())
+    data["nik"] = "1"
+    for _ in range(20):
+        assert "nik" in client.post(reverse("accounts:register"), data).context["form"].errors
+    response = client.post(reverse("accounts:register"), profile_post_data(make_profile()))
+    assert response.context["form"].non_field_errors() == ["Terlalu banyak percobaan. Coba lagi dalam satu jam."]
+    assert Participant.objects.count() == 0
