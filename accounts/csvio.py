@@ -101,3 +101,14 @@ def open_rows(
             yield reader.line_num + 1, row
 
     return header, rows()
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value) -> str:
+    """A value to write into a CSV a person will open in a spreadsheet: text
+    that would start a formula is prefixed with ' so it stays text (CSV
+    injection), and overlong text is cut."""
+    text = str(value)[:300]
+    return "'" + text if text.startswith(_FORMULA_START) else text

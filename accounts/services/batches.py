@@ -235,10 +235,10 @@ def registration_batch_process(*, batch_id: int) -> str:
                 writer.writerow(
                     [
                         line,
-                        masked,
-                        row["nama_lengkap"],
+                        csvio.safe_cell(masked),
+                        csvio.safe_cell(row["nama_lengkap"]),
                         _("registered") if ok else _("refused"),
-                        reason,
+                        csvio.safe_cell(reason),
                     ]
                 )
                 if (registered + refused) % _PROGRESS_EVERY == 0:

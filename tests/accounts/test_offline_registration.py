@@ -270,3 +270,16 @@ def test_the_operator_dashboard_costs_the_same_queries_for_3_or_30_people(client
     for i in range(3, 30):
         participant_register_offline(operator=operator, email=f"q{i}@example.com", profile=make_profile(province="32"))
     assert queries() == few
+
+
+def test_the_result_file_cannot_carry_a_spreadsheet_formula(client, committed):
+    operator = make_operator("32")
+    client.force_login(operator)
+    evil = csv_row(make_profile(province="32"), "evil@example.com", nama_lengkap='=HYPERLINK("http://x","klik")')
+    evil_nik = csv_row(make_profile(province="32"), "evil2@example.com", nik="=1+2+cmd|' /C calc'!A0")
+    committed(upload, client, csv_bytes([evil, evil_nik]))
+    batch = RegistrationBatch.objects.get()
+    assert batch.rows_refused == 2
+    for row in result_rows(client, batch)[1:]:
+        assert not any(cell.startswith(("=", "+", "-", "@")) for cell in row), row
+    assert result_rows(client, batch)[1][2] == '\'=HYPERLINK("http://x","klik")'
