@@ -29,6 +29,7 @@ from .models import (
 from .nik import province_choices
 from .services.exclusion import exclusion_list_import, exclusion_list_set_active
 from .services.identity import participant_identity_for_staff
+from .services.operators import dinas_operator_save
 
 _LOOKS_LIKE_ID_NUMBER = re.compile(r"\d{16}")
 
@@ -293,8 +294,12 @@ class ExclusionListAdmin(admin.ModelAdmin):
 @admin.register(DinasOperator)
 class DinasOperatorAdmin(admin.ModelAdmin):
     list_display = ["user", "office_name", "province_code"]
+    list_filter = ["province_code"]
     search_fields = ["user__email", "office_name"]
     autocomplete_fields = ["user"]
+
+    def save_model(self, request, obj, form, change):
+        dinas_operator_save(operator=obj)
 
 
 @admin.register(RegistrationBatch)

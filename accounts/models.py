@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from . import crypto
 from .fields import EncryptedCharField
-from .nik import province_name, regency_name
+from .nik import province_choices, province_name, regency_name
 
 
 class UserManager(BaseUserManager):
@@ -301,7 +301,7 @@ class DinasOperator(models.Model):
         related_name="dinas_operator",
         verbose_name=_("user"),
     )
-    province_code = models.CharField(_("province"), max_length=2)
+    province_code = models.CharField(_("province"), max_length=2, choices=province_choices)
     office_name = models.CharField(_("office"), max_length=150)
 
     class Meta:

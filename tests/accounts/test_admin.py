@@ -163,3 +163,22 @@ def test_only_permitted_staff_import_exclusion_lists(client):
     response = import_list(client, b"nik\r\n3171011708450001\r\n")
     assert response.status_code == 403
     assert not ExclusionList.objects.exists()
+
+
+def test_making_someone_a_dinas_operator_in_admin_opens_the_operator_pages(client):
+    person = UserFactory()
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    response = client.post(
+        reverse("admin:accounts_dinasoperator_add"),
+        {"user": person.pk, "province_code": "35", "office_name": "Disnakertrans Jawa Timur"},
+    )
+    assert response.status_code == 302
+    client.force_login(person)
+    page = client.get(reverse("accounts:operator_dashboard"))
+    assert page.status_code == 200 and "Jawa Timur" in page.content.decode()
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    bad = client.post(
+        reverse("admin:accounts_dinasoperator_add"),
+        {"user": UserFactory().pk, "province_code": "99", "office_name": "X"},
+    )
+    assert bad.status_code == 200 and bad.context["adminform"].form.errors["province_code"]
