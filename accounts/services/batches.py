@@ -25,6 +25,7 @@ from stdnum.id import nik as stdnum_nik
 
 from .. import crypto, csvio
 from ..models import DinasOperator, Participant, RegistrationBatch, User
+from ..tasks import process_registration_batch
 from .registration import ProfileInput, participant_register_offline
 
 logger = logging.getLogger(__name__)
@@ -162,8 +163,6 @@ def registration_batch_create(*, operator: User, uploaded_file: BinaryIO, file_n
         )
         batch.source.save(f"{uuid.uuid4().hex}.csv", File(uploaded_file), save=False)
         batch.save()
-
-        from ..tasks import process_registration_batch
 
         transaction.on_commit(lambda: process_registration_batch.delay(batch.pk))
     return batch

@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ..models import OneTimeCode, User
+from ..tasks import send_sms
 
 PHONE_VERIFICATION = OneTimeCode.Purpose.PHONE_VERIFICATION
 
@@ -68,8 +69,6 @@ def otp_send(*, user: User, phone: str, purpose: str) -> OneTimeCode:
             expires_at=now + timedelta(seconds=settings.OTP_TTL_SECONDS),
         )
         body = _sms_body(code)
-
-        from ..tasks import send_sms
 
         transaction.on_commit(lambda: send_sms.delay(phone, body))
     return otp

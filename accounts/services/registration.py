@@ -31,6 +31,7 @@ from ..models import (
 from ..nik import NikInfo, clean_kk, parse_nik, province_name
 from ..phone import clean_mobile
 from ..roles import PARTICIPANT
+from ..tasks import send_offline_welcome
 from . import otp
 
 _NAME_RE = re.compile(r"^[^\W\d_]+(?:[ .,'\-]+[^\W\d_]+)*[.]?$")
@@ -388,7 +389,7 @@ def participant_register_offline(
     operator: User,
     email: str,
     profile: ProfileInput,
-    batch: RegistrationBatch | None = None,
+    batch: tuple[RegistrationBatch, int] | None = None,
 ) -> Participant:
     """A Dinas operator registers a person on their behalf (pendaftaran luring).
 
@@ -414,8 +415,6 @@ def participant_register_offline(
         operator=operator,
         batch=batch,
     )
-
-    from ..tasks import send_offline_welcome
 
     transaction.on_commit(lambda: send_offline_welcome.delay(participant.pk))
     return participant
