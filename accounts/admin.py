@@ -13,7 +13,6 @@ from django.urls import path, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.debug import sensitive_post_parameters
-from stdnum.id import nik as stdnum_nik
 
 from . import crypto
 from .forms import ExclusionImportForm
@@ -26,8 +25,8 @@ from .models import (
     RegistrationBatch,
     User,
 )
-from .nik import province_choices
-from .services.exclusion import exclusion_list_import, exclusion_list_set_active
+from .nik import compact_number, is_sixteen_digits, province_choices
+from .services.exclusion import exclusion_list_set_active, exclusion_list_upload
 from .services.identity import participant_identity_for_staff
 from .services.operators import dinas_operator_save
 
@@ -165,7 +164,7 @@ class ParticipantAdmin(admin.ModelAdmin):
 
     def changelist_view(self, request, extra_context=None):
         # A NIK typed into the ordinary search box would travel in the URL.
-        if _LOOKS_LIKE_ID_NUMBER.search(request.GET.get("q", "").replace(" ", "")):
+        if _LOOKS_LIKE_ID_NUMBER.search(re.sub(r"[\s.+\-]", "", request.GET.get("q", ""))):
             messages.warning(
                 request,
                 _("Do not search identity numbers in the search box; use the NIK search form."),
@@ -180,8 +179,8 @@ class ParticipantAdmin(admin.ModelAdmin):
         changelist = reverse("admin:accounts_participant_changelist")
         if request.method != "POST":
             return HttpResponseRedirect(changelist)
-        number = stdnum_nik.compact(request.POST.get("nik", ""))
-        if len(number) != 16 or not number.isdigit():
+        number = compact_number(request.POST.get("nik", ""))
+        if not is_sixteen_digits(number):
             messages.error(request, _("A NIK has exactly 16 digits."))
             return HttpResponseRedirect(changelist)
         participant = Participant.objects.filter(nik_index=crypto.nik_index(number)).only("pk").first()
@@ -204,30 +203,31 @@ class ExclusionListAdmin(admin.ModelAdmin):
     list_display = [
         "kind",
         "source",
+        "status",
         "entry_count",
         "skipped_count",
         "is_active",
         "imported_by",
         "imported_at",
     ]
-    list_filter = ["kind", "is_active"]
+    list_filter = ["kind", "status", "is_active"]
     fields = [
         "kind",
         "source",
+        "status",
+        "error",
         "is_active",
         "entry_count",
         "skipped_count",
         "imported_by",
         "imported_at",
     ]
-    readonly_fields = [
-        "kind",
-        "source",
-        "entry_count",
-        "skipped_count",
-        "imported_by",
-        "imported_at",
-    ]
+    # Read-only: activation goes through the list actions (and their service).
+    readonly_fields = fields
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
     actions = ["deactivate", "activate"]
 
     def get_urls(self):
@@ -249,7 +249,7 @@ class ExclusionListAdmin(admin.ModelAdmin):
         form = ExclusionImportForm(request.POST or None, request.FILES or None)
         if request.method == "POST" and form.is_valid():
             try:
-                imported = exclusion_list_import(
+                imported = exclusion_list_upload(
                     kind=form.cleaned_data["kind"],
                     source=form.cleaned_data["source"],
                     csv_file=form.cleaned_data["file"],
@@ -264,12 +264,8 @@ class ExclusionListAdmin(admin.ModelAdmin):
             else:
                 messages.success(
                     request,
-                    _("Imported %(count)d NIKs into %(list)s; %(skipped)d rows were not NIKs and were skipped.")
-                    % {
-                        "count": imported.entry_count,
-                        "list": imported,
-                        "skipped": imported.skipped_count,
-                    },
+                    _("%(list)s was accepted and is being imported; its status shows when it is ready.")
+                    % {"list": imported},
                 )
                 return redirect("admin:accounts_exclusionlist_changelist")
         context = {

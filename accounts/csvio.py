@@ -15,7 +15,8 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
 _CHUNK = 64 * 1024
-_MAX_HEADER = 4096
+# No real row comes near this; a longer one is an attack on memory.
+MAX_LINE = 16 * 1024
 
 
 def _not_utf8() -> ValidationError:
@@ -40,6 +41,25 @@ class _BorrowedText(io.TextIOWrapper):
 def _text(binary: BinaryIO) -> io.TextIOWrapper:
     binary.seek(0)
     return _BorrowedText(binary, encoding="utf-8-sig", newline="")
+
+
+def _line_too_long(line_number: int) -> ValidationError:
+    return ValidationError(
+        _("Line %(line)d of the file is longer than %(limit)d characters; this is not a registration CSV.")
+        % {"line": line_number, "limit": MAX_LINE},
+        code="csv_line_too_long",
+    )
+
+
+def _lines(text: io.TextIOWrapper, first_line_number: int = 1) -> Iterator[str]:
+    """The file's lines, each read with a cap so one endless line cannot
+    fill memory."""
+    number = first_line_number
+    while line := text.readline(MAX_LINE + 1):
+        if len(line) > MAX_LINE:
+            raise _line_too_long(number)
+        yield line
+        number += 1
 
 
 def check(binary: BinaryIO, required: tuple[str, ...]) -> int:
@@ -84,16 +104,19 @@ def open_rows(
     binary: BinaryIO,
 ) -> tuple[list[str], Iterator[tuple[int, dict[str, str]]]]:
     """Returns the header (lower-cased column names) and an iterator of
-    (line number, row) with values stripped. Blank lines are skipped."""
+    (line number, row) with values stripped. Blank lines are skipped; a line
+    over MAX_LINE characters raises ValidationError."""
     text = _text(binary)
-    first = text.readline(_MAX_HEADER)
+    first = text.readline(MAX_LINE + 1)
+    if len(first) > MAX_LINE:
+        raise _line_too_long(1)
     if not first.strip():
         raise ValidationError(_("The file is empty."), code="csv_empty")
     delimiter = _sniff_delimiter(first)
     header = [name.strip().lower() for name in next(csv.reader([first], delimiter=delimiter))]
 
     def rows() -> Iterator[tuple[int, dict[str, str]]]:
-        reader = csv.reader(text, delimiter=delimiter)
+        reader = csv.reader(_lines(text, first_line_number=2), delimiter=delimiter)
         for values in reader:
             if not any(v.strip() for v in values):
                 continue

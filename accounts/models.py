@@ -164,7 +164,9 @@ class Participant(models.Model):
     birth_place = models.CharField(_("place of birth"), max_length=60)
     birth_date = models.DateField(_("date of birth"))
     gender = models.CharField(_("gender"), max_length=1, choices=Gender.choices)
-    phone = models.CharField(_("mobile number"), max_length=16, unique=True)
+    # Unique once verified (constraint below): an unverified number may be
+    # a typo and must not lock out its real owner.
+    phone = models.CharField(_("mobile number"), max_length=16, db_index=True)
     phone_verified_at = models.DateTimeField(_("mobile number verified at"), null=True, blank=True)
     address = models.CharField(_("domicile address"), max_length=255)
     province_code = models.CharField(_("province"), max_length=2, db_index=True)
@@ -224,6 +226,11 @@ class Participant(models.Model):
             models.CheckConstraint(
                 condition=models.Q(regency_code__startswith=models.F("province_code")),
                 name="participant_regency_in_province",
+            ),
+            models.UniqueConstraint(
+                fields=["phone"],
+                condition=models.Q(phone_verified_at__isnull=False),
+                name="participant_verified_phone_unique",
             ),
         ]
 
@@ -332,7 +339,18 @@ class ExclusionList(models.Model):
         max_length=200,
         help_text=_("Where the list came from, e.g. BKN 2026-10."),
     )
+
+    class Status(models.TextChoices):
+        IMPORTING = "importing", _("Importing")
+        READY = "ready", _("Ready")
+        FAILED = "failed", _("Failed")
+
+    status = models.CharField(_("import status"), max_length=10, choices=Status.choices, default=Status.IMPORTING)
+    # Only a ready and active list refuses registrations.
     is_active = models.BooleanField(_("active"), default=True)
+    # The uploaded file holds NIKs in clear: deleted once imported.
+    upload = models.FileField(upload_to="exclusion-lists/", blank=True)
+    error = models.CharField(_("error"), max_length=500, blank=True)
     entry_count = models.PositiveIntegerField(_("entries"), default=0, editable=False)
     skipped_count = models.PositiveIntegerField(_("rows skipped"), default=0, editable=False)
     imported_by = models.ForeignKey(
@@ -413,7 +431,8 @@ class RegistrationBatch(models.Model):
     )
     province_code = models.CharField(max_length=2)
     original_name = models.CharField(_("file name"), max_length=255)
-    source = models.FileField(upload_to="registration-batches/source/")
+    # The uploaded file holds NIKs in clear: deleted once the batch is finished.
+    source = models.FileField(upload_to="registration-batches/source/", blank=True)
     result = models.FileField(upload_to="registration-batches/result/", blank=True)
     status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.QUEUED)
     rows_total = models.PositiveIntegerField(_("rows"), default=0)

@@ -104,12 +104,23 @@ def parse_nik(value: str) -> NikInfo:
     )
 
 
+def is_sixteen_digits(number: str) -> bool:
+    """Exactly 16 ASCII digits. str.isdigit() alone would take other scripts'
+    digits, which would hash to a different blind index for the same number."""
+    return len(number) == 16 and number.isascii() and number.isdigit()
+
+
+def compact_number(value: str) -> str:
+    """A NIK or KK without the spaces, dashes and dots people type in it."""
+    return stdnum_nik.compact(value or "")
+
+
 def clean_kk(value: str) -> str:
     """A KK number: 16 digits starting with a known region code."""
     number = stdnum_nik.compact(value or "")
     if not number:
         raise ValidationError(_("Enter your family card (KK) number."), code="required")
-    if not number.isdigit():
+    if not (number.isascii() and number.isdigit()):
         raise ValidationError(_("A KK number contains digits only."), code="kk_not_digits")
     if len(number) != 16:
         raise ValidationError(

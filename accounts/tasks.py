@@ -53,3 +53,10 @@ def process_registration_batch(self, batch_id: int) -> None:
         # Another run holds it; if that run died, its claim goes stale and
         # this retry takes over.
         raise self.retry(countdown=int(STALE_AFTER.total_seconds()))
+
+
+@shared_task(acks_late=True)
+def import_exclusion_list(exclusion_list_id: int) -> None:
+    from .services.exclusion import exclusion_list_import
+
+    exclusion_list_import(exclusion_list_id=exclusion_list_id)

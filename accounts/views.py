@@ -14,8 +14,6 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
 
-from prakerja.ratelimit import hit
-
 from .forms import (
     BatchUploadForm,
     ChangePhoneForm,
@@ -26,11 +24,6 @@ from .forms import (
 from .models import DinasOperator, Participant, RegistrationBatch
 from .phone import mask_phone
 from .services import batches, registration
-
-# Registration attempts allowed per account per hour. An operator registers
-# many people at the counter, so gets more.
-REGISTER_ATTEMPTS = 20
-OPERATOR_ATTEMPTS = 300
 
 
 def _apply_errors(form, error: ValidationError, field: str | None = None) -> None:
@@ -88,12 +81,7 @@ def register(request):
     if Participant.objects.filter(user=request.user).exists():
         return redirect("home")
     form = ProfileForm(request.POST or None)
-    if request.method == "POST" and not hit(
-        f"register:{request.user.pk}", limit=REGISTER_ATTEMPTS, window_seconds=3600
-    ):
-        # Each refusal says whether a NIK is registered; limit the asking.
-        form.add_error(None, _("Too many attempts. Try again in an hour."))
-    elif request.method == "POST" and form.is_valid():
+    if request.method == "POST" and form.is_valid():
         try:
             registration.participant_register(user=request.user, profile=form.to_input())
         except ValidationError as exc:
@@ -172,11 +160,7 @@ def operator_dashboard(request, office):
 @require_http_methods(["GET", "POST"])
 def operator_register(request, office):
     form = OperatorProfileForm(request.POST or None)
-    if request.method == "POST" and not hit(
-        f"operator-register:{request.user.pk}", limit=OPERATOR_ATTEMPTS, window_seconds=3600
-    ):
-        form.add_error(None, _("Too many attempts. Try again in an hour."))
-    elif request.method == "POST" and form.is_valid():
+    if request.method == "POST" and form.is_valid():
         try:
             participant = registration.participant_register_offline(
                 operator=request.user,

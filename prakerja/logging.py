@@ -4,8 +4,10 @@ import logging
 import re
 
 # NIK and KK are 16 digits; card and account numbers look alike and are no
-# business of a log either.
-_SIXTEEN_DIGITS = re.compile(r"(?<!\d)(?<!\d\.)\d{16}(?!\d)")
+# business of a log either. People type them with spaces, dashes or dots,
+# and a URL carries a space as + or %20; a digit run is taken whole, so a
+# longer number (or the decimals of a float) is left alone.
+_SIXTEEN_DIGITS = re.compile(r"(?<!\d)(?<!\d\.)(?:\d(?:[ .+\-]|%20)?){15}\d(?!\d)")
 
 
 def redact(text: str) -> str:

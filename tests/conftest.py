@@ -5,6 +5,13 @@ from accounts import sms
 
 
 @pytest.fixture(autouse=True)
+def _private_media_in_tmp(settings, tmp_path):
+    """Uploads (CSV batches with test NIKs) go to a folder of the test's own."""
+    default = settings.STORAGES["default"]
+    settings.STORAGES = {**settings.STORAGES, "default": {**default, "OPTIONS": {"location": tmp_path / "private"}}}
+
+
+@pytest.fixture(autouse=True)
 def _clean_slate():
     """Each test starts with no SMS sent and an empty cache (Redis keeps
     allauth's rate limits between tests otherwise)."""

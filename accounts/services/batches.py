@@ -11,6 +11,7 @@ import datetime
 import io
 import logging
 import tempfile
+import time
 import uuid
 from datetime import timedelta
 from typing import BinaryIO
@@ -21,10 +22,10 @@ from django.core.files import File
 from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from stdnum.id import nik as stdnum_nik
 
 from .. import crypto, csvio
 from ..models import DinasOperator, Participant, RegistrationBatch, User
+from ..nik import compact_number
 from ..tasks import process_registration_batch
 from .registration import ProfileInput, participant_register_offline
 
@@ -72,6 +73,7 @@ _EMPLOYMENT = {
 _DATE_FORMATS = ("%Y-%m-%d", "%d-%m-%Y", "%d/%m/%Y")
 STALE_AFTER = timedelta(minutes=10)
 _PROGRESS_EVERY = 200
+_BEAT_SECONDS = 30
 
 
 def _parse_date(text: str) -> datetime.date | None:
@@ -209,13 +211,21 @@ def _register_row(batch: RegistrationBatch, line: int, row: dict[str, str], resu
 
 def registration_batch_process(*, batch_id: int) -> str:
     """Registers every row of a queued batch; safe to run twice. Returns
-    "done", or "busy" when another run is still at work on it."""
+    "done", or "busy" when another run is still at work on it.
+
+    However it ends, the batch is finished (done, or failed with the reason
+    and the rows registered before it stopped), the per-row result is saved,
+    and the uploaded file, which holds NIKs and KK numbers in clear, is
+    deleted: only the masked result stays.
+    """
     claim = _claim(batch_id)
     if isinstance(claim, str):
         return claim
     batch, resumed = claim
     registered = refused = 0
+    last_line = 1
     error = ""
+    last_beat = time.monotonic()
     with (
         translation.override(batch.language),
         batch.source.open("rb") as source,
@@ -227,10 +237,11 @@ def registration_batch_process(*, batch_id: int) -> str:
         try:
             _header, rows = csvio.open_rows(source)
             for line, row in rows:
+                last_line = line
                 ok, reason = _register_row(batch, line, row, resumed)
                 registered += ok
                 refused += not ok
-                masked = crypto.mask(stdnum_nik.compact(row["nik"])) if row["nik"] else ""
+                masked = crypto.mask(compact_number(row["nik"])) if row["nik"] else ""
                 writer.writerow(
                     [
                         line,
@@ -240,24 +251,34 @@ def registration_batch_process(*, batch_id: int) -> str:
                         csvio.safe_cell(reason),
                     ]
                 )
-                if (registered + refused) % _PROGRESS_EVERY == 0:
+                if (registered + refused) % _PROGRESS_EVERY == 0 or time.monotonic() - last_beat > _BEAT_SECONDS:
+                    last_beat = time.monotonic()
                     RegistrationBatch.objects.filter(pk=batch.pk).update(
                         rows_registered=registered,
                         rows_refused=refused,
                         heartbeat_at=timezone.now(),
                     )
-        except (csv.Error, ValidationError, KeyError) as exc:
-            error = _("The file could not be read past line %(line)d: %(error)s") % {
-                "line": registered + refused + 1,
+        except (csv.Error, ValidationError) as exc:
+            error = _("The file could not be read after line %(line)d: %(error)s") % {
+                "line": last_line,
                 "error": exc.messages[0] if isinstance(exc, ValidationError) else exc,
             }
             logger.warning("registration batch %s stopped: %s", batch.pk, type(exc).__name__)
+        except Exception:
+            # Whatever broke (the database, the broker), the operator must see
+            # the batch end and know which rows are in.
+            error = _(
+                "Registration stopped at line %(line)d because of a system error. The rows before it "
+                "are registered (see the result); upload the remaining rows again later."
+            ) % {"line": last_line}
+            logger.exception("registration batch %s failed", batch.pk)
         text_out.flush()
         out = text_out.detach()
         out.seek(0)
         batch.result.save(f"{uuid.uuid4().hex}.csv", File(out), save=False)
     RegistrationBatch.objects.filter(pk=batch.pk).update(
         result=batch.result.name,
+        source="",
         status=RegistrationBatch.Status.FAILED if error else RegistrationBatch.Status.DONE,
         rows_registered=registered,
         rows_refused=refused,
@@ -265,4 +286,5 @@ def registration_batch_process(*, batch_id: int) -> str:
         finished_at=timezone.now(),
         heartbeat_at=timezone.now(),
     )
+    batch.source.delete(save=False)
     return "done"

@@ -1,57 +1,96 @@
-"""PMO exclusion lists: NIKs that may not join, kept only as keyed hashes."""
+"""PMO exclusion lists: NIKs that may not join, kept only as keyed hashes.
+
+Lists run to millions of rows (civil servants alone are over four million),
+so the admin's upload is only checked and stored; a Celery task imports it,
+streaming, in chunks, and deletes the file. A list refuses registrations only
+once its import is complete (status ready) and while it is active.
+"""
 
 import csv
+import logging
+import uuid
 from itertools import islice
 from typing import BinaryIO
 
 from django.core.exceptions import ValidationError
+from django.core.files import File
 from django.db import transaction
 from django.utils.translation import gettext as _
-from stdnum.id import nik as stdnum_nik
 
 from .. import crypto, csvio
 from ..models import ExclusionEntry, ExclusionList, User
+from ..nik import compact_number, is_sixteen_digits
+from ..tasks import import_exclusion_list
+
+logger = logging.getLogger(__name__)
 
 _CHUNK_ROWS = 5000
 
 
-def exclusion_list_import(*, kind: str, source: str, csv_file: BinaryIO, imported_by: User) -> ExclusionList:
-    """Imports a CSV with a ``nik`` column as one new list, all or nothing.
-
-    Rows whose NIK is not 16 digits are skipped and counted; they could never
-    match a registration. The file is streamed, so its size does not matter.
-    """
+def exclusion_list_upload(*, kind: str, source: str, csv_file: BinaryIO, imported_by: User) -> ExclusionList:
+    """Checks a CSV with a ``nik`` column (encoding, header) and queues its
+    import as a new list."""
+    errors = {}
     if kind not in ExclusionList.Kind.values:
-        raise ValidationError({"kind": _("Choose the kind of list.")})
+        errors["kind"] = [_("Choose the kind of list.")]
     source = (source or "").strip()
     if not source:
-        raise ValidationError({"source": _("Say where the list came from.")})
-    csvio.check(csv_file, ("nik",))
-    _header, rows = csvio.open_rows(csv_file)
-
+        errors["source"] = [_("Say where the list came from.")]
+    try:
+        csvio.check(csv_file, ("nik",))
+    except ValidationError as exc:
+        errors["file"] = exc.error_list
+    if errors:
+        raise ValidationError(errors)
+    csv_file.seek(0)
     with transaction.atomic():
-        exclusion_list = ExclusionList.objects.create(kind=kind, source=source[:200], imported_by=imported_by)
-        skipped = 0
-
-        def entries():
-            nonlocal skipped
-            for _line, row in rows:
-                number = stdnum_nik.compact(row.get("nik", ""))
-                if len(number) != 16 or not number.isdigit():
-                    skipped += 1
-                    continue
-                yield ExclusionEntry(exclusion_list=exclusion_list, nik_index=crypto.nik_index(number))
-
-        stream = entries()
-        try:
-            while batch := list(islice(stream, _CHUNK_ROWS)):
-                ExclusionEntry.objects.bulk_create(batch, ignore_conflicts=True)
-        except csv.Error as exc:
-            raise ValidationError(_("The file is not valid CSV: %(error)s") % {"error": exc}) from None
-        exclusion_list.entry_count = exclusion_list.entries.count()
-        exclusion_list.skipped_count = skipped
-        exclusion_list.save(update_fields=["entry_count", "skipped_count"])
+        exclusion_list = ExclusionList(kind=kind, source=source[:200], imported_by=imported_by)
+        exclusion_list.upload.save(f"{uuid.uuid4().hex}.csv", File(csv_file), save=False)
+        exclusion_list.save()
+        transaction.on_commit(lambda: import_exclusion_list.delay(exclusion_list.pk))
     return exclusion_list
+
+
+def exclusion_list_import(*, exclusion_list_id: int) -> None:
+    """Hashes and stores every NIK of an uploaded list; safe to run twice
+    (entries are unique per list). Ends ready, or failed with the reason."""
+    exclusion_list = ExclusionList.objects.get(pk=exclusion_list_id)
+    if exclusion_list.status != ExclusionList.Status.IMPORTING:
+        return
+    skipped = 0
+    error = ""
+
+    def entries(rows):
+        nonlocal skipped
+        for _line, row in rows:
+            number = compact_number(row.get("nik", ""))
+            if not is_sixteen_digits(number):
+                skipped += 1
+                continue
+            yield ExclusionEntry(exclusion_list=exclusion_list, nik_index=crypto.nik_index(number))
+
+    try:
+        with exclusion_list.upload.open("rb") as upload:
+            _header, rows = csvio.open_rows(upload)
+            stream = entries(rows)
+            while chunk := list(islice(stream, _CHUNK_ROWS)):
+                ExclusionEntry.objects.bulk_create(chunk, ignore_conflicts=True)
+    except (csv.Error, ValidationError) as exc:
+        error = exc.messages[0] if isinstance(exc, ValidationError) else str(exc)
+    except Exception:
+        logger.exception("exclusion list %s import failed", exclusion_list.pk)
+        error = _("The import stopped because of a system error; upload the list again.")
+    if error:
+        # A half-imported list must never refuse anyone.
+        exclusion_list.entries.all().delete()
+    ExclusionList.objects.filter(pk=exclusion_list.pk).update(
+        status=ExclusionList.Status.FAILED if error else ExclusionList.Status.READY,
+        error=error[:500],
+        entry_count=0 if error else exclusion_list.entries.count(),
+        skipped_count=skipped,
+        upload="",
+    )
+    exclusion_list.upload.delete(save=False)
 
 
 def exclusion_list_set_active(*, exclusion_list: ExclusionList, active: bool) -> None:

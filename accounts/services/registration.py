@@ -15,6 +15,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from prakerja import ratelimit
 from prakerja.lifecycle import check_move
 
 from .. import crypto
@@ -22,6 +23,7 @@ from ..models import (
     PARTICIPANT_TRANSITIONS,
     DinasOperator,
     ExclusionEntry,
+    ExclusionList,
     FamilyCard,
     Participant,
     ParticipantStatusChange,
@@ -175,7 +177,11 @@ def _validate(profile: ProfileInput) -> _CleanProfile:
 
 def _exclusion_reason(nik_index: str) -> str | None:
     entry = (
-        ExclusionEntry.objects.filter(nik_index=nik_index, exclusion_list__is_active=True)
+        ExclusionEntry.objects.filter(
+            nik_index=nik_index,
+            exclusion_list__is_active=True,
+            exclusion_list__status=ExclusionList.Status.READY,
+        )
         .select_related("exclusion_list")
         .first()
     )
@@ -208,17 +214,22 @@ def _duplicate_phone_error() -> ValidationError:
 
 
 def _create_participant(*, user, clean: _CleanProfile, channel, operator, nik_idx, batch) -> Participant:
+    if operator is None:
+        # A double tap on a slow connection sends the form twice: the second
+        # waits here for the first, then finds its participant.
+        User.objects.select_for_update().only("pk").get(pk=user.pk)
     if operator is None and Participant.objects.filter(user=user).exists():
         raise ValidationError(
             _("This account already has a participant profile."),
             code="already_registered",
         )
-    taken = Participant.objects.filter(Q(nik_index=nik_idx) | Q(phone=clean.phone)).values_list("nik_index", "phone")
-    for taken_nik, taken_phone in taken:
-        if taken_nik == nik_idx:
-            raise _duplicate_nik_error()
-        if taken_phone == clean.phone:
-            raise _duplicate_phone_error()
+    # A number counts as taken once someone verified it: an unverified one
+    # may be a typo, and must not lock its real owner out.
+    taken = Participant.objects.filter(
+        Q(nik_index=nik_idx) | Q(phone=clean.phone, phone_verified_at__isnull=False)
+    ).values_list("nik_index", flat=True)
+    for taken_nik in taken:
+        raise _duplicate_nik_error() if taken_nik == nik_idx else _duplicate_phone_error()
 
     kk_idx = crypto.kk_index(clean.kk_number)
     FamilyCard.objects.bulk_create([FamilyCard(number=clean.kk_number, number_index=kk_idx)], ignore_conflicts=True)
@@ -311,6 +322,7 @@ def _register(*, user_factory, clean: _CleanProfile, channel, operator, batch=No
             }
         )
 
+    user = None
     try:
         with transaction.atomic():
             user = user_factory()
@@ -326,15 +338,31 @@ def _register(*, user_factory, clean: _CleanProfile, channel, operator, batch=No
         # A concurrent registration won the race for a unique value.
         if Participant.objects.filter(nik_index=nik_idx).exists():
             raise _duplicate_nik_error() from None
-        if Participant.objects.filter(phone=clean.phone).exists():
-            raise _duplicate_phone_error() from None
+        if operator is None and user is not None and Participant.objects.filter(user=user).exists():
+            raise ValidationError(
+                _("This account already has a participant profile."), code="already_registered"
+            ) from None
         if User.objects.with_email(getattr(user_factory, "email", "")).exists():
             raise _duplicate_email_error() from None
         raise
 
 
+# Registration attempts allowed per account per hour: each refusal says
+# whether a NIK is registered, so the asking is limited. An operator
+# registers many people at the counter and gets more; CSV batches are
+# bounded by their upload and leave a per-row record.
+REGISTER_ATTEMPTS_PER_HOUR = 20
+OPERATOR_ATTEMPTS_PER_HOUR = 300
+
+
+def _limit_attempts(key: str, limit: int) -> None:
+    if not ratelimit.hit(key, limit=limit, window_seconds=3600):
+        raise ValidationError(_("Too many attempts. Try again in an hour."), code="too_many_attempts")
+
+
 def participant_register(*, user: User, profile: ProfileInput) -> Participant:
     """A person registers themself online (pendaftaran daring)."""
+    _limit_attempts(f"register:{user.pk}", REGISTER_ATTEMPTS_PER_HOUR)
     return _register(
         user_factory=lambda: user,
         clean=_validate(profile),
@@ -397,6 +425,8 @@ def participant_register_offline(
     choose one; they verify their phone themselves when they first log in.
     ``batch`` is the CSV batch and line the person came from, if any.
     """
+    if batch is None:
+        _limit_attempts(f"operator-register:{operator.pk}", OPERATOR_ATTEMPTS_PER_HOUR)
     errors: dict[str, list] = {}
     try:
         email = clean_email(email)
@@ -435,36 +465,52 @@ def _transition(*, participant: Participant, to: str, by: User | None, reason: s
     )
 
 
+def _phone_verified_elsewhere(phone: str, participant_pk: int) -> bool:
+    return Participant.objects.filter(phone=phone, phone_verified_at__isnull=False).exclude(pk=participant_pk).exists()
+
+
 def participant_send_phone_code(*, participant: Participant) -> None:
-    """Sends a code to the participant's mobile number."""
-    if participant.phone_verified:
+    """Sends a code to the participant's mobile number as it is now."""
+    current = Participant.objects.only("phone", "phone_verified_at").get(pk=participant.pk)
+    if current.phone_verified_at is not None:
         raise ValidationError(_("Your mobile number is already verified."), code="already_verified")
-    otp.otp_send(user=participant.user, phone=participant.phone, purpose=otp.PHONE_VERIFICATION)
+    if _phone_verified_elsewhere(current.phone, participant.pk):
+        raise _duplicate_phone_error()
+    otp.otp_send(user=participant.user, phone=current.phone, purpose=otp.PHONE_VERIFICATION)
 
 
 def participant_verify_phone(*, participant: Participant, code: str) -> Participant:
-    """Checks the code; a right one marks the phone verified and the profile complete."""
-    if participant.phone_verified:
+    """Checks the code; a right one marks the phone verified and the profile
+    complete. The code must have been sent to the number the participant has
+    when the change is saved, and no one else may have verified that number."""
+    current = Participant.objects.only("phone", "phone_verified_at").get(pk=participant.pk)
+    if current.phone_verified_at is not None:
         raise ValidationError(_("Your mobile number is already verified."), code="already_verified")
     # Its own transaction: a wrong guess must stay counted.
-    otp.otp_verify(
-        user=participant.user,
-        phone=participant.phone,
-        purpose=otp.PHONE_VERIFICATION,
-        code=code,
-    )
-    with transaction.atomic():
-        locked = Participant.objects.select_for_update().get(pk=participant.pk)
-        if locked.phone_verified_at is None:
-            locked.phone_verified_at = timezone.now()
-            locked.save(update_fields=["phone_verified_at", "updated_at"])
-            if locked.status == Participant.Status.REGISTERED:
-                _transition(
-                    participant=locked,
-                    to=Participant.Status.PROFILE_COMPLETE,
-                    by=locked.user,
-                    reason="mobile number verified",
+    used = otp.otp_verify(user=participant.user, phone=current.phone, purpose=otp.PHONE_VERIFICATION, code=code)
+    try:
+        with transaction.atomic():
+            locked = Participant.objects.select_for_update().get(pk=participant.pk)
+            if locked.phone != used.phone:
+                raise ValidationError(
+                    _("Your mobile number changed after the code was sent. Ask for a new code."),
+                    code="otp_none",
                 )
+            if locked.phone_verified_at is None:
+                if _phone_verified_elsewhere(locked.phone, locked.pk):
+                    raise _duplicate_phone_error()
+                locked.phone_verified_at = timezone.now()
+                locked.save(update_fields=["phone_verified_at", "updated_at"])
+                if locked.status == Participant.Status.REGISTERED:
+                    _transition(
+                        participant=locked,
+                        to=Participant.Status.PROFILE_COMPLETE,
+                        by=locked.user,
+                        reason="mobile number verified",
+                    )
+    except IntegrityError:
+        # Someone else verified the same number at the same moment.
+        raise _duplicate_phone_error() from None
     return locked
 
 
@@ -475,20 +521,17 @@ def participant_change_phone(*, participant: Participant, phone: str) -> Partici
         number = clean_mobile(phone)
     except ValidationError as exc:
         raise ValidationError({"phone": exc.error_list}) from None
-    try:
-        with transaction.atomic():
-            locked = Participant.objects.select_for_update().get(pk=participant.pk)
-            if locked.phone_verified_at is not None:
-                raise ValidationError(
-                    _("Your mobile number is verified; contact the help desk to change it."),
-                    code="already_verified",
-                )
-            if locked.phone == number:
-                return locked
-            if Participant.objects.filter(phone=number).exclude(pk=locked.pk).exists():
-                raise _duplicate_phone_error()
-            locked.phone = number
-            locked.save(update_fields=["phone", "updated_at"])
+    with transaction.atomic():
+        locked = Participant.objects.select_for_update().get(pk=participant.pk)
+        if locked.phone_verified_at is not None:
+            raise ValidationError(
+                _("Your mobile number is verified; contact the help desk to change it."),
+                code="already_verified",
+            )
+        if locked.phone == number:
             return locked
-    except IntegrityError:
-        raise _duplicate_phone_error() from None
+        if _phone_verified_elsewhere(number, locked.pk):
+            raise _duplicate_phone_error()
+        locked.phone = number
+        locked.save(update_fields=["phone", "updated_at"])
+        return locked

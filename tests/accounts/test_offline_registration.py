@@ -200,6 +200,8 @@ def test_a_semicolon_csv_from_excel_with_a_bom_is_read(client, committed):
         (b"PK\x03\x04\x14\x00\x00\x00\x08\x00" + bytes(range(256)), "data.csv", "UTF-8"),
         (b"nik;no_kk\r\n", "data.xlsx", ".csv"),
         (csv_bytes([]), "header-only.csv", None),
+        (b"nik," + b"," * 20_000 + b"\r\n", "one-long-line.csv", "16384"),
+        (csv_bytes([]) + b"x" * 20_000 + b"\r\n", "long-row.csv", "16384"),
     ],
 )
 def test_bad_files_are_refused_at_upload_with_a_reason(client, content, name, fragment):
@@ -234,13 +236,66 @@ def test_processing_a_batch_twice_registers_nobody_twice(client, committed):
     batch = RegistrationBatch.objects.get()
     assert registration_batch_process(batch_id=batch.pk) == "done"
     assert Participant.objects.count() == 3
-    # A run that died half-way is taken over and ends with the same report.
-    RegistrationBatch.objects.filter(pk=batch.pk).update(status="processing", heartbeat_at=None)
-    registration_batch_process(batch_id=batch.pk)
+
+
+def test_a_run_that_died_half_way_is_taken_over_and_reports_the_same(client, monkeypatch):
+    from accounts.services import batches as batches_module
+
+    operator = make_operator("32")
+    client.force_login(operator)
+    profiles = [make_profile(province="32") for _ in range(3)]
+    upload(client, csv_bytes([csv_row(p, f"died{i}@example.com") for i, p in enumerate(profiles)]))
+    batch = RegistrationBatch.objects.get()
+    # The first run registers two rows, then its worker is killed.
+    real = batches_module._register_row
+    calls = []
+
+    def dies_on_third(*args):
+        calls.append(1)
+        if len(calls) == 3:
+            raise SystemExit("worker killed")
+        return real(*args)
+
+    monkeypatch.setattr(batches_module, "_register_row", dies_on_third)
+    with pytest.raises(SystemExit):
+        registration_batch_process(batch_id=batch.pk)
+    monkeypatch.setattr(batches_module, "_register_row", real)
+    assert Participant.objects.count() == 2
+    # While its claim is fresh, another run keeps off; once stale, takes over.
+    assert registration_batch_process(batch_id=batch.pk) == "busy"
+    RegistrationBatch.objects.filter(pk=batch.pk).update(heartbeat_at=None)
+    assert registration_batch_process(batch_id=batch.pk) == "done"
     batch.refresh_from_db()
     assert (batch.status, batch.rows_registered, batch.rows_refused) == ("done", 3, 0)
     assert Participant.objects.count() == 3
     assert [r[3] for r in result_rows(client, batch)[1:]] == ["terdaftar"] * 3
+
+
+def test_a_system_error_mid_batch_ends_it_failed_with_the_rows_so_far(client, monkeypatch):
+    from django.db import OperationalError
+
+    from accounts.services import batches as batches_module
+
+    operator = make_operator("32")
+    client.force_login(operator)
+    profiles = [make_profile(province="32") for _ in range(3)]
+    upload(client, csv_bytes([csv_row(p, f"err{i}@example.com") for i, p in enumerate(profiles)]))
+    batch = RegistrationBatch.objects.get()
+    real = batches_module._register_row
+
+    def database_goes_away(b, line, row, resumed):
+        if line == 3:
+            raise OperationalError("server closed the connection unexpectedly")
+        return real(b, line, row, resumed)
+
+    monkeypatch.setattr(batches_module, "_register_row", database_goes_away)
+    assert registration_batch_process(batch_id=batch.pk) == "done"
+    batch.refresh_from_db()
+    assert (batch.status, batch.rows_registered) == ("failed", 1)
+    assert "baris 3" in batch.error
+    assert not batch.source
+    page = client.get(reverse("accounts:operator_batch", args=[batch.pk])).content.decode()
+    assert batch.error in page
 
 
 def test_the_template_csv_has_every_column(client):
@@ -283,3 +338,12 @@ def test_the_result_file_cannot_carry_a_spreadsheet_formula(client, committed):
     for row in result_rows(client, batch)[1:]:
         assert not any(cell.startswith(("=", "+", "-", "@")) for cell in row), row
     assert result_rows(client, batch)[1][2] == '\'=HYPERLINK("http://x","klik")'
+
+
+def test_the_welcome_mail_writes_names_as_they_are(client, committed):
+    operator = make_operator("32")
+    client.force_login(operator)
+    profile = make_profile(province="32", full_name="Nur'aini Ma'ruf")
+    committed(client.post, reverse("accounts:operator_register"), operator_post_data(profile, "nur@example.com"))
+    assert "Nur'aini Ma'ruf" in mail.outbox[0].body
+    assert "&#x27;" not in mail.outbox[0].body

@@ -186,3 +186,17 @@ def test_asking_too_often_on_the_page_says_to_wait(client, committed, sms_outbox
     shown = [str(m) for m in response.context["messages"]]
     assert shown[-1].startswith("Kode baru saja dikirim"), shown
     assert len(sms_outbox) == 1
+
+
+def test_a_code_sent_to_the_old_number_does_not_verify_a_changed_one(sms_outbox, committed):
+    from accounts.services.registration import participant_change_phone
+
+    participant = make_participant()
+    stale = Participant.objects.get(pk=participant.pk)  # as a request loaded it
+    committed(participant_send_phone_code, participant=participant)
+    code = sent_code(sms_outbox, participant.phone)
+    participant_change_phone(participant=participant, phone="0813 7777 0001")
+    with pytest.raises(ValidationError):
+        participant_verify_phone(participant=stale, code=code)
+    participant.refresh_from_db()
+    assert participant.phone == "+6281377770001" and not participant.phone_verified

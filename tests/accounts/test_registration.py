@@ -147,9 +147,39 @@ def test_an_account_registers_one_profile():
     assert refusal(make_profile(), user=participant.user) == {(None, "already_registered")}
 
 
-def test_a_phone_number_belongs_to_one_participant():
+def test_a_verified_phone_number_belongs_to_one_participant(committed, sms_outbox):
+    from accounts.services.registration import participant_send_phone_code, participant_verify_phone
+    from tests.accounts.test_phone_verification import sent_code
+
     first = make_participant()
+    committed(participant_send_phone_code, participant=first)
+    participant_verify_phone(participant=first, code=sent_code(sms_outbox, first.phone))
     assert refusal(make_profile(phone=first.phone)) == {("phone", "phone_taken")}
+
+
+def test_an_unverified_number_does_not_lock_out_its_real_owner(committed, sms_outbox):
+    """An operator's typo puts someone's number on another participant."""
+    from accounts.services.registration import participant_send_phone_code, participant_verify_phone
+    from tests.accounts.test_phone_verification import sent_code
+
+    typo = make_participant()
+    owner = participant_register(user=UserFactory(), profile=make_profile(phone=typo.phone))
+    committed(participant_send_phone_code, participant=owner)
+    participant_verify_phone(participant=owner, code=sent_code(sms_outbox, owner.phone))
+    # Now the number is the owner's: the other participant cannot verify it.
+    with pytest.raises(ValidationError) as exc:
+        participant_send_phone_code(participant=typo)
+    assert exc.value.error_dict["phone"][0].code == "phone_taken"
+
+
+def test_a_kk_in_other_scripts_digits_is_refused_not_counted_apart():
+    kk = "3273010101990077"
+    make_participant(kk_number=kk)
+    make_participant(kk_number=kk)
+    arabic_indic = kk[:4] + "".join(chr(0x0660 + int(d)) for d in kk[4:])
+    assert arabic_indic != kk and arabic_indic.isdigit()
+    assert refusal(make_profile(kk_number=arabic_indic)) == {("kk_number", "kk_not_digits")}
+    assert FamilyCard.objects.count() == 1
 
 
 def test_at_most_two_people_per_family_card():
@@ -266,3 +296,20 @@ def test_registration_attempts_are_limited_per_account(client):
     response = client.post(reverse("accounts:register"), profile_post_data(make_profile()))
     assert response.context["form"].non_field_errors() == ["Terlalu banyak percobaan. Coba lagi dalam satu jam."]
     assert Participant.objects.count() == 0
+    # Another account is not affected.
+    assert refusal(make_profile(nik="1")) == {("nik", "nik_length")}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_form_sent_twice_at_once_registers_once_and_says_so():
+    user = UserFactory()
+    profile = make_profile()
+    results = _race(4, lambda i: participant_register(user=user, profile=profile))
+    assert sum(isinstance(r, Participant) for r in results) == 1
+    refusals = [r for r in results if not isinstance(r, Participant)]
+    assert all(isinstance(r, ValidationError) for r in refusals), refusals
+    assert {r.error_list[0].code if not hasattr(r, "error_dict") else "nik_taken" for r in refusals} <= {
+        "already_registered",
+        "nik_taken",
+    }
+    assert Participant.objects.filter(user=user).count() == 1

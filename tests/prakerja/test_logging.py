@@ -4,7 +4,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from prakerja.logging import RedactIdentityNumbers
+import pytest
+
+from prakerja.logging import RedactIdentityNumbers, redact
 
 
 def test_sixteen_digit_numbers_never_reach_a_log_line(caplog):
@@ -19,6 +21,25 @@ def test_sixteen_digit_numbers_never_reach_a_log_line(caplog):
     assert "3273015708950001" not in caplog.text and "3273010101990001" not in caplog.text
     assert caplog.text.count("[REDACTED]") == 2
     assert "+6281234567890" in caplog.text and "1000000" in caplog.text
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        'GET /admin/?q=3273-0145-0899-0001 HTTP/1.1" 200',
+        "GET /admin/?q=3273+0145+0899+0001 HTTP/1.1",
+        "GET /admin/?q=3273%200145%200899%200001 HTTP/1.1",
+        "nik 3273.0145.0899.0001 refused",
+    ],
+)
+def test_numbers_typed_with_separators_are_redacted_too(line):
+    assert redact(line).count("[REDACTED]") == 1
+    assert "0899" not in redact(line)
+
+
+def test_other_numbers_are_left_alone():
+    for text in ("took 1.6123456789012345s", "2026-11-22 17:41:53,194", "+6281234567890", "12345678901234567"):
+        assert redact(text) == text
 
 
 def test_the_project_logging_config_redacts():

@@ -15,9 +15,9 @@ def untranslated(po_text: str) -> list[str]:
         if any(line.startswith("#, fuzzy") for line in block.splitlines()):
             missing.append(block)
             continue
-        if "msgstr" not in block:
+        msgstr_at = next((i for i, line in enumerate(lines) if line.startswith("msgstr")), None)
+        if msgstr_at is None:  # an obsolete (#~) entry
             continue
-        msgstr_at = next(i for i, line in enumerate(lines) if line.startswith("msgstr"))
         msgstr = "".join(line.split('"', 1)[1].rsplit('"', 1)[0] for line in lines[msgstr_at:])
         if not msgstr:
             missing.append(block)
