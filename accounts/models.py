@@ -276,18 +276,21 @@ PARTICIPANT_TRANSITIONS = {
 class ParticipantStatusChange(models.Model):
     """Who moved a participant from one status to another, when and why."""
 
-    participant = models.ForeignKey(Participant, on_delete=models.CASCADE, related_name="status_changes")
-    from_status = models.CharField(max_length=20, blank=True)
-    to_status = models.CharField(max_length=20)
+    participant = models.ForeignKey(
+        Participant, on_delete=models.CASCADE, related_name="status_changes", verbose_name=_("participant")
+    )
+    from_status = models.CharField(_("from"), max_length=20, blank=True, choices=ParticipantStatus.choices)
+    to_status = models.CharField(_("to"), max_length=20, choices=ParticipantStatus.choices)
     changed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
         null=True,
         blank=True,
         related_name="+",
+        verbose_name=_("changed by"),
     )
-    reason = models.CharField(max_length=255, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    reason = models.CharField(_("reason"), max_length=255, blank=True)
+    created_at = models.DateTimeField(_("when"), auto_now_add=True)
 
     class Meta:
         ordering = ["created_at", "id"]
@@ -428,8 +431,9 @@ class RegistrationBatch(models.Model):
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
         related_name="registration_batches",
+        verbose_name=_("operator"),
     )
-    province_code = models.CharField(max_length=2)
+    province_code = models.CharField(_("province"), max_length=2)
     original_name = models.CharField(_("file name"), max_length=255)
     # The uploaded file holds NIKs in clear: deleted once the batch is finished.
     source = models.FileField(upload_to="registration-batches/source/", blank=True)
@@ -456,10 +460,14 @@ class RegistrationBatch(models.Model):
 class IdentityAccessLog(models.Model):
     """Each time staff see someone's identity data in full."""
 
-    staff = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    participant = models.ForeignKey(Participant, on_delete=models.PROTECT, related_name="+")
-    what = models.CharField(max_length=50)
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    staff = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("staff")
+    )
+    participant = models.ForeignKey(
+        Participant, on_delete=models.PROTECT, related_name="+", verbose_name=_("participant")
+    )
+    what = models.CharField(_("what was seen"), max_length=50)
+    created_at = models.DateTimeField(_("when"), auto_now_add=True, db_index=True)
 
     class Meta:
         ordering = ["-created_at"]
