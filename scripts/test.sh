@@ -37,5 +37,7 @@ export DATABASE_URL=${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/prak
 export REDIS_URL=${TEST_REDIS_URL:-redis://127.0.0.1:6379/1}
 export CELERY_BROKER_URL=${TEST_CELERY_BROKER_URL:-redis://127.0.0.1:6379/2}
 export CELERY_TASK_ALWAYS_EAGER=true
+# The development database the migration check looks at (tests make their own).
+createdb -h 127.0.0.1 -U postgres "${DATABASE_URL##*/}" 2>/dev/null || true
 .venv/bin/python manage.py makemigrations --check --dry-run -v 0
 exec .venv/bin/python -m pytest "$@"
