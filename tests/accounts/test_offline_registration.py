@@ -228,24 +228,33 @@ def test_an_operator_cannot_see_another_operators_batch(client, committed):
     assert client.get(reverse("accounts:operator_batch_result", args=[batch.pk])).status_code == 404
 
 
-def test_processing_a_batch_twice_registers_nobody_twice(client, committed):
+def queued_batch(client, rows: int, tag: str) -> RegistrationBatch:
+    """An operator's upload of ``rows`` good rows, accepted and not yet run."""
     operator = make_operator("32")
     client.force_login(operator)
-    profiles = [make_profile(province="32") for _ in range(3)]
-    committed(upload, client, csv_bytes([csv_row(p, f"twice{i}@example.com") for i, p in enumerate(profiles)]))
+    profiles = [make_profile(province="32") for _ in range(rows)]
+    upload(client, csv_bytes([csv_row(p, f"{tag}{i}@example.com") for i, p in enumerate(profiles)]))
     batch = RegistrationBatch.objects.get()
+    assert batch.status == "queued" and batch.source
+    return batch
+
+
+def test_processing_a_batch_twice_registers_nobody_twice(client):
+    batch = queued_batch(client, 3, "twice")
     assert registration_batch_process(batch_id=batch.pk) == "done"
     assert Participant.objects.count() == 3
+    # The upload held NIKs in clear; it is gone, the masked result stays.
+    batch.refresh_from_db()
+    assert not batch.source and batch.result
+    assert registration_batch_process(batch_id=batch.pk) == "done"
+    assert Participant.objects.count() == 3
+    assert [r[3] for r in result_rows(client, batch)[1:]] == ["terdaftar"] * 3
 
 
 def test_a_run_that_died_half_way_is_taken_over_and_reports_the_same(client, monkeypatch):
     from accounts.services import batches as batches_module
 
-    operator = make_operator("32")
-    client.force_login(operator)
-    profiles = [make_profile(province="32") for _ in range(3)]
-    upload(client, csv_bytes([csv_row(p, f"died{i}@example.com") for i, p in enumerate(profiles)]))
-    batch = RegistrationBatch.objects.get()
+    batch = queued_batch(client, 3, "died")
     # The first run registers two rows, then its worker is killed.
     real = batches_module._register_row
     calls = []
@@ -276,11 +285,7 @@ def test_a_system_error_mid_batch_ends_it_failed_with_the_rows_so_far(client, mo
 
     from accounts.services import batches as batches_module
 
-    operator = make_operator("32")
-    client.force_login(operator)
-    profiles = [make_profile(province="32") for _ in range(3)]
-    upload(client, csv_bytes([csv_row(p, f"err{i}@example.com") for i, p in enumerate(profiles)]))
-    batch = RegistrationBatch.objects.get()
+    batch = queued_batch(client, 3, "err")
     real = batches_module._register_row
 
     def database_goes_away(b, line, row, resumed):
