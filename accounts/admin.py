@@ -274,7 +274,7 @@ class ExclusionListAdmin(admin.ModelAdmin):
             "form": form,
             "opts": self.model._meta,
         }
-        return TemplateResponse(request, "admin/accounts/exclusionlist/import.html", context)
+        return TemplateResponse(request, "admin/import_csv.html", context)
 
     @admin.action(description=gettext_lazy("Deactivate selected lists"), permissions=["change"])
     def deactivate(self, request, queryset):

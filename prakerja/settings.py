@@ -9,6 +9,7 @@ provide every secret; it refuses to start otherwise.
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
@@ -226,6 +227,12 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 6 * 60 * 60}
 CELERY_TIMEZONE = TIME_ZONE
 # Keep Django's logging (and its identity-number redaction) in workers.
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+CELERY_BEAT_SCHEDULE = {
+    "kyc-purge-photos": {
+        "task": "kyc.tasks.purge_kyc_photos",
+        "schedule": crontab(hour=2, minute=15),
+    },
+}
 
 # SMS: a dotted path to a class with send(to=, body=). Console in the demo,
 # an in-memory store in tests.
@@ -237,6 +244,24 @@ SMS_BACKEND = env.str(
 # Programme rules applied at registration (DESIGN.md "Programme rules").
 PRAKERJA_MIN_AGE = env.int("PRAKERJA_MIN_AGE", default=18)
 PRAKERJA_MAX_PARTICIPANTS_PER_KK = env.int("PRAKERJA_MAX_PARTICIPANTS_PER_KK", default=2)
+
+# Identity check (KYC) by face matching. Distances are Euclidean between
+# face_recognition's 128-d encodings; README "Face-matching thresholds" says
+# why the defaults are what they are (python manage.py kyc_calibrate).
+KYC_MATCH_THRESHOLD = env.float("KYC_MATCH_THRESHOLD", default=0.45)
+KYC_REJECT_THRESHOLD = env.float("KYC_REJECT_THRESHOLD", default=0.60)
+KYC_DUPLICATE_THRESHOLD = env.float("KYC_DUPLICATE_THRESHOLD", default=0.45)
+KYC_SAME_PHOTO_THRESHOLD = env.float("KYC_SAME_PHOTO_THRESHOLD", default=0.15)
+KYC_MAX_UPLOAD_BYTES = env.int("KYC_MAX_UPLOAD_BYTES", default=10 * 1024 * 1024)
+KYC_MAX_PIXELS = env.int("KYC_MAX_PIXELS", default=50_000_000)
+# Longest side, in pixels, photos are scaled down to before face detection.
+KYC_WORK_SIZE = env.int("KYC_WORK_SIZE", default=1024)
+KYC_MAX_ATTEMPTS = env.int("KYC_MAX_ATTEMPTS", default=3)
+KYC_PHOTO_RETENTION_DAYS = env.int("KYC_PHOTO_RETENTION_DAYS", default=30)
+# Dotted path of the population registry client; empty for none.
+KYC_REGISTRY_CLIENT = env.str("KYC_REGISTRY_CLIENT", default="kyc.registry.ImportedExtractRegistry")
+# Real photos for the KYC tests and calibration (../shared/faces).
+KYC_TEST_FACES_DIR = Path(env.str("KYC_TEST_FACES_DIR", default=str(BASE_DIR.parent / "shared" / "faces")))
 
 # One-time codes sent by SMS.
 OTP_TTL_SECONDS = env.int("OTP_TTL_SECONDS", default=5 * 60)

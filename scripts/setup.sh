@@ -11,7 +11,7 @@ if [ ! -x .venv/bin/python ]; then
 fi
 req=requirements.txt
 [ "${1:-}" = dev ] && req=requirements-dev.txt
-stamp=".venv/.installed-$(cat requirements.txt "$req" | sha256sum | cut -c1-16)-${1:-run}"
+stamp=".venv/.installed-$(cat requirements.txt requirements-nodeps.txt "$req" | sha256sum | cut -c1-16)-${1:-run}"
 # This machine's pip configuration names local package mirrors that may be
 # absent; pip warns about each. Hide only that warning.
 pip_install() {
@@ -20,6 +20,7 @@ pip_install() {
 if [ ! -f "$stamp" ]; then
   pip_install --upgrade pip
   pip_install -r "$req"
+  pip_install --no-deps -r requirements-nodeps.txt
   touch "$stamp"
 fi
 

@@ -535,3 +535,12 @@ def participant_change_phone(*, participant: Participant, phone: str) -> Partici
         locked.phone = number
         locked.save(update_fields=["phone", "updated_at"])
         return locked
+
+
+def participant_mark_kyc_verified(*, participant_id: int, by: User | None, reason: str) -> Participant:
+    """The identity check accepted the participant (called by the kyc app
+    inside its own transaction): profile complete -> KYC verified."""
+    locked = Participant.objects.select_for_update().get(pk=participant_id)
+    if locked.status != Participant.Status.KYC_VERIFIED:
+        _transition(participant=locked, to=Participant.Status.KYC_VERIFIED, by=by, reason=reason)
+    return locked

@@ -1,0 +1,42 @@
+"""Finding faces and comparing them, with the real face_recognition (dlib)
+models: HOG detector, 68-point landmarks' 5-point variant, 128-d encodings."""
+
+from dataclasses import dataclass
+
+import face_recognition
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Face:
+    top: int
+    right: int
+    bottom: int
+    left: int
+    encoding: np.ndarray
+
+    @property
+    def area(self) -> int:
+        return (self.bottom - self.top) * (self.right - self.left)
+
+    def touches_edge(self, shape: tuple[int, ...]) -> bool:
+        """dlib clips boxes to the image: a box on the border is a face cut off."""
+        height, width = shape[:2]
+        return self.top <= 0 or self.left <= 0 or self.bottom >= height or self.right >= width
+
+
+def find_faces(pixels: np.ndarray) -> list[Face]:
+    """Every face found, with its encoding. Detection runs on the image as
+    given first; only if it finds nothing does it look again at twice the
+    size (four times the work), for small faces such as a KTP's photo."""
+    locations = face_recognition.face_locations(pixels, number_of_times_to_upsample=0)
+    if not locations:
+        locations = face_recognition.face_locations(pixels, number_of_times_to_upsample=1)
+    if not locations:
+        return []
+    encodings = face_recognition.face_encodings(pixels, known_face_locations=locations)
+    return [Face(t, r, b, lft, enc) for (t, r, b, lft), enc in zip(locations, encodings, strict=True)]
+
+
+def distance(a: np.ndarray, b: np.ndarray) -> float:
+    return float(np.linalg.norm(np.asarray(a, dtype=np.float64) - np.asarray(b, dtype=np.float64)))

@@ -1,0 +1,72 @@
+"""The participant's identity-check page and the guarded photo view."""
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods
+
+from accounts.views import _apply_errors, participant_required
+
+from .forms import KycUploadForm
+from .images import PhotoRefused, as_jpeg
+from .models import KycSubmission
+from .services import can_submit, kyc_photo_open, kyc_submit
+
+
+@never_cache
+@participant_required
+@require_http_methods(["GET", "POST"])
+def status(request, participant):
+    form = KycUploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            kyc_submit(
+                participant=participant,
+                ktp_photo=form.cleaned_data["ktp_photo"],
+                selfie=form.cleaned_data["selfie"],
+            )
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, _("Your photos were received. The check takes a minute or two."))
+            return redirect("kyc:status")
+    submissions = list(participant.kyc_submissions.order_by("-attempt"))
+    allowed, why = can_submit(participant)
+    return render(
+        request,
+        "kyc/status.html",
+        {
+            "participant": participant,
+            "latest": submissions[0] if submissions else None,
+            "submissions": submissions,
+            "form": form,
+            "can_submit": allowed,
+            "why_not": why,
+            "max_attempts": settings.KYC_MAX_ATTEMPTS,
+        },
+    )
+
+
+@never_cache
+@login_required
+def photo(request, pk, photo):
+    submission = get_object_or_404(KycSubmission.objects.select_related("participant"), pk=pk)
+    try:
+        opened = kyc_photo_open(submission=submission, photo=photo, viewer=request.user)
+    except PermissionDenied:
+        raise Http404 from None
+    if opened is None:
+        raise Http404
+    with opened:
+        try:
+            body = as_jpeg(opened)
+        except PhotoRefused:
+            raise Http404 from None
+    response = HttpResponse(body, content_type="image/jpeg")
+    response["Cache-Control"] = "private, no-store"
+    return response

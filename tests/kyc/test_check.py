@@ -1,0 +1,268 @@
+"""The identity check end to end, with the real face_recognition models on
+the real photos of ../shared/faces."""
+
+import datetime
+
+import pytest
+from django.core import mail
+from django.core.exceptions import ValidationError
+from django.urls import reverse
+
+from accounts.models import Participant
+from kyc.models import FaceTemplate, KycStatusChange, KycSubmission
+from kyc.services import kyc_process, kyc_submit
+from tests.kyc.conftest import ktp_card, photo
+
+pytestmark = pytest.mark.django_db
+
+Status = KycSubmission.Status
+Flag = KycSubmission.Flag
+
+
+@pytest.fixture
+def submit(committed):
+    """Submits photos as the participant's page does; the check runs after
+    commit (in-process in tests), as a worker would run it."""
+
+    def run(participant, ktp, selfie):
+        submission = committed(kyc_submit, participant=participant, ktp_photo=ktp, selfie=selfie)
+        submission.refresh_from_db()
+        return submission
+
+    return run
+
+
+def test_the_same_person_is_verified(ready_participant, submit):
+    participant = ready_participant()
+    submission = submit(participant, photo("obama.jpg"), photo("obama2.jpg"))
+    assert submission.status == Status.VERIFIED
+    assert 0.25 < submission.distance <= 0.45
+    assert (submission.ktp_faces, submission.selfie_faces) == (1, 1)
+    assert submission.decided_by is None and submission.decided_at
+    assert {"decode_selfie", "faces_selfie", "faces_ktp", "duplicate_search", "total"} <= set(submission.timings)
+    participant.refresh_from_db()
+    assert participant.status == Participant.Status.KYC_VERIFIED
+    assert FaceTemplate.objects.get(participant=participant).submission == submission
+    moves = list(submission.status_changes.values_list("from_status", "to_status", "changed_by"))
+    assert moves == [
+        ("", "submitted", participant.user_id),
+        ("submitted", "processing", None),
+        ("processing", "verified", None),
+    ]
+    assert len(mail.outbox) == 1 and "terverifikasi" in mail.outbox[0].subject
+
+
+def test_a_different_person_is_rejected_with_a_reason(ready_participant, submit, client):
+    participant = ready_participant()
+    submission = submit(participant, photo("obama.jpg"), photo("biden.jpg"))
+    assert submission.status == Status.REJECTED
+    assert submission.reason_code == "face_mismatch" and submission.distance > 0.6
+    assert not FaceTemplate.objects.exists()
+    participant.refresh_from_db()
+    assert participant.status == Participant.Status.PROFILE_COMPLETE
+    client.force_login(participant.user)
+    page = client.get(reverse("kyc:status")).content.decode()
+    assert "Wajah di swafoto Anda tidak cocok dengan foto di KTP Anda" in page
+    assert "Kirim foto baru" in page  # may try again
+
+
+def test_two_people_in_a_selfie_are_refused(ready_participant, submit):
+    submission = submit(ready_participant(), photo("obama.jpg"), photo("two_people.jpg"))
+    assert (submission.status, submission.reason_code, submission.selfie_faces) == (
+        Status.REJECTED,
+        "selfie_many_faces",
+        2,
+    )
+
+
+def test_a_face_cut_at_the_edge_is_refused_without_a_crash(ready_participant, submit):
+    submission = submit(ready_participant(), photo("obama.jpg"), photo("obama_partial_face.jpg"))
+    assert (submission.status, submission.reason_code) == (Status.REJECTED, "selfie_face_cut")
+
+
+def test_an_rgba_png_selfie_works(ready_participant, submit):
+    assert submit(ready_participant(), photo("obama.jpg"), photo("obama2_rgba.png")).status == Status.VERIFIED
+
+
+def test_a_small_low_resolution_selfie_works(ready_participant, submit):
+    assert submit(ready_participant(), photo("obama2.jpg"), photo("obama_small.jpg")).status == Status.VERIFIED
+
+
+def test_a_ktp_card_drawn_with_the_face_on_it_works_as_the_id_photo(ready_participant, submit):
+    submission = submit(ready_participant(), ktp_card("obama.jpg"), photo("obama2.jpg"))
+    assert submission.status == Status.VERIFIED
+    assert submission.ktp_faces == 1
+
+
+def test_a_card_without_a_face_is_refused(ready_participant, submit):
+    import io
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (1000, 630), (140, 190, 230)).save(out, format="JPEG")
+    submission = submit(ready_participant(), SimpleUploadedFile("k.jpg", out.getvalue()), photo("obama2.jpg"))
+    assert (submission.status, submission.reason_code) == (Status.REJECTED, "ktp_no_face")
+
+
+@pytest.mark.parametrize(
+    ("content", "code"),
+    [(b"", "empty"), (b"not a photo at all" * 20, "not_an_image"), (b"\x89PNG\r\n\x1a\n" + bytes(40), "not_an_image")],
+)
+def test_a_blank_or_non_image_file_is_refused_at_once_and_costs_no_attempt(ready_participant, content, code):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    participant = ready_participant()
+    with pytest.raises(ValidationError) as exc:
+        kyc_submit(participant=participant, ktp_photo=photo("obama.jpg"), selfie=SimpleUploadedFile("s.jpg", content))
+    assert exc.value.error_dict["selfie"][0].code == code
+    assert not KycSubmission.objects.exists()
+
+
+def test_the_upload_page_shows_the_reason_next_to_the_photo(ready_participant, client):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    participant = ready_participant()
+    client.force_login(participant.user)
+    response = client.post(
+        reverse("kyc:status"),
+        {"ktp_photo": photo("obama.jpg"), "selfie": SimpleUploadedFile("s.txt", b"hello" * 100)},
+    )
+    assert response.status_code == 200
+    assert response.context["form"].errors["selfie"] == [
+        "Berkas ini bukan foto yang dapat kami baca. Kirim foto JPEG, PNG, atau HEIC."
+    ]
+
+
+def test_a_second_participant_with_a_verified_persons_face_is_flagged_as_a_duplicate(ready_participant, submit):
+    first = ready_participant()
+    assert submit(first, photo("obama.jpg"), photo("obama2.jpg")).status == Status.VERIFIED
+    # Another NIK, person A's face again in a different photo.
+    second = ready_participant()
+    submission = submit(second, photo("obama.jpg"), photo("obama3.jpg"))
+    assert submission.status == Status.NEEDS_REVIEW
+    assert Flag.POSSIBLE_DUPLICATE in submission.flags and Flag.SAME_PHOTO not in submission.flags
+    assert submission.duplicate_of == first
+    assert submission.duplicate_distance <= 0.45
+    second.refresh_from_db()
+    assert second.status == Participant.Status.PROFILE_COMPLETE
+
+
+def test_the_same_photo_twice_is_flagged_as_such(ready_participant, submit):
+    first = ready_participant()
+    submit(first, photo("obama.jpg"), photo("obama2.jpg"))
+    second = ready_participant()
+    submission = submit(second, photo("obama3.jpg"), photo("obama2_rgba.png"))  # obama2.jpg, re-saved
+    assert submission.status == Status.NEEDS_REVIEW
+    assert Flag.SAME_PHOTO in submission.flags
+    assert submission.duplicate_of == first and submission.duplicate_distance < 0.15
+
+
+def test_a_different_persons_face_is_no_duplicate(ready_participant, submit):
+    submit(ready_participant(), photo("obama.jpg"), photo("obama2.jpg"))
+    # Person B's photos for both: no match with A's template.
+    from kyc.services import check_photos
+
+    result = check_photos(ktp_photo=photo("biden.jpg"), selfie=photo("biden.jpg"), participant=ready_participant())
+    assert result.duplicate_of is None
+    assert Flag.SELFIE_IS_KTP_PHOTO in result.flags  # one file sent as both
+
+
+def test_three_refusals_then_a_reviewer_decides(ready_participant, submit):
+    participant = ready_participant()
+    for attempt in (1, 2):
+        submission = submit(participant, photo("obama.jpg"), photo("biden.jpg"))
+        assert (submission.attempt, submission.status) == (attempt, Status.REJECTED)
+    third = submit(participant, photo("obama.jpg"), photo("biden.jpg"))
+    assert third.status == Status.NEEDS_REVIEW and Flag.LAST_ATTEMPT in third.flags
+    with pytest.raises(ValidationError) as exc:
+        kyc_submit(participant=participant, ktp_photo=photo("obama.jpg"), selfie=photo("obama2.jpg"))
+    assert exc.value.error_list[0].code == "not_allowed"
+
+
+def test_no_new_photos_while_a_check_is_running(ready_participant):
+    participant = ready_participant()
+    kyc_submit(participant=participant, ktp_photo=photo("obama.jpg"), selfie=photo("obama2.jpg"))  # not yet run
+    with pytest.raises(ValidationError):
+        kyc_submit(participant=participant, ktp_photo=photo("obama.jpg"), selfie=photo("obama2.jpg"))
+    assert KycSubmission.objects.count() == 1
+
+
+def test_only_a_participant_with_a_verified_phone_may_send_photos(committed):
+    from tests.factories import make_participant
+
+    participant = make_participant()
+    with pytest.raises(ValidationError) as exc:
+        kyc_submit(participant=participant, ktp_photo=photo("obama.jpg"), selfie=photo("obama2.jpg"))
+    assert exc.value.error_list[0].code == "not_allowed"
+
+
+def test_a_crash_mid_check_retried_gives_one_result(ready_participant, monkeypatch):
+    from kyc import services
+
+    participant = ready_participant()
+    submission = kyc_submit(participant=participant, ktp_photo=photo("obama.jpg"), selfie=photo("obama2.jpg"))
+    real = services.check_photos
+
+    def crash(**kwargs):
+        raise MemoryError("worker killed half-way")
+
+    monkeypatch.setattr(services, "check_photos", crash)
+    with pytest.raises(MemoryError):
+        kyc_process(submission_id=submission.pk)
+    assert KycSubmission.objects.get(pk=submission.pk).status == Status.PROCESSING
+    monkeypatch.setattr(services, "check_photos", real)
+    assert kyc_process(submission_id=submission.pk) == Status.VERIFIED
+    assert kyc_process(submission_id=submission.pk) == Status.VERIFIED  # delivered once more
+    assert FaceTemplate.objects.filter(participant=participant).count() == 1
+    assert list(KycStatusChange.objects.filter(submission=submission).values_list("to_status", flat=True)) == [
+        "submitted",
+        "processing",
+        "verified",
+    ]
+    participant.refresh_from_db()
+    assert participant.status_changes.filter(to_status="kyc_verified").count() == 1
+
+
+def test_participants_see_their_own_photos_only(ready_participant, submit, client):
+    owner = ready_participant()
+    submission = submit(owner, photo("obama.jpg"), photo("obama2.jpg"))
+    url = reverse("kyc:photo", args=[submission.pk, "selfie"])
+    client.force_login(owner.user)
+    response = client.get(url)
+    assert response.status_code == 200 and response["Content-Type"] == "image/jpeg"
+    assert "no-store" in response["Cache-Control"] and "private" in response["Cache-Control"]
+    client.force_login(ready_participant().user)
+    assert client.get(url).status_code == 404
+    assert client.get(reverse("kyc:photo", args=[submission.pk, "ktp"])).status_code == 404
+    client.logout()
+    assert client.get(url).status_code == 302  # to the login page
+    assert not submission.photo_logs.exists()
+
+
+def test_the_retention_task_removes_photos_and_keeps_the_encoding(ready_participant, submit, settings):
+    from django.utils import timezone
+
+    from kyc.models import KycPhotoLog
+    from kyc.tasks import purge_kyc_photos
+
+    old = submit(ready_participant(), photo("obama.jpg"), photo("obama2.jpg"))
+    recent = submit(ready_participant(), photo("obama.jpg"), photo("biden.jpg"))
+    KycSubmission.objects.filter(pk=old.pk).update(decided_at=timezone.now() - datetime.timedelta(days=31))
+    paths = [old.ktp_photo.path, old.selfie.path]
+    assert purge_kyc_photos.delay().get() == 1
+    old.refresh_from_db()
+    assert old.photos_deleted_at and not old.ktp_photo and not old.selfie
+    assert old.selfie_encoding is not None
+    assert FaceTemplate.objects.filter(submission=old).exists()
+    import os
+
+    assert not any(os.path.exists(p) for p in paths)
+    assert set(KycPhotoLog.objects.filter(submission=old).values_list("action", "photo")) == {
+        ("deleted", "ktp"),
+        ("deleted", "selfie"),
+    }
+    recent.refresh_from_db()
+    assert recent.has_photos
+    assert purge_kyc_photos.delay().get() == 0
