@@ -1,0 +1,196 @@
+"""The PMO side: registry extracts, the review queue, decisions, photo
+access logging."""
+
+import pytest
+from django.core import mail
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from accounts import roles
+from accounts.models import Participant
+from kyc.models import FaceTemplate, KycPhotoLog, KycSubmission, RegistryImport, RegistryRecord
+from kyc.registry import names_match
+from kyc.services import kyc_submit
+from tests.factories import make_staff
+from tests.kyc.conftest import photo
+
+pytestmark = pytest.mark.django_db
+
+Status = KycSubmission.Status
+Flag = KycSubmission.Flag
+
+
+@pytest.fixture
+def submit(committed):
+    def run(participant, ktp, selfie):
+        submission = committed(kyc_submit, participant=participant, ktp_photo=ktp, selfie=selfie)
+        submission.refresh_from_db()
+        return submission
+
+    return run
+
+
+def import_registry(client, committed, rows, source="Dukcapil 2026-11"):
+    lines = ["nik,nama,tanggal_lahir,jenis_kelamin", *rows]
+    content = ("\r\n".join(lines) + "\r\n").encode()
+    return committed(
+        client.post,
+        reverse("admin:kyc_registryimport_import"),
+        {"source": source, "file": SimpleUploadedFile("dukcapil.csv", content, "text/csv")},
+    )
+
+
+def registry_row(participant, *, name=None, birth_date=None, gender=None):
+    gender = gender or {"M": "L", "F": "P"}[participant.gender]
+    born = (birth_date or participant.birth_date).isoformat()
+    return f"{participant.nik},{name or participant.full_name},{born},{gender}"
+
+
+@pytest.mark.parametrize(
+    ("entered", "registered", "same"),
+    [
+        ("Siti Aminah", "SITI AMINAH", True),
+        ("Siti  Aminah", "SITIAMINAH", True),
+        ("Muhamad Rizky", "MUHAMMAD RIZKY", True),
+        ("Siti Aminah", "SITI AMINA", True),
+        ("Nur'aini", "NURAINI", True),
+        ("Siti Aminah", "BUDI SANTOSO", False),
+        ("Siti Aminah", "SITI RAHAYU", False),
+    ],
+)
+def test_names_match_allows_for_spelling_and_spacing(entered, registered, same):
+    assert names_match(entered, registered) is same
+
+
+def test_the_registry_extract_is_imported_by_pmo_staff_as_blind_indexed_records(client, committed, ready_participant):
+    participant = ready_participant()
+    reviewer = make_staff(roles.PMO_KYC_REVIEWER)
+    client.force_login(reviewer)
+    response = import_registry(client, committed, [registry_row(participant), "123,RUSAK,1990-01-01,L"])
+    assert response.status_code == 302
+    extract = RegistryImport.objects.get()
+    assert (extract.status, extract.record_count, extract.skipped_count) == ("ready", 1, 1)
+    assert not extract.upload  # the file with NIKs in clear is gone
+    assert not RegistryRecord.objects.filter(nik_index=participant.nik).exists()
+
+
+def test_a_nik_missing_from_the_registry_is_refused(client, committed, ready_participant, submit):
+    listed, missing = ready_participant(), ready_participant()
+    client.force_login(make_staff(roles.PMO_KYC_REVIEWER))
+    import_registry(client, committed, [registry_row(listed)])
+    submission = submit(missing, photo("obama.jpg"), photo("obama2.jpg"))
+    assert (submission.status, submission.reason_code) == (Status.REJECTED, "nik_not_in_registry")
+    assert "Dukcapil" in submission.reason
+
+
+@pytest.mark.parametrize(
+    ("changes", "flag"),
+    [
+        ({"name": "BUDI SANTOSO"}, Flag.REGISTRY_NAME_MISMATCH),
+        ({"birth_date": __import__("datetime").date(1990, 1, 1)}, Flag.REGISTRY_BIRTH_DATE_MISMATCH),
+    ],
+)
+def test_a_registry_mismatch_sends_the_case_to_review(client, committed, ready_participant, submit, changes, flag):
+    participant = ready_participant()
+    client.force_login(make_staff(roles.PMO_KYC_REVIEWER))
+    import_registry(client, committed, [registry_row(participant, **changes)])
+    submission = submit(participant, photo("obama.jpg"), photo("obama2.jpg"))
+    assert submission.status == Status.NEEDS_REVIEW
+    assert flag in submission.flags
+
+
+def test_a_spelling_difference_from_the_registry_still_verifies(client, committed, ready_participant, submit):
+    participant = ready_participant(full_name="Muhamad Rizky")
+    client.force_login(make_staff(roles.PMO_KYC_REVIEWER))
+    import_registry(client, committed, [registry_row(participant, name="MUHAMMAD  RIZKY")])
+    assert submit(participant, photo("obama.jpg"), photo("obama2.jpg")).status == Status.VERIFIED
+
+
+def duplicate_case(ready_participant, submit):
+    first = ready_participant()
+    submit(first, photo("obama.jpg"), photo("obama2.jpg"))
+    second = ready_participant()
+    case = submit(second, photo("obama.jpg"), photo("obama3.jpg"))
+    assert case.status == Status.NEEDS_REVIEW
+    return first, second, case
+
+
+def test_the_review_queue_lists_waiting_cases_oldest_first(client, ready_participant, submit):
+    _first, _second, case = duplicate_case(ready_participant, submit)
+    later = submit(ready_participant(), photo("obama.jpg"), photo("obama_small.jpg"))  # A's face again
+    submit(ready_participant(), photo("obama.jpg"), photo("biden.jpg"))  # refused, not in the queue
+    client.force_login(make_staff(roles.PMO_KYC_REVIEWER))
+    response = client.get(reverse("admin:kyc_kycreviewcase_changelist"))
+    assert list(response.context["cl"].result_list) == [case, later]
+
+
+def test_the_case_page_shows_both_photos_and_the_duplicates_and_logs_each_look(client, ready_participant, submit):
+    first, _second, case = duplicate_case(ready_participant, submit)
+    reviewer = make_staff(roles.PMO_KYC_REVIEWER)
+    client.force_login(reviewer)
+    page = client.get(reverse("admin:kyc_kycsubmission_change", args=[case.pk])).content.decode()
+    original = KycSubmission.objects.get(participant=first)
+    for submission, kind in [(case, "ktp"), (case, "selfie"), (original, "ktp"), (original, "selfie")]:
+        url = reverse("kyc:photo", args=[submission.pk, kind])
+        assert url in page
+        assert client.get(url).status_code == 200
+    assert str(case.distance).replace(".", ",") in page  # Indonesian decimal comma
+    assert KycPhotoLog.objects.filter(action="viewed", by=reviewer).count() == 4
+
+
+def test_a_reviewer_approves_and_the_participant_is_verified_and_told(client, ready_participant, submit, committed):
+    _first, second, case = duplicate_case(ready_participant, submit)
+    reviewer = make_staff(roles.PMO_KYC_REVIEWER)
+    client.force_login(reviewer)
+    mail.outbox.clear()
+    response = committed(
+        client.post,
+        reverse("admin:kyc_kycsubmission_review", args=[case.pk]),
+        {"decision": "approve", "reason": "Kembar identik, dokumen diperiksa langsung"},
+    )
+    assert response.status_code == 302
+    case.refresh_from_db()
+    assert (case.status, case.decided_by, case.reason_code) == (Status.VERIFIED, reviewer, "reviewer")
+    second.refresh_from_db()
+    assert second.status == Participant.Status.KYC_VERIFIED
+    assert FaceTemplate.objects.filter(participant=second).exists()
+    assert case.status_changes.last().changed_by == reviewer
+    assert len(mail.outbox) == 1 and mail.outbox[0].to == [second.user.email]
+
+
+def test_a_reviewer_rejects_with_a_reason_the_participant_reads(client, ready_participant, submit):
+    _first, second, case = duplicate_case(ready_participant, submit)
+    client.force_login(make_staff(roles.PMO_KYC_REVIEWER))
+    client.post(
+        reverse("admin:kyc_kycsubmission_review", args=[case.pk]),
+        {"decision": "reject", "reason": "Wajah sama dengan peserta lain"},
+    )
+    case.refresh_from_db()
+    assert case.status == Status.REJECTED
+    client.force_login(second.user)
+    assert "Wajah sama dengan peserta lain" in client.get(reverse("kyc:status")).content.decode()
+
+
+def test_a_decision_needs_a_reason_and_is_taken_once(client, ready_participant, submit):
+    _first, _second, case = duplicate_case(ready_participant, submit)
+    client.force_login(make_staff(roles.PMO_KYC_REVIEWER))
+    url = reverse("admin:kyc_kycsubmission_review", args=[case.pk])
+    client.post(url, {"decision": "approve", "reason": ""})
+    assert KycSubmission.objects.get(pk=case.pk).status == Status.NEEDS_REVIEW
+    client.post(url, {"decision": "reject", "reason": "Foto tidak jelas"})
+    response = client.post(url, {"decision": "approve", "reason": "berubah pikiran"}, follow=True)
+    assert KycSubmission.objects.get(pk=case.pk).status == Status.REJECTED
+    assert any("tidak lagi menunggu" in str(m) for m in response.context["messages"])
+
+
+def test_staff_without_the_reviewer_role_can_neither_decide_nor_see_photos(client, ready_participant, submit):
+    _first, _second, case = duplicate_case(ready_participant, submit)
+    finance = make_staff(roles.PMO_FINANCE_MAKER)
+    client.force_login(finance)
+    response = client.post(
+        reverse("admin:kyc_kycsubmission_review", args=[case.pk]), {"decision": "approve", "reason": "boleh saja"}
+    )
+    assert response.status_code in (302, 403)
+    assert KycSubmission.objects.get(pk=case.pk).status == Status.NEEDS_REVIEW
+    assert client.get(reverse("kyc:photo", args=[case.pk, "selfie"])).status_code == 404
+    assert client.get(reverse("admin:kyc_kycreviewcase_changelist")).status_code == 403
