@@ -285,3 +285,36 @@ def test_the_registration_form_fits_a_phone_and_labels_every_control(phone_page,
     _submit(page, "main form")
     expect(page.locator("ul.errors").first).to_be_visible()
     _check_phone_layout(page)
+
+
+def test_a_participant_sends_ktp_and_selfie_from_the_phone_page(phone_page, live_server):
+    """The identity check as a phone user does it: the camera-ready file
+    inputs, the upload, and the result page."""
+    from accounts.services.registration import (
+        participant_register,
+        participant_send_phone_code,
+        participant_verify_phone,
+    )
+    from kyc.models import KycSubmission
+    from tests.factories import UserFactory
+    from tests.kyc.conftest import face_path
+
+    user = UserFactory()
+    participant = participant_register(user=user, profile=make_profile(province="32"))
+    participant_send_phone_code(participant=participant)
+    code = re.search(r"\b(\d{6})\b", sms.outbox[-1].body).group(1)
+    participant_verify_phone(participant=participant, code=code)
+
+    page = phone_page
+    _log_in(page, live_server, user.email, "s3cret-Passw0rd")
+    page.goto(_url(live_server, "/peserta/identitas/"))
+    expect(page.locator("#id_ktp_photo")).to_have_attribute("capture", "environment")
+    expect(page.locator("#id_selfie")).to_have_attribute("capture", "user")
+    page.set_input_files("#id_ktp_photo", str(face_path("obama.jpg")))
+    page.set_input_files("#id_selfie", str(face_path("obama2.jpg")))
+    _submit(page, "main form[enctype]")
+    page.wait_for_url(_path_is("/peserta/identitas/"))
+    expect(page.locator(".badge")).to_have_text("Terverifikasi")
+    assert KycSubmission.objects.get(participant=participant).status == "verified"
+    participant.refresh_from_db()
+    assert participant.status == Participant.Status.KYC_VERIFIED
