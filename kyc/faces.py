@@ -1,10 +1,16 @@
 """Finding faces and comparing them, with the real face_recognition (dlib)
 models: HOG detector, 68-point landmarks' 5-point variant, 128-d encodings."""
 
+import threading
 from dataclasses import dataclass
 
 import face_recognition
 import numpy as np
+
+# face_recognition shares one dlib detector and two models per process, and
+# they are not safe to use from two threads at once (a segfault, seen when
+# two checks ran in threads). Celery's prefork workers never contend for it.
+_DLIB = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -29,12 +35,13 @@ def find_faces(pixels: np.ndarray) -> list[Face]:
     """Every face found, with its encoding. Detection runs on the image as
     given first; only if it finds nothing does it look again at twice the
     size (four times the work), for small faces such as a KTP's photo."""
-    locations = face_recognition.face_locations(pixels, number_of_times_to_upsample=0)
-    if not locations:
-        locations = face_recognition.face_locations(pixels, number_of_times_to_upsample=1)
-    if not locations:
-        return []
-    encodings = face_recognition.face_encodings(pixels, known_face_locations=locations)
+    with _DLIB:
+        locations = face_recognition.face_locations(pixels, number_of_times_to_upsample=0)
+        if not locations:
+            locations = face_recognition.face_locations(pixels, number_of_times_to_upsample=1)
+        if not locations:
+            return []
+        encodings = face_recognition.face_encodings(pixels, known_face_locations=locations)
     return [Face(t, r, b, lft, enc) for (t, r, b, lft), enc in zip(locations, encodings, strict=True)]
 
 

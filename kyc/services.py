@@ -15,7 +15,7 @@ import numpy as np
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files import File
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -45,6 +45,7 @@ logger = logging.getLogger(__name__)
 
 Status = KycSubmission.Status
 Flag = KycSubmission.Flag
+_FACE_ACCEPT_LOCK = 0x4B5943  # "KYC", the advisory lock key
 
 # Flags that send a case to a reviewer whatever the faces say.
 _REVIEW_FLAGS = frozenset(
@@ -270,6 +271,14 @@ def _duplicate_flags(participant: Participant, encoding: np.ndarray, result: Che
     )
 
 
+def _lock_face_acceptance() -> None:
+    """A transaction-long lock taken before a face is accepted (PostgreSQL;
+    SQLite runs one writer at a time anyway)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_FACE_ACCEPT_LOCK])
+
+
 def _move(submission: KycSubmission, to: str, *, by: User | None, reason: str = "") -> None:
     check_move(SUBMISSION_TRANSITIONS, submission.status, to)
     previous = submission.status
@@ -312,6 +321,14 @@ def kyc_process(*, submission_id: int) -> str:
         submission = KycSubmission.objects.select_for_update().get(pk=submission_id)
         if submission.status != Status.PROCESSING:
             return submission.status  # another run finished first
+        if result.status == Status.VERIFIED:
+            # Two people with one face checked at the same moment would each
+            # miss the other: accepting is serialised, and the search is
+            # repeated against every face accepted up to this point.
+            _lock_face_acceptance()
+            _duplicate_flags(participant, result.encoding, result)
+            if {Flag.POSSIBLE_DUPLICATE, Flag.SAME_PHOTO} & set(result.flags):
+                result.status = Status.NEEDS_REVIEW
         submission.ktp_faces = result.ktp_faces
         submission.selfie_faces = result.selfie_faces
         submission.distance = result.distance

@@ -266,3 +266,36 @@ def test_the_retention_task_removes_photos_and_keeps_the_encoding(ready_particip
     recent.refresh_from_db()
     assert recent.has_photos
     assert purge_kyc_photos.delay().get() == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_people_with_one_face_checked_at_the_same_moment_are_not_both_accepted(ready_participant, monkeypatch):
+    import threading
+
+    from django.db import connections
+
+    from kyc import tasks
+
+    monkeypatch.setattr(tasks.run_kyc_check, "delay", lambda *a, **k: None)  # run by hand below, at once
+    first, second = ready_participant(), ready_participant()
+    a = kyc_submit(participant=first, ktp_photo=photo("obama.jpg"), selfie=photo("obama2.jpg"))
+    b = kyc_submit(participant=second, ktp_photo=photo("obama3.jpg"), selfie=photo("obama2_rgba.png"))
+    barrier = threading.Barrier(2)
+    outcome = {}
+
+    def run(submission):
+        try:
+            barrier.wait()
+            outcome[submission.pk] = kyc_process(submission_id=submission.pk)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=(s,)) for s in (a, b)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(outcome.values()) == [Status.NEEDS_REVIEW, Status.VERIFIED]
+    assert FaceTemplate.objects.count() == 1
+    waiting = KycSubmission.objects.get(status=Status.NEEDS_REVIEW)
+    assert Flag.SAME_PHOTO in waiting.flags and waiting.duplicate_of_id in (first.pk, second.pk)
