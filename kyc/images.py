@@ -90,7 +90,8 @@ def _decoding() -> Iterator[None]:
 
 def _open(source: BinaryIO) -> Image.Image:
     """Reads the header only: format and declared size."""
-    image = Image.open(source)
+    # Only these formats' decoders ever see the bytes.
+    image = Image.open(source, formats=["JPEG", "PNG", "HEIF"])
     if image.format not in ACCEPTED_FORMATS:
         raise _not_an_image()
     return image
@@ -118,16 +119,16 @@ def load(source: BinaryIO, *, work_size: int | None = None, exact: bool = False)
             image.draft("RGB", (work_size, work_size))
         image.load()
         image = ImageOps.exif_transpose(image)
-        if image.mode != "RGB":
-            if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:
-                # Transparent parts become white, not black.
-                rgba = image.convert("RGBA")
-                image = Image.new("RGB", rgba.size, (255, 255, 255))
-                image.paste(rgba, mask=rgba.getchannel("A"))
-            else:
-                image = image.convert("RGB")
+        transparent = image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info
+        image = image.convert("RGBA" if transparent else "RGB")
+        # Scale first: the alpha composite then works on the small image.
         if max(image.size) > work_size * (1 if exact else _SCALE_SLACK):
             image.thumbnail((work_size, work_size), Image.Resampling.BILINEAR)
+        if transparent:
+            # Transparent parts become white, not black.
+            flat = Image.new("RGB", image.size, (255, 255, 255))
+            flat.paste(image, mask=image.getchannel("A"))
+            image = flat
     return Photo(pixels=np.asarray(image), original_size=original_size, format=fmt)
 
 

@@ -53,6 +53,7 @@ class KycSubmission(models.Model):
         REGISTRY_GENDER_MISMATCH = "registry_gender_mismatch", _("Gender differs from the population registry")
         REGISTRY_NOT_CHECKED = "registry_not_checked", _("No population registry configured")
         LAST_ATTEMPT = "last_attempt", _("Last attempt: a reviewer decides")
+        CHECK_FAILED = "check_failed", _("The automatic check failed")
 
     participant = models.ForeignKey(
         Participant, on_delete=models.PROTECT, related_name="kyc_submissions", verbose_name=_("participant")
@@ -209,10 +210,11 @@ class RegistryImport(models.Model):
 
 
 class RegistryRecord(models.Model):
-    """One person in the registry extract, found by the NIK's blind index.
-    A later extract replaces an earlier record of the same NIK."""
+    """One person in a registry extract, found by the NIK's blind index. The
+    newest ready extract that holds a NIK answers for it; an extract still
+    importing, or failed, answers for nobody."""
 
-    nik_index = models.CharField(max_length=64, unique=True)
+    nik_index = models.CharField(max_length=64, db_index=True)
     full_name = models.CharField(max_length=150)
     birth_date = models.DateField()
     gender = models.CharField(max_length=1)
@@ -221,6 +223,9 @@ class RegistryRecord(models.Model):
     class Meta:
         verbose_name = _("registry record")
         verbose_name_plural = _("registry records")
+        constraints = [
+            models.UniqueConstraint(fields=["registry_import", "nik_index"], name="registry_record_unique"),
+        ]
 
     def __str__(self):
         return f"registry record {self.pk}"

@@ -46,6 +46,7 @@ class ImportedExtractRegistry:
             RegistryRecord.objects.filter(
                 nik_index=crypto.nik_index(nik), registry_import__status=RegistryImport.Status.READY
             )
+            .order_by("-registry_import__imported_at", "-registry_import_id")
             .only("full_name", "birth_date", "gender")
             .first()
         )
@@ -64,12 +65,26 @@ def _normal(name: str) -> str:
     return " ".join(re.sub(r"[^A-Z ]", " ", text).split())
 
 
-def names_match(entered: str, registered: str, *, threshold: float = 0.85) -> bool:
-    """Equal but for case, spacing, punctuation, accents and a few spelling
-    differences (MUHAMAD / MUHAMMAD, SITI AMINAH / SITI AMINA)."""
+def names_match(entered: str, registered: str) -> bool:
+    """Equal but for case, spacing, punctuation, accents and small spelling
+    differences inside a word (MUHAMAD / MUHAMMAD, AMINAH / AMINA). Each word
+    is compared with its counterpart, so a different name that merely looks
+    alike as a whole (ROHMAN / RAHMAT, FAUZI / FAUZAN) does not pass."""
     a, b = _normal(entered), _normal(registered)
     if not a or not b:
         return False
     if a.replace(" ", "") == b.replace(" ", ""):
         return True
-    return difflib.SequenceMatcher(None, a, b).ratio() >= threshold
+    words_a, words_b = a.split(), b.split()
+    if len(words_a) != len(words_b):
+        return False
+    return all(_word_match(x, y) for x, y in zip(words_a, words_b, strict=True))
+
+
+def _word_match(a: str, b: str) -> bool:
+    if a == b:
+        return True
+    # One letter added, dropped or doubled, in words long enough to carry it.
+    if min(len(a), len(b)) < 4 or abs(len(a) - len(b)) > 1:
+        return False
+    return difflib.SequenceMatcher(None, a, b).ratio() >= 0.9

@@ -46,6 +46,7 @@ logger = logging.getLogger(__name__)
 Status = KycSubmission.Status
 Flag = KycSubmission.Flag
 _FACE_ACCEPT_LOCK = 0x4B5943  # "KYC", the advisory lock key
+_STALE_CHECK = timedelta(minutes=15)
 
 # Flags that send a case to a reviewer whatever the faces say.
 _REVIEW_FLAGS = frozenset(
@@ -81,6 +82,7 @@ REASONS = {
         "The face in your selfie does not match the photo on your KTP. Take a new selfie of yourself; the KTP "
         "must be your own."
     ),
+    "check_failed": gettext_lazy("The automatic check could not finish; a reviewer will look at your photos."),
     "nik_not_in_registry": gettext_lazy(
         "Your NIK was not found in the population registry (Dukcapil). Check your NIK at the Dukcapil office "
         "of your regency or city."
@@ -176,6 +178,15 @@ class _Timer:
         return _Span()
 
 
+def face_decision(distance: float) -> str:
+    """What the KTP-to-selfie distance alone says: verified, review or rejected."""
+    if distance <= settings.KYC_MATCH_THRESHOLD:
+        return "verified"
+    if distance > settings.KYC_REJECT_THRESHOLD:
+        return "rejected"
+    return "review"
+
+
 def check_photos(*, ktp_photo: BinaryIO, selfie: BinaryIO, participant: Participant | None = None) -> CheckResult:
     """The whole automatic check, without writing anything. ``participant``
     (with NIK, name and birth date) enables the registry and 1:N checks."""
@@ -227,14 +238,14 @@ def check_photos(*, ktp_photo: BinaryIO, selfie: BinaryIO, participant: Particip
         with span("duplicate_search"):
             _duplicate_flags(participant, face.encoding, result)
 
-    if result.distance > settings.KYC_REJECT_THRESHOLD:
+    if face_decision(result.distance) == "rejected":
         result.reason_code = "face_mismatch"
         # A face that matches another participant's is worth a human look
         # even when it does not match this KTP.
         duplicate = {Flag.POSSIBLE_DUPLICATE, Flag.SAME_PHOTO} & set(result.flags)
         result.status = Status.NEEDS_REVIEW if duplicate else Status.REJECTED
     else:
-        if result.distance > settings.KYC_MATCH_THRESHOLD:
+        if face_decision(result.distance) == "review":
             result.flags.append(Flag.BORDERLINE_MATCH)
         result.status = Status.NEEDS_REVIEW if set(result.flags) & _REVIEW_FLAGS else Status.VERIFIED
     timings["total"] = round(time.perf_counter() - started, 4)
@@ -289,7 +300,9 @@ def _move(submission: KycSubmission, to: str, *, by: User | None, reason: str = 
 
 
 def _accept(submission: KycSubmission, *, by: User | None, reason: str) -> None:
-    """Verified: the participant's identity is proved and their face kept."""
+    """Verified: the participant's identity is proved and their face kept.
+    Callers hold _lock_face_acceptance, so templates are inserted (and get
+    their ids) in the order they are committed: the index loads by id."""
     FaceTemplate.objects.create(
         participant_id=submission.participant_id, submission=submission, encoding=submission.selfie_encoding
     )
@@ -309,8 +322,14 @@ def kyc_process(*, submission_id: int) -> str:
             _move(submission, Status.PROCESSING, by=None)
             submission.save(update_fields=["status"])
     participant = Participant.objects.select_related("family_card").get(pk=submission.participant_id)
-    with submission.ktp_photo.open("rb") as ktp, submission.selfie.open("rb") as selfie:
-        result = check_photos(ktp_photo=ktp, selfie=selfie, participant=participant)
+    try:
+        with submission.ktp_photo.open("rb") as ktp, submission.selfie.open("rb") as selfie:
+            result = check_photos(ktp_photo=ktp, selfie=selfie, participant=participant)
+    except Exception:
+        # The participant must not wait for ever behind a check that cannot
+        # finish (out of memory, a broken file store): a person decides.
+        logger.exception("KYC check of submission %s failed", submission_id)
+        result = CheckResult(status=Status.NEEDS_REVIEW, reason_code="check_failed", flags=[Flag.CHECK_FAILED])
 
     last_attempt = submission.attempt >= settings.KYC_MAX_ATTEMPTS
     if result.status == Status.REJECTED and last_attempt:
@@ -351,16 +370,37 @@ def kyc_process(*, submission_id: int) -> str:
     return result.status
 
 
+def kyc_requeue_stale(*, now: datetime.datetime | None = None) -> int:
+    """Queues again the checks of submissions that waited too long (the
+    broker was down when they were sent, or a worker died on them); a check
+    that runs twice is harmless. Returns how many were queued."""
+    now = now or timezone.now()
+    cutoff = now - _STALE_CHECK
+    stale = list(
+        KycSubmission.objects.filter(status__in=(Status.SUBMITTED, Status.PROCESSING), created_at__lt=cutoff)
+        .exclude(status_changes__created_at__gte=cutoff)
+        .values_list("pk", flat=True)
+        .distinct()
+    )
+    for pk in stale:
+        run_kyc_check.delay(pk)
+    return len(stale)
+
+
 # --------------------------------------------------------------- review
 
 
 def kyc_review(*, submission: KycSubmission, reviewer: User, approve: bool, reason: str) -> KycSubmission:
-    """A PMO reviewer decides a case the machine could not."""
+    """A PMO reviewer decides a case the machine could not. Before an
+    approval the duplicate search runs again: if another participant with
+    this face was accepted since the check, the case records that match and
+    the approval waits for the reviewer to look at it."""
     if not reviewer.has_perm("kyc.review_kycsubmission"):
         raise PermissionDenied
     reason = (reason or "").strip()
     if len(reason) < 5:
         raise ValidationError({"reason": _("Write the reason for the decision (the participant reads it).")})
+    new_duplicate = None
     with transaction.atomic():
         locked = KycSubmission.objects.select_for_update().get(pk=submission.pk)
         if locked.status != Status.NEEDS_REVIEW:
@@ -371,16 +411,36 @@ def kyc_review(*, submission: KycSubmission, reviewer: User, approve: bool, reas
             )
         if approve and locked.selfie_encoding is None:
             raise ValidationError(_("No face was read from this selfie, so it cannot be approved."), code="no_encoding")
-        to = Status.VERIFIED if approve else Status.REJECTED
-        _move(locked, to, by=reviewer, reason=reason)
-        locked.reason_code = "reviewer"
-        locked.reason = reason[:2000]
-        locked.decided_by = reviewer
-        locked.decided_at = timezone.now()
-        locked.save()
         if approve:
-            _accept(locked, by=reviewer, reason=f"identity approved by reviewer: {reason}"[:255])
-        transaction.on_commit(lambda: send_kyc_decision.delay(locked.pk))
+            _lock_face_acceptance()
+            found = CheckResult(status=Status.NEEDS_REVIEW)
+            _duplicate_flags(locked.participant, locked.encoding, found)
+            if found.duplicate_of is not None and found.duplicate_of != locked.duplicate_of_id:
+                locked.duplicate_of_id = found.duplicate_of
+                locked.duplicate_distance = found.duplicate_distance
+                locked.flags = sorted({*locked.flags, *(str(f) for f in found.flags)})
+                locked.save(update_fields=["duplicate_of", "duplicate_distance", "flags"])
+                new_duplicate = found
+        if new_duplicate is None:
+            to = Status.VERIFIED if approve else Status.REJECTED
+            _move(locked, to, by=reviewer, reason=reason)
+            locked.reason_code = "reviewer"
+            locked.reason = reason[:2000]
+            locked.decided_by = reviewer
+            locked.decided_at = timezone.now()
+            locked.save()
+            if approve:
+                _accept(locked, by=reviewer, reason=f"identity approved by reviewer: {reason}"[:255])
+            transaction.on_commit(lambda: send_kyc_decision.delay(locked.pk))
+    if new_duplicate is not None:
+        raise ValidationError(
+            _(
+                "Since this case was checked, another participant with the same face was verified (distance "
+                "%(distance)s). The case now shows that participant; look at both before deciding."
+            )
+            % {"distance": new_duplicate.duplicate_distance},
+            code="new_duplicate",
+        )
     return locked
 
 
@@ -477,8 +537,10 @@ def _registry_rows(extract: RegistryImport, rows, counters: dict[str, int]):
 
 
 def registry_extract_import(*, extract_id: int) -> None:
-    """Imports an uploaded extract; a NIK already known is updated. Ends
-    ready or failed; the uploaded file is deleted either way."""
+    """Imports an uploaded extract as a whole new set of records: until it
+    is ready the previous extracts keep answering, and a failed one leaves
+    no records. A NIK repeated in the file keeps its first row. Ends ready
+    or failed; the uploaded file is deleted either way."""
     extract = RegistryImport.objects.get(pk=extract_id)
     if extract.status != RegistryImport.Status.IMPORTING:
         return
@@ -489,21 +551,18 @@ def registry_extract_import(*, extract_id: int) -> None:
             _header, rows = csvio.open_rows(upload)
             stream = _registry_rows(extract, rows, counters)
             while chunk := list(islice(stream, 5000)):
-                RegistryRecord.objects.bulk_create(
-                    chunk,
-                    update_conflicts=True,
-                    unique_fields=["nik_index"],
-                    update_fields=["full_name", "birth_date", "gender", "registry_import"],
-                )
+                RegistryRecord.objects.bulk_create(chunk, ignore_conflicts=True)
     except (csv.Error, ValidationError) as exc:
         error = exc.messages[0] if isinstance(exc, ValidationError) else str(exc)
     except Exception:
         logger.exception("registry extract %s import failed", extract.pk)
         error = _("The import stopped because of a system error; upload the extract again.")
+    if error:
+        extract.records.all().delete()
     RegistryImport.objects.filter(pk=extract.pk).update(
         status=RegistryImport.Status.FAILED if error else RegistryImport.Status.READY,
         error=error[:500],
-        record_count=counters["records"],
+        record_count=0 if error else extract.records.count(),
         skipped_count=counters["skipped"],
         upload="",
     )

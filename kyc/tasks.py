@@ -43,3 +43,10 @@ def import_registry_extract(extract_id: int) -> None:
     from .services import registry_extract_import
 
     registry_extract_import(extract_id=extract_id)
+
+
+@shared_task
+def requeue_stale_kyc_checks() -> int:
+    from .services import kyc_requeue_stale
+
+    return kyc_requeue_stale()

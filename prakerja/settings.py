@@ -232,6 +232,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "kyc.tasks.purge_kyc_photos",
         "schedule": crontab(hour=2, minute=15),
     },
+    "kyc-requeue-stale-checks": {
+        "task": "kyc.tasks.requeue_stale_kyc_checks",
+        "schedule": crontab(minute="*/10"),
+    },
 }
 
 # SMS: a dotted path to a class with send(to=, body=). Console in the demo,
@@ -253,7 +257,9 @@ KYC_REJECT_THRESHOLD = env.float("KYC_REJECT_THRESHOLD", default=0.60)
 KYC_DUPLICATE_THRESHOLD = env.float("KYC_DUPLICATE_THRESHOLD", default=0.45)
 KYC_SAME_PHOTO_THRESHOLD = env.float("KYC_SAME_PHOTO_THRESHOLD", default=0.15)
 KYC_MAX_UPLOAD_BYTES = env.int("KYC_MAX_UPLOAD_BYTES", default=10 * 1024 * 1024)
-KYC_MAX_PIXELS = env.int("KYC_MAX_PIXELS", default=50_000_000)
+# A phone photo is 12 megapixels (48-50 MP sensors save 12 MP by default);
+# a file declaring more than this is refused before it is decoded.
+KYC_MAX_PIXELS = env.int("KYC_MAX_PIXELS", default=24_000_000)
 # Longest side, in pixels, photos are scaled down to before face detection.
 KYC_WORK_SIZE = env.int("KYC_WORK_SIZE", default=1024)
 KYC_MAX_ATTEMPTS = env.int("KYC_MAX_ATTEMPTS", default=3)

@@ -198,21 +198,29 @@ def test_only_a_participant_with_a_verified_phone_may_send_photos(committed):
     assert exc.value.error_list[0].code == "not_allowed"
 
 
-def test_a_crash_mid_check_retried_gives_one_result(ready_participant, monkeypatch):
-    from kyc import services
+def test_a_worker_killed_mid_check_is_requeued_and_gives_one_result(ready_participant, monkeypatch):
+    from django.utils import timezone
+
+    from kyc import services, tasks
 
     participant = ready_participant()
     submission = kyc_submit(participant=participant, ktp_photo=photo("obama.jpg"), selfie=photo("obama2.jpg"))
     real = services.check_photos
 
-    def crash(**kwargs):
-        raise MemoryError("worker killed half-way")
+    def killed(**kwargs):
+        raise SystemExit("worker killed half-way")  # not an Exception: nothing in the task catches it
 
-    monkeypatch.setattr(services, "check_photos", crash)
-    with pytest.raises(MemoryError):
+    monkeypatch.setattr(services, "check_photos", killed)
+    with pytest.raises(SystemExit):
         kyc_process(submission_id=submission.pk)
     assert KycSubmission.objects.get(pk=submission.pk).status == Status.PROCESSING
     monkeypatch.setattr(services, "check_photos", real)
+    # Nothing queued it again yet; the periodic sweep does, once it is stale.
+    assert services.kyc_requeue_stale() == 0
+    queued = []
+    monkeypatch.setattr(tasks.run_kyc_check, "delay", queued.append)
+    later = timezone.now() + datetime.timedelta(minutes=16)
+    assert services.kyc_requeue_stale(now=later) == 1 and queued == [submission.pk]
     assert kyc_process(submission_id=submission.pk) == Status.VERIFIED
     assert kyc_process(submission_id=submission.pk) == Status.VERIFIED  # delivered once more
     assert FaceTemplate.objects.filter(participant=participant).count() == 1
@@ -223,6 +231,42 @@ def test_a_crash_mid_check_retried_gives_one_result(ready_participant, monkeypat
     ]
     participant.refresh_from_db()
     assert participant.status_changes.filter(to_status="kyc_verified").count() == 1
+
+
+def test_a_crash_while_recording_the_result_leaves_nothing_half_written(ready_participant, monkeypatch):
+    from kyc import services
+
+    participant = ready_participant()
+    submission = kyc_submit(participant=participant, ktp_photo=photo("obama.jpg"), selfie=photo("obama2.jpg"))
+    real = services.participant_mark_kyc_verified
+
+    def dies_after_the_face_is_saved(**kwargs):
+        assert FaceTemplate.objects.filter(participant=participant).exists()
+        raise SystemExit("worker killed while saving")
+
+    monkeypatch.setattr(services, "participant_mark_kyc_verified", dies_after_the_face_is_saved)
+    with pytest.raises(SystemExit):
+        kyc_process(submission_id=submission.pk)
+    assert not FaceTemplate.objects.exists()
+    assert KycSubmission.objects.get(pk=submission.pk).status == Status.PROCESSING
+    monkeypatch.setattr(services, "participant_mark_kyc_verified", real)
+    assert kyc_process(submission_id=submission.pk) == Status.VERIFIED
+    assert FaceTemplate.objects.filter(participant=participant).count() == 1
+
+
+def test_a_check_that_fails_goes_to_a_reviewer_instead_of_hanging(ready_participant, monkeypatch):
+    from kyc import services
+
+    participant = ready_participant()
+    submission = kyc_submit(participant=participant, ktp_photo=photo("obama.jpg"), selfie=photo("obama2.jpg"))
+
+    def out_of_memory(**kwargs):
+        raise MemoryError
+
+    monkeypatch.setattr(services, "check_photos", out_of_memory)
+    assert kyc_process(submission_id=submission.pk) == Status.NEEDS_REVIEW
+    submission.refresh_from_db()
+    assert Flag.CHECK_FAILED in submission.flags and submission.reason
 
 
 def test_participants_see_their_own_photos_only(ready_participant, submit, client):
@@ -249,7 +293,10 @@ def test_the_retention_task_removes_photos_and_keeps_the_encoding(ready_particip
 
     old = submit(ready_participant(), photo("obama.jpg"), photo("obama2.jpg"))
     recent = submit(ready_participant(), photo("obama.jpg"), photo("biden.jpg"))
+    waiting = submit(ready_participant(), photo("biden.jpg"), photo("biden.jpg"))  # same file twice: review
+    assert waiting.status == Status.NEEDS_REVIEW
     KycSubmission.objects.filter(pk=old.pk).update(decided_at=timezone.now() - datetime.timedelta(days=31))
+    KycSubmission.objects.filter(pk=waiting.pk).update(created_at=timezone.now() - datetime.timedelta(days=90))
     paths = [old.ktp_photo.path, old.selfie.path]
     assert purge_kyc_photos.delay().get() == 1
     old.refresh_from_db()
@@ -264,7 +311,8 @@ def test_the_retention_task_removes_photos_and_keeps_the_encoding(ready_particip
         ("deleted", "selfie"),
     }
     recent.refresh_from_db()
-    assert recent.has_photos
+    waiting.refresh_from_db()
+    assert recent.has_photos and waiting.has_photos  # undecided cases keep their photos, however old
     assert purge_kyc_photos.delay().get() == 0
 
 
@@ -274,18 +322,29 @@ def test_two_people_with_one_face_checked_at_the_same_moment_are_not_both_accept
 
     from django.db import connections
 
-    from kyc import tasks
+    from kyc import services, tasks
 
     monkeypatch.setattr(tasks.run_kyc_check, "delay", lambda *a, **k: None)  # run by hand below, at once
     first, second = ready_participant(), ready_participant()
     a = kyc_submit(participant=first, ktp_photo=photo("obama.jpg"), selfie=photo("obama2.jpg"))
     b = kyc_submit(participant=second, ktp_photo=photo("obama3.jpg"), selfie=photo("obama2_rgba.png"))
-    barrier = threading.Barrier(2)
+    # Both checks search for duplicates before either has saved its face.
+    barrier = threading.Barrier(2, timeout=60)
+    index = services.template_index()
+    searched = threading.local()
+
+    class MeetAtFirstSearch:
+        def search(self, *args, **kwargs):
+            if not getattr(searched, "done", False):
+                searched.done = True
+                barrier.wait()
+            return index.search(*args, **kwargs)
+
+    monkeypatch.setattr(services, "template_index", MeetAtFirstSearch)
     outcome = {}
 
     def run(submission):
         try:
-            barrier.wait()
             outcome[submission.pk] = kyc_process(submission_id=submission.pk)
         finally:
             connections.close_all()

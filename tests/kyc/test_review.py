@@ -6,7 +6,7 @@ from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from accounts import roles
+from accounts import crypto, roles
 from accounts.models import Participant
 from kyc.models import FaceTemplate, KycPhotoLog, KycSubmission, RegistryImport, RegistryRecord
 from kyc.registry import names_match
@@ -56,6 +56,10 @@ def registry_row(participant, *, name=None, birth_date=None, gender=None):
         ("Nur'aini", "NURAINI", True),
         ("Siti Aminah", "BUDI SANTOSO", False),
         ("Siti Aminah", "SITI RAHAYU", False),
+        ("Rohman", "RAHMAT", False),
+        ("Fauzi", "FAUZAN", False),
+        ("Halizah", "FAIZAH", False),
+        ("Siti", "SITI AMINAH", False),
     ],
 )
 def test_names_match_allows_for_spelling_and_spacing(entered, registered, same):
@@ -71,7 +75,9 @@ def test_the_registry_extract_is_imported_by_pmo_staff_as_blind_indexed_records(
     extract = RegistryImport.objects.get()
     assert (extract.status, extract.record_count, extract.skipped_count) == ("ready", 1, 1)
     assert not extract.upload  # the file with NIKs in clear is gone
-    assert not RegistryRecord.objects.filter(nik_index=participant.nik).exists()
+    record = RegistryRecord.objects.get(registry_import=extract)
+    assert record.nik_index == crypto.nik_index(participant.nik)
+    assert participant.nik not in (record.nik_index, record.full_name)
 
 
 def test_a_nik_missing_from_the_registry_is_refused(client, committed, ready_participant, submit):
@@ -88,6 +94,7 @@ def test_a_nik_missing_from_the_registry_is_refused(client, committed, ready_par
     [
         ({"name": "BUDI SANTOSO"}, Flag.REGISTRY_NAME_MISMATCH),
         ({"birth_date": __import__("datetime").date(1990, 1, 1)}, Flag.REGISTRY_BIRTH_DATE_MISMATCH),
+        ({"gender": "L"}, Flag.REGISTRY_GENDER_MISMATCH),
     ],
 )
 def test_a_registry_mismatch_sends_the_case_to_review(client, committed, ready_participant, submit, changes, flag):
@@ -116,12 +123,21 @@ def duplicate_case(ready_participant, submit):
 
 
 def test_the_review_queue_lists_waiting_cases_oldest_first(client, ready_participant, submit):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
     _first, _second, case = duplicate_case(ready_participant, submit)
     later = submit(ready_participant(), photo("obama.jpg"), photo("obama_small.jpg"))  # A's face again
     submit(ready_participant(), photo("obama.jpg"), photo("biden.jpg"))  # refused, not in the queue
     client.force_login(make_staff(roles.PMO_KYC_REVIEWER))
-    response = client.get(reverse("admin:kyc_kycreviewcase_changelist"))
+    with CaptureQueriesContext(connection) as two:
+        response = client.get(reverse("admin:kyc_kycreviewcase_changelist"))
     assert list(response.context["cl"].result_list) == [case, later]
+    for _ in range(3):
+        submit(ready_participant(), photo("obama.jpg"), photo("obama_small.jpg"))
+    with CaptureQueriesContext(connection) as five:
+        assert len(client.get(reverse("admin:kyc_kycreviewcase_changelist")).context["cl"].result_list) == 5
+    assert len(five) == len(two)
 
 
 def test_the_case_page_shows_both_photos_and_the_duplicates_and_logs_each_look(client, ready_participant, submit):
@@ -194,3 +210,54 @@ def test_staff_without_the_reviewer_role_can_neither_decide_nor_see_photos(clien
     assert KycSubmission.objects.get(pk=case.pk).status == Status.NEEDS_REVIEW
     assert client.get(reverse("kyc:photo", args=[case.pk, "selfie"])).status_code == 404
     assert client.get(reverse("admin:kyc_kycreviewcase_changelist")).status_code == 403
+
+
+def test_a_new_extract_takes_over_only_when_complete(client, committed, ready_participant, submit):
+    from kyc.services import registry_extract_import
+
+    participant = ready_participant()
+    client.force_login(make_staff(roles.PMO_KYC_REVIEWER))
+    import_registry(client, committed, [registry_row(participant)], source="first")
+    # A second extract, queued but not imported yet, then one that fails.
+    import_registry(client, lambda fn, *a, **k: fn(*a, **k), [registry_row(participant, name="ORANG LAIN")], "second")
+    pending = RegistryImport.objects.get(source="second")
+    assert pending.status == "importing"
+    assert submit(participant, photo("obama.jpg"), photo("obama2.jpg")).status == Status.VERIFIED
+    # Now let the second one import: it answers for the NIK from then on.
+    registry_extract_import(extract_id=pending.pk)
+    from kyc.registry import ImportedExtractRegistry
+
+    assert ImportedExtractRegistry().lookup(participant.nik).full_name == "ORANG LAIN"
+
+
+def test_a_repeated_nik_in_an_extract_keeps_its_first_row(client, committed, ready_participant):
+    participant = ready_participant()
+    client.force_login(make_staff(roles.PMO_KYC_REVIEWER))
+    import_registry(client, committed, [registry_row(participant), registry_row(participant, name="DUPLIKAT")])
+    extract = RegistryImport.objects.get()
+    assert (extract.status, extract.record_count) == ("ready", 1)
+    from kyc.registry import ImportedExtractRegistry
+
+    assert ImportedExtractRegistry().lookup(participant.nik).full_name == participant.full_name
+
+
+def test_an_approval_looks_again_for_a_face_accepted_since_the_check(client, ready_participant, submit):
+    """A case waits for review; meanwhile someone with the same face is
+    verified. The approval must not go through unseen."""
+    waiting_participant = ready_participant()
+    # The same file as KTP and selfie: sent to review, no duplicate yet.
+    case = submit(waiting_participant, photo("obama2.jpg"), photo("obama2.jpg"))
+    assert case.status == Status.NEEDS_REVIEW and case.duplicate_of is None
+    other = ready_participant()
+    assert submit(other, photo("obama.jpg"), photo("obama3.jpg")).status == Status.VERIFIED
+    client.force_login(make_staff(roles.PMO_KYC_REVIEWER))
+    url = reverse("admin:kyc_kycsubmission_review", args=[case.pk])
+    response = client.post(url, {"decision": "approve", "reason": "Foto KTP jelas"}, follow=True)
+    case.refresh_from_db()
+    assert case.status == Status.NEEDS_REVIEW
+    assert case.duplicate_of == other and Flag.POSSIBLE_DUPLICATE in case.flags
+    assert any("wajah yang sama" in str(m) for m in response.context["messages"])
+    # Having seen it, the reviewer may still decide (here: approve twins).
+    client.post(url, {"decision": "approve", "reason": "Kembar, diperiksa langsung"})
+    case.refresh_from_db()
+    assert case.status == Status.VERIFIED

@@ -17,14 +17,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from kyc import faces, images
-
-
-def decision(distance: float) -> str:
-    if distance <= settings.KYC_MATCH_THRESHOLD:
-        return "verified"
-    if distance > settings.KYC_REJECT_THRESHOLD:
-        return "rejected"
-    return "review"
+from kyc.services import face_decision as decision
 
 
 class Command(BaseCommand):
