@@ -24,6 +24,7 @@ from accounts import crypto, csvio
 from accounts.models import Participant, User
 from accounts.nik import compact_number, is_sixteen_digits
 from accounts.services.registration import participant_mark_kyc_verified
+from prakerja import ratelimit
 from prakerja.lifecycle import check_move
 
 from . import faces, images
@@ -47,6 +48,7 @@ Status = KycSubmission.Status
 Flag = KycSubmission.Flag
 _FACE_ACCEPT_LOCK = 0x4B5943  # "KYC", the advisory lock key
 _STALE_CHECK = timedelta(minutes=15)
+OWNER_PHOTO_VIEWS_PER_HOUR = 60
 
 # Flags that send a case to a reviewer whatever the faces say.
 _REVIEW_FLAGS = frozenset(
@@ -458,6 +460,9 @@ def kyc_photo_open(*, submission: KycSubmission, photo: str, viewer: User):
     field_file = submission.ktp_photo if photo == "ktp" else submission.selfie
     if submission.photos_deleted_at is not None or not field_file:
         return None
+    # Each view decodes the original again; an owner has no need for many.
+    if is_owner and not ratelimit.hit(f"kyc-photo:{viewer.pk}", limit=OWNER_PHOTO_VIEWS_PER_HOUR, window_seconds=3600):
+        raise PermissionDenied
     if not is_owner:
         KycPhotoLog.objects.create(submission=submission, action=KycPhotoLog.Action.VIEWED, photo=photo, by=viewer)
     return field_file.open("rb")
