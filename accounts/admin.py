@@ -14,6 +14,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.debug import sensitive_post_parameters
 
+from prakerja.admin import StatusHistoryInline
+
 from . import crypto
 from .forms import ExclusionImportForm
 from .models import (
@@ -73,15 +75,8 @@ class ProvinceFilter(admin.SimpleListFilter):
         return queryset
 
 
-class StatusChangeInline(admin.TabularInline):
+class StatusChangeInline(StatusHistoryInline):
     model = ParticipantStatusChange
-    fields = ["created_at", "from_status", "to_status", "changed_by", "reason"]
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Participant)

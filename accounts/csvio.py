@@ -135,3 +135,24 @@ def safe_cell(value) -> str:
     injection), and overlong text is cut."""
     text = str(value)[:300]
     return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def import_rows(upload, build, model, *, chunk_rows: int = 5000) -> str:
+    """Streams an uploaded CSV into ``model`` rows, in chunks: ``build`` turns
+    the (line, row) pairs into model instances. Returns "" on success, or the
+    reason it stopped (the caller removes what was inserted)."""
+    import logging
+    from itertools import islice
+
+    try:
+        with upload.open("rb") as source:
+            _header, rows = open_rows(source)
+            stream = build(rows)
+            while chunk := list(islice(stream, chunk_rows)):
+                model.objects.bulk_create(chunk, ignore_conflicts=True)
+    except (csv.Error, ValidationError) as exc:
+        return exc.messages[0] if isinstance(exc, ValidationError) else str(exc)
+    except Exception:
+        logging.getLogger(__name__).exception("import of %s stopped", model.__name__)
+        return _("The import stopped because of a system error; upload the file again.")
+    return ""

@@ -10,20 +10,15 @@ from django.urls import path, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from prakerja.admin import StatusHistoryInline
+
 from .forms import RegistryImportForm, ReviewForm
 from .models import KycPhotoLog, KycReviewCase, KycStatusChange, KycSubmission, RegistryImport
 from .services import kyc_review, registry_extract_upload
 
 
-class StatusChangeInline(admin.TabularInline):
+class StatusChangeInline(StatusHistoryInline):
     model = KycStatusChange
-    fields = ["created_at", "from_status", "to_status", "changed_by", "reason"]
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(KycSubmission)

@@ -1,14 +1,12 @@
 """Every write of the kyc app: submitting photos, the automatic check, the
 reviewer's decision, photo access and retention, registry extracts."""
 
-import csv
 import datetime
 import logging
 import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
-from itertools import islice
 from typing import BinaryIO
 
 import numpy as np
@@ -550,18 +548,7 @@ def registry_extract_import(*, extract_id: int) -> None:
     if extract.status != RegistryImport.Status.IMPORTING:
         return
     counters = {"records": 0, "skipped": 0}
-    error = ""
-    try:
-        with extract.upload.open("rb") as upload:
-            _header, rows = csvio.open_rows(upload)
-            stream = _registry_rows(extract, rows, counters)
-            while chunk := list(islice(stream, 5000)):
-                RegistryRecord.objects.bulk_create(chunk, ignore_conflicts=True)
-    except (csv.Error, ValidationError) as exc:
-        error = exc.messages[0] if isinstance(exc, ValidationError) else str(exc)
-    except Exception:
-        logger.exception("registry extract %s import failed", extract.pk)
-        error = _("The import stopped because of a system error; upload the extract again.")
+    error = csvio.import_rows(extract.upload, lambda rows: _registry_rows(extract, rows, counters), RegistryRecord)
     if error:
         extract.records.all().delete()
     RegistryImport.objects.filter(pk=extract.pk).update(

@@ -6,10 +6,8 @@ streaming, in chunks, and deletes the file. A list refuses registrations only
 once its import is complete (status ready) and while it is active.
 """
 
-import csv
 import logging
 import uuid
-from itertools import islice
 from typing import BinaryIO
 
 from django.core.exceptions import ValidationError
@@ -58,7 +56,6 @@ def exclusion_list_import(*, exclusion_list_id: int) -> None:
     if exclusion_list.status != ExclusionList.Status.IMPORTING:
         return
     skipped = 0
-    error = ""
 
     def entries(rows):
         nonlocal skipped
@@ -69,17 +66,7 @@ def exclusion_list_import(*, exclusion_list_id: int) -> None:
                 continue
             yield ExclusionEntry(exclusion_list=exclusion_list, nik_index=crypto.nik_index(number))
 
-    try:
-        with exclusion_list.upload.open("rb") as upload:
-            _header, rows = csvio.open_rows(upload)
-            stream = entries(rows)
-            while chunk := list(islice(stream, _CHUNK_ROWS)):
-                ExclusionEntry.objects.bulk_create(chunk, ignore_conflicts=True)
-    except (csv.Error, ValidationError) as exc:
-        error = exc.messages[0] if isinstance(exc, ValidationError) else str(exc)
-    except Exception:
-        logger.exception("exclusion list %s import failed", exclusion_list.pk)
-        error = _("The import stopped because of a system error; upload the list again.")
+    error = csvio.import_rows(exclusion_list.upload, entries, ExclusionEntry)
     if error:
         # A half-imported list must never refuse anyone.
         exclusion_list.entries.all().delete()
