@@ -34,6 +34,20 @@ ALL_ROLES = (
 STAFF_ROLES = (CURATOR_BINALATTAS, PMO_CURATOR, PMO_KYC_REVIEWER, PMO_FINANCE_MAKER, PMO_FINANCE_CHECKER)
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
+    CURATOR_BINALATTAS: ["catalog.curate_stage1", "catalog.view_stage1queue", "catalog.view_courserevision"],
+    PMO_CURATOR: [
+        "catalog.curate_stage2",
+        "catalog.view_stage2queue",
+        "catalog.view_courserevision",
+        "catalog.view_course",
+        "catalog.suspend_course",
+        "catalog.view_platform",
+        "catalog.add_platform",
+        "catalog.change_platform",
+        "catalog.view_institution",
+        "catalog.add_institution",
+        "catalog.change_institution",
+    ],
     DINAS_OPERATOR: ["accounts.register_offline"],
     PMO_KYC_REVIEWER: [
         "accounts.view_participant",

@@ -1,1 +1,283 @@
-"""Models arrive with the issue that builds this app."""
+"""The training catalog: digital platform partners, training institutions,
+their courses and the two-stage curation every course version goes through.
+
+A Course is the listing; its content lives in CourseRevisions. The revision
+on sale is ``Course.published_revision``; editing a published course makes a
+new draft revision that is curated again while the published one stays on
+sale.
+"""
+
+from django.conf import settings
+from django.contrib.postgres.search import SearchVectorField
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts.nik import province_choices, province_name
+
+
+class Platform(models.Model):
+    """A digital platform partner (mitra platform digital), e.g. Sisnaker."""
+
+    class PayoutRoute(models.TextChoices):
+        VIA_PLATFORM = "via_platform", _("To the platform's settlement account, which forwards it")
+        DIRECT = "direct", _("Straight to the institution")
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    contact_name = models.CharField(_("contact person"), max_length=100, blank=True)
+    contact_email = models.EmailField(_("contact email"), blank=True)
+    contact_phone = models.CharField(_("contact phone"), max_length=20, blank=True)
+    payout_route = models.CharField(_("payout route"), max_length=16, choices=PayoutRoute.choices)
+    settlement_bank = models.CharField(_("settlement bank"), max_length=50, blank=True)
+    settlement_account_number = models.CharField(_("settlement account number"), max_length=30, blank=True)
+    settlement_account_holder = models.CharField(_("settlement account holder"), max_length=100, blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("digital platform partner")
+        verbose_name_plural = _("digital platform partners")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(payout_route="direct")
+                | (
+                    ~models.Q(settlement_bank="")
+                    & ~models.Q(settlement_account_number="")
+                    & ~models.Q(settlement_account_holder="")
+                ),
+                name="platform_forwarding_needs_account",
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class Institution(models.Model):
+    """A training institution (lembaga pelatihan)."""
+
+    class Kind(models.TextChoices):
+        BLK_KOMUNITAS = "blk_komunitas", _("BLK Komunitas")
+        BLK_PEMERINTAH = "blk_pemerintah", _("BLK Pemerintah")
+        BLK_LUAR_NEGERI = "blk_luar_negeri", _("BLK Luar Negeri")
+        LPK_SWASTA = "lpk_swasta", _("LPK swasta (private)")
+
+    name = models.CharField(_("name"), max_length=150)
+    kind = models.CharField(_("type"), max_length=20, choices=Kind.choices)
+    accreditation_number = models.CharField(_("LA-LPK accreditation number"), max_length=50, blank=True)
+    accreditation_valid_until = models.DateField(_("accreditation valid until"), null=True, blank=True)
+    address = models.CharField(_("address"), max_length=255)
+    province_code = models.CharField(_("province"), max_length=2, choices=province_choices, db_index=True)
+    bank_name = models.CharField(_("bank"), max_length=50)
+    bank_account_number = models.CharField(_("account number"), max_length=30)
+    bank_account_holder = models.CharField(_("account holder"), max_length=100)
+    platforms = models.ManyToManyField(Platform, related_name="institutions", verbose_name=_("sells through"))
+    staff = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, related_name="institutions", blank=True, verbose_name=_("staff users")
+    )
+    is_suspended = models.BooleanField(_("suspended"), default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("training institution")
+        verbose_name_plural = _("training institutions")
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def province_name(self) -> str:
+        return province_name(self.province_code)
+
+    def accreditation_valid(self, on=None) -> bool:
+        on = on or timezone.localdate()
+        return bool(self.accreditation_number) and bool(
+            self.accreditation_valid_until and self.accreditation_valid_until >= on
+        )
+
+
+class Category(models.TextChoices):
+    DIGITAL = "digital", _("Digital skills")
+    LANGUAGE = "language", _("Languages")
+    FOOD = "food", _("Food and beverage")
+    BUSINESS = "business", _("Business and sales")
+    TRADE = "trade", _("Trades and technical")
+    HOSPITALITY = "hospitality", _("Hospitality and tourism")
+    AGRICULTURE = "agriculture", _("Agriculture and fisheries")
+    CREATIVE = "creative", _("Creative and design")
+    CARE = "care", _("Health and care")
+
+
+class DeliveryMode(models.TextChoices):
+    SELF_PACED = "self_paced", _("Self-paced online")
+    WEBINAR = "webinar", _("Live webinar")
+    OFFLINE = "offline", _("Offline (in person)")
+
+
+class Course(models.Model):
+    """A course an institution sells through a platform."""
+
+    institution = models.ForeignKey(
+        Institution, on_delete=models.PROTECT, related_name="courses", verbose_name=_("institution")
+    )
+    platform = models.ForeignKey(Platform, on_delete=models.PROTECT, related_name="courses", verbose_name=_("platform"))
+    published_revision = models.OneToOneField(
+        "CourseRevision", on_delete=models.PROTECT, null=True, blank=True, related_name="+", editable=False
+    )
+    published_at = models.DateTimeField(_("first published"), null=True, blank=True, db_index=True)
+    is_suspended = models.BooleanField(_("suspended by the PMO"), default=False)
+    suspended_reason = models.CharField(_("suspension reason"), max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("course")
+        verbose_name_plural = _("courses")
+        permissions = [("suspend_course", _("Can suspend published courses"))]
+
+    def __str__(self):
+        revision = self.published_revision or self.revisions.order_by("-number").first()
+        return revision.title if revision else f"course {self.pk}"
+
+
+class RevisionStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    SUBMITTED = "submitted", _("Waiting for curation stage 1")
+    STAGE1_APPROVED = "stage1_approved", _("Waiting for curation stage 2")
+    PUBLISHED = "published", _("Published")
+    SUPERSEDED = "superseded", _("Replaced by a newer version")
+
+
+# Allowed moves of CourseRevision.status (DESIGN.md "Lifecycles"). A
+# rejection at either stage sends the revision back to draft.
+REVISION_TRANSITIONS = {
+    RevisionStatus.DRAFT: frozenset({RevisionStatus.SUBMITTED}),
+    RevisionStatus.SUBMITTED: frozenset({RevisionStatus.STAGE1_APPROVED, RevisionStatus.DRAFT}),
+    RevisionStatus.STAGE1_APPROVED: frozenset({RevisionStatus.PUBLISHED, RevisionStatus.DRAFT}),
+    RevisionStatus.PUBLISHED: frozenset({RevisionStatus.SUPERSEDED}),
+    RevisionStatus.SUPERSEDED: frozenset(),
+}
+
+
+class CourseRevision(models.Model):
+    """One version of a course's content, curated as a whole."""
+
+    Status = RevisionStatus
+
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="revisions")
+    number = models.PositiveIntegerField(_("version"))
+    status = models.CharField(_("status"), max_length=16, choices=RevisionStatus.choices, default=RevisionStatus.DRAFT)
+    title = models.CharField(_("title"), max_length=150)
+    summary = models.CharField(_("summary"), max_length=300)
+    description = models.TextField(_("description"), max_length=5000)
+    learning_outcomes = models.TextField(_("learning outcomes"), max_length=2000)
+    category = models.CharField(_("category"), max_length=16, choices=Category.choices)
+    delivery_mode = models.CharField(_("delivery mode"), max_length=12, choices=DeliveryMode.choices)
+    duration_hours = models.PositiveSmallIntegerField(_("duration (hours)"))
+    price = models.PositiveIntegerField(_("price (Rp)"))
+    starts_at = models.DateTimeField(_("starts"), null=True, blank=True)
+    ends_at = models.DateTimeField(_("ends"), null=True, blank=True)
+    capacity = models.PositiveIntegerField(_("capacity"), null=True, blank=True)
+    search_vector = SearchVectorField(null=True, editable=False)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    submitted_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    stage1_at = models.DateTimeField(null=True, blank=True, db_index=True)
+
+    class Meta:
+        ordering = ["course_id", "-number"]
+        verbose_name = _("course version")
+        verbose_name_plural = _("course versions")
+        permissions = [
+            ("curate_stage1", _("Can curate courses, stage 1 (Ditjen Binalattas)")),
+            ("curate_stage2", _("Can curate courses, stage 2 (PMO)")),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["course", "number"], name="revision_number_unique"),
+            models.CheckConstraint(condition=models.Q(price__gt=0), name="revision_price_positive"),
+            models.CheckConstraint(condition=models.Q(duration_hours__gt=0), name="revision_duration_positive"),
+            models.CheckConstraint(
+                condition=models.Q(delivery_mode="self_paced")
+                | models.Q(starts_at__isnull=False, ends_at__isnull=False, ends_at__gt=models.F("starts_at")),
+                name="revision_scheduled_modes_have_schedule",
+            ),
+            # One version in curation or in draft at a time per course.
+            models.UniqueConstraint(
+                fields=["course"],
+                condition=models.Q(status__in=["draft", "submitted", "stage1_approved"]),
+                name="revision_one_open_per_course",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.title} (v{self.number})"
+
+    @property
+    def is_editable(self) -> bool:
+        return self.status == RevisionStatus.DRAFT
+
+
+class CurationDecision(models.Model):
+    """A curator's decision on a revision at one stage."""
+
+    class Stage(models.IntegerChoices):
+        BINALATTAS = 1, _("Stage 1: Ditjen Binalattas")
+        PMO = 2, _("Stage 2: PMO")
+
+    revision = models.ForeignKey(CourseRevision, on_delete=models.CASCADE, related_name="decisions")
+    stage = models.PositiveSmallIntegerField(_("stage"), choices=Stage.choices)
+    approved = models.BooleanField(_("approved"))
+    checklist = models.JSONField(_("criteria answered"), default=dict)
+    reason = models.TextField(_("reason"), blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("decided by")
+    )
+    decided_at = models.DateTimeField(_("decided at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["decided_at", "id"]
+        verbose_name = _("curation decision")
+        verbose_name_plural = _("curation decisions")
+
+    def __str__(self):
+        return f"stage {self.stage}: {'approved' if self.approved else 'rejected'}"
+
+
+class RevisionStatusChange(models.Model):
+    revision = models.ForeignKey(CourseRevision, on_delete=models.CASCADE, related_name="status_changes")
+    from_status = models.CharField(_("from"), max_length=16, blank=True, choices=RevisionStatus.choices)
+    to_status = models.CharField(_("to"), max_length=16, choices=RevisionStatus.choices)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("changed by"),
+    )
+    reason = models.CharField(_("reason"), max_length=500, blank=True)
+    created_at = models.DateTimeField(_("when"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = _("course version status change")
+        verbose_name_plural = _("course version status changes")
+
+    def __str__(self):
+        return f"{self.from_status or '-'} -> {self.to_status}"
+
+
+class Stage1Queue(CourseRevision):
+    class Meta:
+        proxy = True
+        verbose_name = _("course to curate (stage 1)")
+        verbose_name_plural = _("curation queue, stage 1 (Binalattas)")
+
+
+class Stage2Queue(CourseRevision):
+    class Meta:
+        proxy = True
+        verbose_name = _("course to curate (stage 2)")
+        verbose_name_plural = _("curation queue, stage 2 (PMO)")

@@ -81,6 +81,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "django.contrib.postgres",
     "allauth",
     "allauth.account",
     "accounts",
@@ -268,6 +270,13 @@ KYC_PHOTO_RETENTION_DAYS = env.int("KYC_PHOTO_RETENTION_DAYS", default=30)
 KYC_REGISTRY_CLIENT = env.str("KYC_REGISTRY_CLIENT", default="kyc.registry.ImportedExtractRegistry")
 # Real photos for the KYC tests and calibration (../shared/faces).
 KYC_TEST_FACES_DIR = Path(env.str("KYC_TEST_FACES_DIR", default=str(BASE_DIR.parent / "shared" / "faces")))
+
+# Catalog: the price bounds of a course (whole rupiah) and the PostgreSQL
+# text search configuration for course search.
+CATALOG_MIN_PRICE = env.int("CATALOG_MIN_PRICE", default=50_000)
+CATALOG_MAX_PRICE = env.int("CATALOG_MAX_PRICE", default=1_000_000)
+CATALOG_SEARCH_CONFIG = env.str("CATALOG_SEARCH_CONFIG", default="indonesian")
+CATALOG_PAGE_SIZE = env.int("CATALOG_PAGE_SIZE", default=20)
 
 # One-time codes sent by SMS.
 OTP_TTL_SECONDS = env.int("OTP_TTL_SECONDS", default=5 * 60)

@@ -16,4 +16,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("accounts.urls")),
     path("", include("kyc.urls")),
+    path("", include("catalog.urls")),
 ]

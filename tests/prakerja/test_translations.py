@@ -15,7 +15,7 @@ def untranslated(po_text: str) -> list[str]:
         if any(line.startswith("#, fuzzy") for line in block.splitlines()):
             missing.append(block)
             continue
-        msgstr_at = next((i for i, line in enumerate(lines) if line.startswith("msgstr")), None)
+        msgstr_at = next((i for i, line in enumerate(lines) if line.startswith("msgstr")), None)  # msgstr[0] too
         if msgstr_at is None:  # an obsolete (#~) entry
             continue
         msgstr = "".join(line.split('"', 1)[1].rsplit('"', 1)[0] for line in lines[msgstr_at:])

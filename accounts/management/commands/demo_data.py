@@ -87,4 +87,14 @@ class Command(BaseCommand):
             )
         newcomer = self._user("baru")
         logins.append((newcomer.email, "signed up, profile not filled yet"))
+
+        from catalog import demo as catalog_demo
+
+        staff = self._user("lembaga", group=roles.INSTITUTION_STAFF, name="Staf Lembaga")
+        logins.append((staff.email, "institution staff of the 14 demo institutions (/lembaga/)"))
+        catalog_demo.load(
+            staff_user=staff,
+            curator1=User.objects.get(email=f"curator-binalattas@{DOMAIN}"),
+            curator2=User.objects.get(email=f"pmo-curator@{DOMAIN}"),
+        )
         return logins

@@ -1,0 +1,293 @@
+"""Django admin: partners for PMO staff, curation queues for the curators."""
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from prakerja.admin import StatusHistoryInline
+
+from .models import (
+    Course,
+    CourseRevision,
+    CurationDecision,
+    Institution,
+    Platform,
+    RevisionStatus,
+    RevisionStatusChange,
+    Stage1Queue,
+    Stage2Queue,
+)
+from .services import CRITERIA, course_set_suspended, institution_set_suspended, revision_decide
+
+
+@admin.register(Platform)
+class PlatformAdmin(admin.ModelAdmin):
+    list_display = ["name", "payout_route", "is_active", "contact_name", "contact_email"]
+    list_filter = ["payout_route", "is_active"]
+    search_fields = ["name"]
+
+
+@admin.register(Institution)
+class InstitutionAdmin(admin.ModelAdmin):
+    list_display = ["name", "kind", "province_code", "accreditation_valid_until", "is_suspended"]
+    list_filter = ["kind", "is_suspended", "province_code", "platforms"]
+    search_fields = ["name", "accreditation_number"]
+    filter_horizontal = ["platforms", "staff"]
+    readonly_fields = ["is_suspended"]
+    actions = ["suspend", "lift_suspension"]
+
+    @admin.action(description=gettext_lazy("Suspend: take all their courses off sale"), permissions=["change"])
+    def suspend(self, request, queryset):
+        for institution in queryset:
+            institution_set_suspended(institution=institution, suspended=True)
+
+    @admin.action(description=gettext_lazy("Lift the suspension"), permissions=["change"])
+    def lift_suspension(self, request, queryset):
+        for institution in queryset:
+            institution_set_suspended(institution=institution, suspended=False)
+
+
+class DecisionInline(admin.TabularInline):
+    model = CurationDecision
+    fields = ["decided_at", "stage", "approved", "checklist", "reason", "decided_by"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class RevisionHistoryInline(StatusHistoryInline):
+    model = RevisionStatusChange
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(label=gettext_lazy("Reason"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
+
+
+def _decision_form(stage: int):
+    fields = {key: forms.BooleanField(label=label, required=False) for key, label in CRITERIA[stage].items()}
+    fields["reason"] = forms.CharField(
+        label=gettext_lazy("Reason (the institution reads it)"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+    )
+    return type(f"Stage{stage}DecisionForm", (forms.Form,), fields)
+
+
+class _QueueAdmin(admin.ModelAdmin):
+    """A curation queue: versions waiting at one stage, oldest first."""
+
+    stage = 0
+    waiting_status = ""
+    order_field = ""
+    change_form_template = "admin/catalog/curation.html"
+    list_display = ["title", "institution", "platform", "price", "delivery_mode", "waiting_since"]
+    list_select_related = ["course__institution", "course__platform"]
+    search_fields = ["title", "course__institution__name"]
+    inlines = [DecisionInline, RevisionHistoryInline]
+    actions = ["approve_selected", "reject_selected"]
+    fields = [
+        "title",
+        "summary",
+        "description",
+        "learning_outcomes",
+        "category",
+        "delivery_mode",
+        "duration_hours",
+        "price",
+        "starts_at",
+        "ends_at",
+        "capacity",
+        "number",
+    ]
+    readonly_fields = fields
+
+    @property
+    def permission(self) -> str:
+        return f"catalog.curate_stage{self.stage}"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(status=self.waiting_status).order_by(self.order_field, "id")
+
+    @admin.display(description=gettext_lazy("institution"))
+    def institution(self, obj):
+        return obj.course.institution
+
+    @admin.display(description=gettext_lazy("platform"))
+    def platform(self, obj):
+        return obj.course.platform
+
+    @admin.display(description=gettext_lazy("waiting since"))
+    def waiting_since(self, obj):
+        return getattr(obj, self.order_field)
+
+    def has_module_permission(self, request):
+        return request.user.has_perm(self.permission)
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.has_perm(self.permission)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_urls(self):
+        info = self.opts.app_label, self.opts.model_name
+        return [
+            path("<int:pk>/decide/", self.admin_site.admin_view(self.decide_view), name="%s_%s_decide" % info),
+            *super().get_urls(),
+        ]
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None:
+            context.update(
+                revision=obj,
+                course=obj.course,
+                decision_form=_decision_form(self.stage)(),
+                decide_url=reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_decide", args=[obj.pk]),
+                stage=self.stage,
+            )
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def _decide(self, request, revision, approve, data) -> bool:
+        try:
+            revision_decide(
+                revision=revision,
+                stage=self.stage,
+                approve=approve,
+                checklist={key: data.get(key) for key in CRITERIA[self.stage]},
+                reason=data.get("reason", ""),
+                by=request.user,
+            )
+        except ValidationError as exc:
+            messages.error(request, f"{revision}: " + " ".join(exc.messages))
+            return False
+        return True
+
+    def decide_view(self, request, pk):
+        if not request.user.has_perm(self.permission):
+            raise PermissionDenied
+        revision = get_object_or_404(CourseRevision, pk=pk)
+        changelist = f"admin:{self.opts.app_label}_{self.opts.model_name}_changelist"
+        if request.method != "POST":
+            return redirect(changelist)
+        form = _decision_form(self.stage)(request.POST)
+        form.is_valid()
+        approve = request.POST.get("decision") == "approve"
+        if self._decide(request, revision, approve, form.cleaned_data):
+            messages.success(request, _("Decision recorded."))
+            return redirect(changelist)
+        return redirect(f"admin:{self.opts.app_label}_{self.opts.model_name}_change", pk)
+
+    def _bulk(self, request, queryset, approve: bool):
+        """Asks for the checklist and reason once, then decides each version
+        separately; every decision is recorded on its own."""
+        form_class = _decision_form(self.stage)
+        if "apply" in request.POST:
+            form = form_class(request.POST)
+            form.is_valid()
+            done = sum(self._decide(request, revision, approve, form.cleaned_data) for revision in queryset)
+            messages.success(request, _("%(n)d decisions recorded.") % {"n": done})
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Approve selected versions") if approve else _("Reject selected versions"),
+            "form": form_class(),
+            "queryset": queryset,
+            "action": request.POST.get("action"),
+            "opts": self.opts,
+        }
+        return TemplateResponse(request, "admin/catalog/bulk_decision.html", context)
+
+    @admin.action(description=gettext_lazy("Approve selected"))
+    def approve_selected(self, request, queryset):
+        return self._bulk(request, queryset, approve=True)
+
+    @admin.action(description=gettext_lazy("Reject selected"))
+    def reject_selected(self, request, queryset):
+        return self._bulk(request, queryset, approve=False)
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        if not request.user.has_perm(self.permission):
+            return {}
+        return actions
+
+
+@admin.register(Stage1Queue)
+class Stage1QueueAdmin(_QueueAdmin):
+    stage = 1
+    waiting_status = RevisionStatus.SUBMITTED
+    order_field = "submitted_at"
+
+
+@admin.register(Stage2Queue)
+class Stage2QueueAdmin(_QueueAdmin):
+    stage = 2
+    waiting_status = RevisionStatus.STAGE1_APPROVED
+    order_field = "stage1_at"
+
+
+@admin.register(Course)
+class CourseAdmin(admin.ModelAdmin):
+    """Every course and its versions; the PMO can suspend a published one."""
+
+    list_display = ["__str__", "institution", "platform", "published_at", "is_suspended"]
+    list_filter = ["is_suspended", "platform", "institution__kind"]
+    list_select_related = ["institution", "platform", "published_revision"]
+    search_fields = ["revisions__title", "institution__name"]
+    fields = ["institution", "platform", "published_revision", "published_at", "is_suspended", "suspended_reason"]
+    readonly_fields = fields
+    actions = ["suspend", "lift_suspension"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def _suspend(self, request, queryset, suspended: bool):
+        if not request.user.has_perm("catalog.suspend_course"):
+            raise PermissionDenied
+        if suspended and "apply" not in request.POST:
+            context = {
+                **self.admin_site.each_context(request),
+                "title": _("Suspend selected courses"),
+                "form": ReasonForm(),
+                "queryset": queryset,
+                "action": request.POST.get("action"),
+                "opts": self.opts,
+            }
+            return TemplateResponse(request, "admin/catalog/bulk_decision.html", context)
+        reason = request.POST.get("reason", "")
+        for course in queryset:
+            try:
+                course_set_suspended(course=course, suspended=suspended, reason=reason, by=request.user)
+            except ValidationError as exc:
+                messages.error(request, " ".join(exc.messages))
+                return None
+        messages.success(request, _("Done."))
+        return None
+
+    @admin.action(description=gettext_lazy("Suspend: take off sale"))
+    def suspend(self, request, queryset):
+        return self._suspend(request, queryset, True)
+
+    @admin.action(description=gettext_lazy("Lift the suspension"))
+    def lift_suspension(self, request, queryset):
+        return self._suspend(request, queryset, False)

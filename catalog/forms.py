@@ -1,0 +1,77 @@
+"""Forms of the catalog pages; the rules live in catalog.services."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from accounts.nik import province_choices
+
+from .models import Category, DeliveryMode, Platform
+from .services import CourseInput
+
+_ANY = [("", _("All"))]
+
+
+class CourseForm(forms.Form):
+    platform = forms.ModelChoiceField(label=_("Sold through"), queryset=Platform.objects.none(), required=True)
+    title = forms.CharField(label=_("Title"), max_length=200)
+    summary = forms.CharField(label=_("Summary"), max_length=400, widget=forms.Textarea(attrs={"rows": 2}))
+    description = forms.CharField(label=_("Description"), max_length=6000, widget=forms.Textarea(attrs={"rows": 6}))
+    learning_outcomes = forms.CharField(
+        label=_("Learning outcomes"), max_length=3000, widget=forms.Textarea(attrs={"rows": 4})
+    )
+    category = forms.ChoiceField(label=_("Category"), choices=Category.choices)
+    delivery_mode = forms.ChoiceField(label=_("Delivery mode"), choices=DeliveryMode.choices)
+    duration_hours = forms.IntegerField(label=_("Duration (hours)"), min_value=0, max_value=100_000)
+    price = forms.IntegerField(label=_("Price (Rp)"), min_value=0, max_value=10**9)
+    starts_at = forms.DateTimeField(
+        label=_("Starts"), required=False, widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+    )
+    ends_at = forms.DateTimeField(
+        label=_("Ends"), required=False, widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+    )
+    capacity = forms.IntegerField(label=_("Capacity (people)"), required=False, min_value=0, max_value=100_000)
+
+    def __init__(self, *args, platforms=None, with_platform=True, **kwargs):
+        super().__init__(*args, **kwargs)
+        if with_platform:
+            self.fields["platform"].queryset = platforms if platforms is not None else Platform.objects.none()
+        else:
+            del self.fields["platform"]
+
+    def to_input(self) -> CourseInput:
+        d = self.cleaned_data
+        return CourseInput(
+            title=d["title"],
+            summary=d["summary"],
+            description=d["description"],
+            learning_outcomes=d["learning_outcomes"],
+            category=d["category"],
+            delivery_mode=d["delivery_mode"],
+            duration_hours=d["duration_hours"],
+            price=d["price"],
+            starts_at=d["starts_at"],
+            ends_at=d["ends_at"],
+            capacity=d["capacity"],
+        )
+
+
+class CatalogFilterForm(forms.Form):
+    q = forms.CharField(label=_("Search"), required=False, max_length=100)
+    category = forms.ChoiceField(label=_("Category"), choices=_ANY + Category.choices, required=False)
+    delivery_mode = forms.ChoiceField(label=_("Delivery mode"), choices=_ANY + DeliveryMode.choices, required=False)
+    platform = forms.ModelChoiceField(
+        label=_("Platform"), queryset=Platform.objects.filter(is_active=True), required=False, empty_label=_("All")
+    )
+    province = forms.ChoiceField(label=_("Province"), required=False)
+    min_price = forms.IntegerField(label=_("Price from (Rp)"), required=False, min_value=0)
+    max_price = forms.IntegerField(label=_("Price to (Rp)"), required=False, min_value=0)
+    sort = forms.ChoiceField(
+        label=_("Sort"),
+        required=False,
+        choices=[("newest", _("Newest")), ("price", _("Cheapest first")), ("-price", _("Most expensive first"))],
+    )
+    institution = forms.IntegerField(required=False, widget=forms.HiddenInput, min_value=1)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["province"].choices = _ANY + province_choices()

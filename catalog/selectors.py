@@ -1,0 +1,76 @@
+"""Reads of the catalog that more than one caller needs."""
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.contrib.postgres.search import SearchQuery, SearchRank
+from django.db import connection
+from django.db.models import F, Q, QuerySet
+
+from .models import Course
+
+
+def on_sale() -> QuerySet[Course]:
+    """Courses a participant can buy: a published version, not suspended, the
+    institution not suspended, the platform active."""
+    return Course.objects.filter(
+        published_revision__isnull=False,
+        is_suspended=False,
+        institution__is_suspended=False,
+        platform__is_active=True,
+    )
+
+
+@dataclass(frozen=True)
+class CatalogQuery:
+    text: str = ""
+    category: str = ""
+    platform: int | None = None
+    institution: int | None = None
+    delivery_mode: str = ""
+    province: str = ""
+    min_price: int | None = None
+    max_price: int | None = None
+    sort: str = "newest"  # newest, price, -price
+
+
+SORTS = {
+    "newest": ("-published_at", "-id"),
+    "price": ("published_revision__price", "id"),
+    "-price": ("-published_revision__price", "id"),
+}
+
+
+def catalog_search(query: CatalogQuery) -> QuerySet[Course]:
+    """On-sale courses matching the query, with what a list page shows, in a
+    fixed number of queries whatever the page size."""
+    courses = on_sale().select_related("published_revision", "institution", "platform")
+    if query.category:
+        courses = courses.filter(published_revision__category=query.category)
+    if query.platform:
+        courses = courses.filter(platform_id=query.platform)
+    if query.institution:
+        courses = courses.filter(institution_id=query.institution)
+    if query.delivery_mode:
+        courses = courses.filter(published_revision__delivery_mode=query.delivery_mode)
+    if query.province:
+        courses = courses.filter(institution__province_code=query.province)
+    if query.min_price is not None:
+        courses = courses.filter(published_revision__price__gte=query.min_price)
+    if query.max_price is not None:
+        courses = courses.filter(published_revision__price__lte=query.max_price)
+    text = " ".join(query.text.split())[:100]
+    if text:
+        if connection.vendor == "postgresql":
+            search = SearchQuery(text, config=settings.CATALOG_SEARCH_CONFIG, search_type="websearch")
+            courses = courses.filter(published_revision__search_vector=search)
+            if query.sort == "newest":
+                rank = SearchRank(F("published_revision__search_vector"), search)
+                return courses.annotate(rank=rank).order_by("-rank", "-published_at", "-id")
+        else:
+            courses = courses.filter(
+                Q(published_revision__title__icontains=text)
+                | Q(published_revision__summary__icontains=text)
+                | Q(published_revision__description__icontains=text)
+            )
+    return courses.order_by(*SORTS.get(query.sort, SORTS["newest"]))

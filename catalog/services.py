@@ -1,0 +1,318 @@
+"""Every write of the catalog: institutions' course versions, the two-stage
+curation, suspensions."""
+
+import datetime
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.contrib.postgres.search import SearchVector
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from accounts.models import User
+from prakerja.lifecycle import check_move
+
+from .models import (
+    REVISION_TRANSITIONS,
+    Category,
+    Course,
+    CourseRevision,
+    CurationDecision,
+    DeliveryMode,
+    Institution,
+    Platform,
+    RevisionStatus,
+    RevisionStatusChange,
+)
+
+STAGE1_CRITERIA = {
+    "remote_teachable": gettext_lazy("Can be taught without meeting face to face"),
+    "outcomes_clear": gettext_lazy("Learning outcomes are clear and can be assessed"),
+    "competency_based": gettext_lazy("Follows a competency standard or a clear job need"),
+    "trainers_qualified": gettext_lazy("Trainers are qualified for the subject"),
+}
+STAGE2_CRITERIA = {
+    "price_fair": gettext_lazy("The price fits the content and duration"),
+    "information_complete": gettext_lazy("Information for participants is complete and accurate"),
+    "content_quality": gettext_lazy("Materials are of good quality"),
+}
+CRITERIA = {1: STAGE1_CRITERIA, 2: STAGE2_CRITERIA}
+
+
+@dataclass(frozen=True)
+class CourseInput:
+    title: str
+    summary: str
+    description: str
+    learning_outcomes: str
+    category: str
+    delivery_mode: str
+    duration_hours: int | None
+    price: int | None
+    starts_at: datetime.datetime | None = None
+    ends_at: datetime.datetime | None = None
+    capacity: int | None = None
+
+
+def _validate(data: CourseInput) -> dict:
+    errors: dict[str, list] = {}
+
+    def err(field, message):
+        errors.setdefault(field, []).append(ValidationError(message))
+
+    text_limits = {"title": (5, 150), "summary": (10, 300), "description": (20, 5000), "learning_outcomes": (10, 2000)}
+    clean = {}
+    for name, (low, high) in text_limits.items():
+        value = (
+            " ".join((getattr(data, name) or "").split())
+            if name in ("title", "summary")
+            else (getattr(data, name) or "").strip()
+        )
+        if len(value) < low:
+            err(name, _("Write at least %(n)d characters.") % {"n": low})
+        elif len(value) > high:
+            err(name, _("Write at most %(n)d characters.") % {"n": high})
+        clean[name] = value
+    if data.category not in Category.values:
+        err("category", _("Choose a category."))
+    if data.delivery_mode not in DeliveryMode.values:
+        err("delivery_mode", _("Choose how the course is given."))
+    if data.duration_hours is None or not 1 <= data.duration_hours <= 1000:
+        err("duration_hours", _("Give the duration in whole hours, 1 to 1000."))
+    low, high = settings.CATALOG_MIN_PRICE, settings.CATALOG_MAX_PRICE
+    if data.price is None or not low <= data.price <= high:
+        err(
+            "price",
+            _("The price must be between Rp %(low)s and Rp %(high)s.")
+            % {"low": f"{low:,}".replace(",", "."), "high": f"{high:,}".replace(",", ".")},
+        )
+    if data.delivery_mode in (DeliveryMode.WEBINAR, DeliveryMode.OFFLINE):
+        if data.starts_at is None or data.ends_at is None:
+            err("starts_at", _("A webinar or offline course needs its start and end."))
+        elif data.ends_at <= data.starts_at:
+            err("ends_at", _("The course must end after it starts."))
+    elif data.starts_at and data.ends_at and data.ends_at <= data.starts_at:
+        err("ends_at", _("The course must end after it starts."))
+    if data.capacity is not None and data.capacity < 1:
+        err("capacity", _("The capacity must be at least 1."))
+    if errors:
+        raise ValidationError(errors)
+    self_paced = data.delivery_mode == DeliveryMode.SELF_PACED
+    return {
+        **clean,
+        "category": data.category,
+        "delivery_mode": data.delivery_mode,
+        "duration_hours": data.duration_hours,
+        "price": data.price,
+        "starts_at": data.starts_at,
+        "ends_at": data.ends_at,
+        "capacity": None if self_paced and data.capacity is None else data.capacity,
+    }
+
+
+def _staff_of(institution: Institution, user: User) -> None:
+    if not institution.staff.filter(pk=user.pk).exists():
+        raise PermissionDenied
+
+
+def _move(revision: CourseRevision, to: str, *, by: User | None, reason: str = "") -> None:
+    check_move(REVISION_TRANSITIONS, revision.status, to)
+    previous = revision.status
+    revision.status = to
+    RevisionStatusChange.objects.create(
+        revision=revision, from_status=previous, to_status=to, changed_by=by, reason=reason[:500]
+    )
+
+
+def course_create(*, institution: Institution, platform: Platform, data: CourseInput, by: User) -> CourseRevision:
+    """An institution drafts a new course, to be sold through ``platform``."""
+    _staff_of(institution, by)
+    fields = _validate(data)
+    if not institution.platforms.filter(pk=platform.pk).exists():
+        raise ValidationError({"platform": _("Your institution does not sell through this platform.")})
+    with transaction.atomic():
+        course = Course.objects.create(institution=institution, platform=platform)
+        revision = CourseRevision.objects.create(course=course, number=1, created_by=by, **fields)
+        RevisionStatusChange.objects.create(
+            revision=revision, from_status="", to_status=RevisionStatus.DRAFT, changed_by=by
+        )
+    return revision
+
+
+def revision_update(*, revision: CourseRevision, data: CourseInput, by: User) -> CourseRevision:
+    """Changes a draft. A version under curation or on sale cannot change."""
+    _staff_of(revision.course.institution, by)
+    fields = _validate(data)
+    with transaction.atomic():
+        locked = CourseRevision.objects.select_for_update().get(pk=revision.pk)
+        if locked.status != RevisionStatus.DRAFT:
+            raise ValidationError(
+                _("This version is %(status)s and cannot be changed. Start a new version instead.")
+                % {"status": locked.get_status_display()},
+                code="not_draft",
+            )
+        for name, value in fields.items():
+            setattr(locked, name, value)
+        locked.save(update_fields=[*fields])
+    return locked
+
+
+def revision_start(*, course: Course, by: User) -> CourseRevision:
+    """A new draft version of a published course, copied from the version on
+    sale, which stays on sale until the new one is published."""
+    _staff_of(course.institution, by)
+    with transaction.atomic():
+        locked = Course.objects.select_for_update().get(pk=course.pk)
+        open_revision = locked.revisions.filter(
+            status__in=(RevisionStatus.DRAFT, RevisionStatus.SUBMITTED, RevisionStatus.STAGE1_APPROVED)
+        ).first()
+        if open_revision is not None:
+            return open_revision
+        source = locked.published_revision
+        if source is None:
+            raise ValidationError(_("This course has no published version to start from."), code="nothing_published")
+        number = (locked.revisions.order_by("-number").values_list("number", flat=True).first() or 0) + 1
+        copied = {
+            f: getattr(source, f)
+            for f in (
+                "title",
+                "summary",
+                "description",
+                "learning_outcomes",
+                "category",
+                "delivery_mode",
+                "duration_hours",
+                "price",
+                "starts_at",
+                "ends_at",
+                "capacity",
+            )
+        }
+        revision = CourseRevision.objects.create(course=locked, number=number, created_by=by, **copied)
+        RevisionStatusChange.objects.create(
+            revision=revision, from_status="", to_status=RevisionStatus.DRAFT, changed_by=by, reason="new version"
+        )
+    return revision
+
+
+def _accreditation_problem(institution: Institution) -> str:
+    if institution.kind == Institution.Kind.LPK_SWASTA and not institution.accreditation_valid():
+        return _("A private LPK needs a valid LA-LPK accreditation to publish courses.")
+    return ""
+
+
+def revision_submit(*, revision: CourseRevision, by: User) -> CourseRevision:
+    """The institution sends a draft to curation."""
+    institution = Institution.objects.get(pk=revision.course.institution_id)  # fresh: accreditation may change
+    _staff_of(institution, by)
+    problem = _accreditation_problem(institution)
+    if problem:
+        raise ValidationError(problem, code="accreditation")
+    with transaction.atomic():
+        locked = CourseRevision.objects.select_for_update().get(pk=revision.pk)
+        if locked.status != RevisionStatus.DRAFT:
+            raise ValidationError(
+                _("This version was already submitted (it is %(status)s).") % {"status": locked.get_status_display()},
+                code="not_draft",
+            )
+        _move(locked, RevisionStatus.SUBMITTED, by=by)
+        locked.submitted_at = timezone.now()
+        locked.save(update_fields=["status", "submitted_at"])
+    return locked
+
+
+def _update_search_vector(revision_id: int) -> None:
+    if connection.vendor != "postgresql":
+        return
+    config = settings.CATALOG_SEARCH_CONFIG
+    CourseRevision.objects.filter(pk=revision_id).update(
+        search_vector=SearchVector("title", weight="A", config=config)
+        + SearchVector("summary", weight="B", config=config)
+        + SearchVector("description", weight="C", config=config)
+    )
+
+
+def revision_decide(
+    *, revision: CourseRevision, stage: int, approve: bool, checklist: dict, reason: str, by: User
+) -> CourseRevision:
+    """A curator's decision. Stage 1 (Ditjen Binalattas) on a submitted
+    version, stage 2 (PMO) on one stage 1 approved: approval at stage 2
+    publishes it. A rejection at either stage sends it back to draft with
+    the reasons. Each decision is recorded with its checklist."""
+    permission = {1: "catalog.curate_stage1", 2: "catalog.curate_stage2"}.get(stage)
+    if permission is None or not by.has_perm(permission):
+        raise PermissionDenied
+    criteria = CRITERIA[stage]
+    answers = {key: bool(checklist.get(key)) for key in criteria}
+    reason = (reason or "").strip()
+    if approve and not all(answers.values()):
+        raise ValidationError(_("Approve only when every criterion is met."), code="criteria")
+    if not approve and len(reason) < 5:
+        raise ValidationError({"reason": _("Write the reason; the institution reads it.")}, code="reason")
+    expected = RevisionStatus.SUBMITTED if stage == 1 else RevisionStatus.STAGE1_APPROVED
+    with transaction.atomic():
+        locked = CourseRevision.objects.select_for_update().select_related("course__institution").get(pk=revision.pk)
+        if locked.status != expected:
+            raise ValidationError(
+                _("This version is not waiting for curation stage %(stage)d (it is %(status)s).")
+                % {"stage": stage, "status": locked.get_status_display()},
+                code="wrong_stage",
+            )
+        CurationDecision.objects.create(
+            revision=locked, stage=stage, approved=approve, checklist=answers, reason=reason, decided_by=by
+        )
+        if not approve:
+            _move(locked, RevisionStatus.DRAFT, by=by, reason=f"rejected at stage {stage}: {reason}")
+            locked.save(update_fields=["status"])
+            return locked
+        if stage == 1:
+            _move(locked, RevisionStatus.STAGE1_APPROVED, by=by, reason=reason)
+            locked.stage1_at = timezone.now()
+            locked.save(update_fields=["status", "stage1_at"])
+            return locked
+        problem = _accreditation_problem(locked.course.institution)
+        if problem:
+            raise ValidationError(problem, code="accreditation")
+        course = Course.objects.select_for_update().get(pk=locked.course_id)
+        previous = course.published_revision
+        if previous is not None:
+            _move(previous, RevisionStatus.SUPERSEDED, by=by, reason=f"replaced by version {locked.number}")
+            previous.save(update_fields=["status"])
+        _move(locked, RevisionStatus.PUBLISHED, by=by, reason=reason)
+        locked.save(update_fields=["status"])
+        course.published_revision = locked
+        course.published_at = course.published_at or timezone.now()
+        course.save(update_fields=["published_revision", "published_at"])
+        _update_search_vector(locked.pk)
+    return locked
+
+
+def course_set_suspended(*, course: Course, suspended: bool, reason: str, by: User) -> Course:
+    """The PMO takes a published course off sale, or puts it back."""
+    if not by.has_perm("catalog.suspend_course"):
+        raise PermissionDenied
+    reason = (reason or "").strip()
+    if suspended and len(reason) < 5:
+        raise ValidationError({"reason": _("Write the reason for the suspension.")})
+    with transaction.atomic():
+        locked = Course.objects.select_for_update().get(pk=course.pk)
+        locked.is_suspended = suspended
+        locked.suspended_reason = reason[:500] if suspended else ""
+        locked.save(update_fields=["is_suspended", "suspended_reason"])
+        if locked.published_revision_id:
+            RevisionStatusChange.objects.create(
+                revision_id=locked.published_revision_id,
+                from_status=RevisionStatus.PUBLISHED,
+                to_status=RevisionStatus.PUBLISHED,
+                changed_by=by,
+                reason=("suspended: " + reason if suspended else "suspension lifted")[:500],
+            )
+    return locked
+
+
+def institution_set_suspended(*, institution: Institution, suspended: bool) -> None:
+    """A suspended institution's courses are off sale until it is lifted."""
+    Institution.objects.filter(pk=institution.pk).update(is_suspended=suspended)

@@ -1,0 +1,168 @@
+"""The public catalog and the institutions' own course pages."""
+
+from functools import wraps
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from accounts.views import _apply_errors
+
+from .forms import CatalogFilterForm, CourseForm
+from .models import Course, CourseRevision, Institution, RevisionStatus
+from .selectors import CatalogQuery, catalog_search, on_sale
+from .services import course_create, revision_start, revision_submit, revision_update
+
+
+def course_list(request):
+    form = CatalogFilterForm(request.GET or None)
+    query = CatalogQuery()
+    if form.is_valid():
+        d = form.cleaned_data
+        query = CatalogQuery(
+            text=d["q"] or "",
+            category=d["category"] or "",
+            platform=d["platform"].pk if d["platform"] else None,
+            institution=d["institution"],
+            delivery_mode=d["delivery_mode"] or "",
+            province=d["province"] or "",
+            min_price=d["min_price"],
+            max_price=d["max_price"],
+            sort=d["sort"] or "newest",
+        )
+    page = Paginator(catalog_search(query), settings.CATALOG_PAGE_SIZE).get_page(request.GET.get("page"))
+    params = request.GET.copy()
+    params.pop("page", None)
+    return render(request, "catalog/list.html", {"form": form, "page": page, "querystring": params.urlencode()})
+
+
+def course_detail(request, pk):
+    course = get_object_or_404(on_sale().select_related("published_revision", "institution", "platform"), pk=pk)
+    return render(request, "catalog/detail.html", {"course": course, "revision": course.published_revision})
+
+
+# --------------------------------------------------------------- institutions
+
+
+def institution_staff_required(view):
+    @wraps(view)
+    @login_required
+    def wrapper(request, *args, **kwargs):
+        institutions = list(Institution.objects.filter(staff=request.user))
+        if not institutions:
+            raise Http404
+        return view(request, institutions, *args, **kwargs)
+
+    return wrapper
+
+
+def _own_course(institutions, pk) -> Course:
+    """A course of one of the user's institutions, else 404."""
+    return get_object_or_404(
+        Course.objects.select_related("institution", "platform", "published_revision"),
+        pk=pk,
+        institution__in=institutions,
+    )
+
+
+@institution_staff_required
+def institution_courses(request, institutions):
+    courses = (
+        Course.objects.filter(institution__in=institutions)
+        .select_related("institution", "platform", "published_revision")
+        .order_by("-created_at")
+    )
+    page = Paginator(courses, 25).get_page(request.GET.get("page"))
+    latest = {}
+    for revision in CourseRevision.objects.filter(course__in=[c.pk for c in page.object_list]).order_by("number"):
+        latest[revision.course_id] = revision  # the highest number wins
+    rows = [(course, latest.get(course.pk)) for course in page.object_list]
+    return render(request, "catalog/institution/list.html", {"institutions": institutions, "page": page, "rows": rows})
+
+
+@institution_staff_required
+@require_http_methods(["GET", "POST"])
+def institution_course_new(request, institutions):
+    institution = institutions[0]
+    if len(institutions) > 1:
+        institution = get_object_or_404(Institution, pk=request.GET.get("lembaga") or 0, staff=request.user)
+    form = CourseForm(request.POST or None, platforms=institution.platforms.filter(is_active=True))
+    if request.method == "POST" and form.is_valid():
+        try:
+            revision = course_create(
+                institution=institution, platform=form.cleaned_data["platform"], data=form.to_input(), by=request.user
+            )
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, _("Course saved as a draft. Submit it for curation when it is ready."))
+            return redirect("catalog:institution_course", pk=revision.course_id)
+    return render(request, "catalog/institution/form.html", {"form": form, "institution": institution})
+
+
+@institution_staff_required
+def institution_course(request, institutions, pk):
+    course = _own_course(institutions, pk)
+    revisions = list(course.revisions.prefetch_related("decisions__decided_by", "status_changes").order_by("-number"))
+    current = revisions[0] if revisions else None
+    return render(
+        request,
+        "catalog/institution/detail.html",
+        {"course": course, "revisions": revisions, "current": current},
+    )
+
+
+@institution_staff_required
+@require_http_methods(["GET", "POST"])
+def institution_course_edit(request, institutions, pk):
+    course = _own_course(institutions, pk)
+    revision = course.revisions.order_by("-number").first()
+    if revision.status != RevisionStatus.DRAFT:
+        messages.error(request, _("This version is under curation or on sale; start a new version to change it."))
+        return redirect("catalog:institution_course", pk=course.pk)
+    initial = {f: getattr(revision, f) for f in CourseForm.base_fields if f != "platform"}
+    form = CourseForm(request.POST or None, initial=initial, with_platform=False)
+    if request.method == "POST" and form.is_valid():
+        try:
+            revision_update(revision=revision, data=form.to_input(), by=request.user)
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, _("Changes saved."))
+            return redirect("catalog:institution_course", pk=course.pk)
+    return render(request, "catalog/institution/form.html", {"form": form, "course": course})
+
+
+@institution_staff_required
+@require_POST
+def institution_course_submit(request, institutions, pk):
+    course = _own_course(institutions, pk)
+    revision = course.revisions.order_by("-number").first()
+    try:
+        revision_submit(revision=revision, by=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    except PermissionDenied:
+        raise Http404 from None
+    else:
+        messages.success(request, _("Submitted for curation."))
+    return redirect("catalog:institution_course", pk=course.pk)
+
+
+@institution_staff_required
+@require_POST
+def institution_course_new_version(request, institutions, pk):
+    course = _own_course(institutions, pk)
+    try:
+        revision_start(course=course, by=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("catalog:institution_course", pk=course.pk)
+    messages.success(request, _("A new version was started; the published one stays on sale until it is replaced."))
+    return redirect("catalog:institution_course_edit", pk=course.pk)
