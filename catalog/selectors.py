@@ -34,6 +34,18 @@ class CatalogQuery:
     sort: str = "newest"  # newest, price, -price
 
 
+LIST_FIELDS = (
+    "id",
+    "published_at",
+    "institution__name",
+    "platform__name",
+    "published_revision__title",
+    "published_revision__summary",
+    "published_revision__price",
+    "published_revision__delivery_mode",
+    "published_revision__duration_hours",
+)
+
 SORTS = {
     "newest": ("-published_at", "-id"),
     "price": ("published_revision__price", "id"),
@@ -44,7 +56,9 @@ SORTS = {
 def catalog_search(query: CatalogQuery) -> QuerySet[Course]:
     """On-sale courses matching the query, with what a list page shows, in a
     fixed number of queries whatever the page size."""
-    courses = on_sale().select_related("published_revision", "institution", "platform")
+    # Only what a list shows: description and search vector are wide, and
+    # PostgreSQL would carry them through the sort of every match.
+    courses = on_sale().select_related("published_revision", "institution", "platform").only(*LIST_FIELDS)
     if query.category:
         courses = courses.filter(published_revision__category=query.category)
     if query.platform:

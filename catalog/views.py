@@ -20,6 +20,37 @@ from .selectors import CatalogQuery, catalog_search, on_sale
 from .services import course_create, revision_start, revision_submit, revision_update
 
 
+class SearchPage:
+    """A page of search results without counting every match: one row more
+    than the page is fetched to know whether there is a next page. Counting
+    all matches of a broad search costs as much as the page itself."""
+
+    def __init__(self, queryset, number: str | None, size: int):
+        try:
+            self.number = max(1, int(number or 1))
+        except ValueError:
+            self.number = 1
+        start = (self.number - 1) * size
+        rows = list(queryset[start : start + size + 1])
+        self.object_list = rows[:size]
+        self._more = len(rows) > size
+
+    def has_next(self):
+        return self._more
+
+    def has_previous(self):
+        return self.number > 1
+
+    def has_other_pages(self):
+        return self._more or self.number > 1
+
+    def next_page_number(self):
+        return self.number + 1
+
+    def previous_page_number(self):
+        return self.number - 1
+
+
 def course_list(request):
     form = CatalogFilterForm(request.GET or None)
     query = CatalogQuery()
@@ -36,7 +67,11 @@ def course_list(request):
             max_price=d["max_price"],
             sort=d["sort"] or "newest",
         )
-    page = Paginator(catalog_search(query), settings.CATALOG_PAGE_SIZE).get_page(request.GET.get("page"))
+    results = catalog_search(query)
+    if query.text:
+        page = SearchPage(results, request.GET.get("page"), settings.CATALOG_PAGE_SIZE)
+    else:
+        page = Paginator(results, settings.CATALOG_PAGE_SIZE).get_page(request.GET.get("page"))
     params = request.GET.copy()
     params.pop("page", None)
     return render(request, "catalog/list.html", {"form": form, "page": page, "querystring": params.urlencode()})
