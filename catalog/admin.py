@@ -240,6 +240,18 @@ class Stage2QueueAdmin(_QueueAdmin):
     order_field = "stage1_at"
 
 
+class VersionInline(admin.TabularInline):
+    model = CourseRevision
+    fields = ["number", "status", "title", "price", "submitted_at", "stage1_at"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(Course)
 class CourseAdmin(admin.ModelAdmin):
     """Every course and its versions; the PMO can suspend a published one."""
@@ -250,6 +262,7 @@ class CourseAdmin(admin.ModelAdmin):
     search_fields = ["revisions__title", "institution__name"]
     fields = ["institution", "platform", "published_revision", "published_at", "is_suspended", "suspended_reason"]
     readonly_fields = fields
+    inlines = [VersionInline]
     actions = ["suspend", "lift_suspension"]
 
     def has_add_permission(self, request):

@@ -126,7 +126,10 @@ def institution_courses(request, institutions):
 def institution_course_new(request, institutions):
     institution = institutions[0]
     if len(institutions) > 1:
-        institution = get_object_or_404(Institution, pk=request.GET.get("lembaga") or 0, staff=request.user)
+        chosen = request.GET.get("lembaga", "")
+        if not chosen.isdigit():
+            return render(request, "catalog/institution/choose.html", {"institutions": institutions})
+        institution = get_object_or_404(Institution, pk=chosen, staff=request.user)
     form = CourseForm(request.POST or None, platforms=institution.platforms.filter(is_active=True))
     if request.method == "POST" and form.is_valid():
         try:

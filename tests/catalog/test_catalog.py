@@ -412,3 +412,15 @@ def test_curators_work_their_queue_oldest_first_and_in_bulk(world, client):
     assert client.get(reverse("admin:catalog_stage1queue_changelist")).status_code == 403
     client.force_login(world["curator1"])
     assert client.get(reverse("admin:catalog_stage2queue_changelist")).status_code == 403
+
+
+def test_staff_of_several_institutions_choose_which_one_a_new_course_is_for(world, client):
+    _first, staff = world["institution"]("BBPLK Bandung")
+    second, _ = world["institution"]("BBPLK Medan", province="12")
+    second.staff.add(staff)
+    stranger, _ = world["institution"]("LPK Lain")
+    client.force_login(staff)
+    page = client.get(reverse("catalog:institution_course_new"))
+    assert "BBPLK Medan" in page.content.decode() and "LPK Lain" not in page.content.decode()
+    assert client.get(reverse("catalog:institution_course_new"), {"lembaga": second.pk}).status_code == 200
+    assert client.get(reverse("catalog:institution_course_new"), {"lembaga": stranger.pk}).status_code == 404
