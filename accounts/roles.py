@@ -34,11 +34,19 @@ ALL_ROLES = (
 STAFF_ROLES = (CURATOR_BINALATTAS, PMO_CURATOR, PMO_KYC_REVIEWER, PMO_FINANCE_MAKER, PMO_FINANCE_CHECKER)
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
-    CURATOR_BINALATTAS: ["catalog.curate_stage1", "catalog.view_stage1queue", "catalog.view_courserevision"],
+    CURATOR_BINALATTAS: [
+        "catalog.curate_stage1",
+        "catalog.view_stage1queue",
+        "catalog.view_courserevision",
+        "catalog.view_curationdecision",
+        "catalog.view_revisionstatuschange",
+    ],
     PMO_CURATOR: [
         "catalog.curate_stage2",
         "catalog.view_stage2queue",
         "catalog.view_courserevision",
+        "catalog.view_curationdecision",
+        "catalog.view_revisionstatuschange",
         "catalog.view_course",
         "catalog.suspend_course",
         "catalog.view_platform",
@@ -57,6 +65,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "accounts.change_exclusionlist",
         "accounts.view_registrationbatch",
         "kyc.view_kycsubmission",
+        "kyc.view_kycstatuschange",
+        "accounts.view_participantstatuschange",
         "kyc.view_kycreviewcase",
         "kyc.review_kycsubmission",
         "kyc.view_kyc_photos",
@@ -64,8 +74,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "kyc.view_registryimport",
         "kyc.add_registryimport",
     ],
-    PMO_FINANCE_MAKER: ["accounts.view_participant"],
-    PMO_FINANCE_CHECKER: ["accounts.view_participant"],
+    PMO_FINANCE_MAKER: ["accounts.view_participant", "accounts.view_participantstatuschange"],
+    PMO_FINANCE_CHECKER: ["accounts.view_participant", "accounts.view_participantstatuschange"],
 }
 
 

@@ -66,7 +66,6 @@ from django.db import connection
 from django.utils import timezone
 from accounts.models import User
 from catalog.models import Category, Course, CourseRevision, DeliveryMode, Institution, Platform
-from catalog.services import _update_search_vector
 random.seed(7)
 user = User.objects.create_user(email="bench@example.invalid")
 platforms = [Platform.objects.create(name=f"Platform {{i}}", payout_route="direct") for i in range(8)]
@@ -102,7 +101,8 @@ for start in range(0, {courses}, 2000):
             description=f"Materi {{topic}}. " + " ".join(random.choices(filler, k=100)),
             learning_outcomes="Peserta mampu bekerja.", category=random.choice(cats), delivery_mode=mode,
             duration_hours=random.randint(4, 40), price=random.randrange(50_000, 1_000_001, 10_000),
-            starts_at=now if sched else None, ends_at=now + datetime.timedelta(hours=4) if sched else None,
+            starts_at=now + datetime.timedelta(days=30) if sched else None,
+            ends_at=now + datetime.timedelta(days=30, hours=4) if sched else None,
             created_by=user))
     CourseRevision.objects.bulk_create(revisions)
 with connection.cursor() as c:

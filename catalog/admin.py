@@ -38,18 +38,41 @@ class InstitutionAdmin(admin.ModelAdmin):
     list_filter = ["kind", "is_suspended", "province_code", "platforms"]
     search_fields = ["name", "accreditation_number"]
     filter_horizontal = ["platforms", "staff"]
-    readonly_fields = ["is_suspended"]
+    readonly_fields = ["is_suspended", "suspended_reason"]
     actions = ["suspend", "lift_suspension"]
 
-    @admin.action(description=gettext_lazy("Suspend: take all their courses off sale"), permissions=["change"])
-    def suspend(self, request, queryset):
+    def _suspend(self, request, queryset, suspended: bool):
+        if suspended and "apply" not in request.POST:
+            context = {
+                **self.admin_site.each_context(request),
+                "title": _("Suspend selected institutions"),
+                "form": ReasonForm(),
+                "queryset": queryset,
+                "action": request.POST.get("action"),
+                "opts": self.opts,
+            }
+            return TemplateResponse(request, "admin/catalog/bulk_decision.html", context)
         for institution in queryset:
-            institution_set_suspended(institution=institution, suspended=True)
+            try:
+                institution_set_suspended(
+                    institution=institution, suspended=suspended, reason=request.POST.get("reason", ""), by=request.user
+                )
+            except ValidationError as exc:
+                messages.error(request, " ".join(exc.messages))
+                return None
+            except PermissionDenied:
+                messages.error(request, _("You may not suspend institutions."))
+                return None
+        messages.success(request, _("Done."))
+        return None
 
-    @admin.action(description=gettext_lazy("Lift the suspension"), permissions=["change"])
+    @admin.action(description=gettext_lazy("Suspend: take all their courses off sale"))
+    def suspend(self, request, queryset):
+        return self._suspend(request, queryset, True)
+
+    @admin.action(description=gettext_lazy("Lift the suspension"))
     def lift_suspension(self, request, queryset):
-        for institution in queryset:
-            institution_set_suspended(institution=institution, suspended=False)
+        return self._suspend(request, queryset, False)
 
 
 class DecisionInline(admin.TabularInline):
@@ -199,7 +222,8 @@ class _QueueAdmin(admin.ModelAdmin):
             form = form_class(request.POST)
             form.is_valid()
             done = sum(self._decide(request, revision, approve, form.cleaned_data) for revision in queryset)
-            messages.success(request, _("%(n)d decisions recorded.") % {"n": done})
+            if done:
+                messages.success(request, _("%(n)d decisions recorded.") % {"n": done})
             return None
         context = {
             **self.admin_site.each_context(request),
@@ -246,9 +270,31 @@ class VersionInline(admin.TabularInline):
     readonly_fields = fields
     extra = 0
     can_delete = False
-    show_change_link = False
+    show_change_link = True  # to the version's decisions and history
 
     def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(CourseRevision)
+class CourseRevisionAdmin(admin.ModelAdmin):
+    """Every course version, read-only, with its curation decisions and
+    status history (the PMO's view of a course's past)."""
+
+    list_display = ["title", "number", "status", "price", "submitted_at"]
+    list_filter = ["status"]
+    search_fields = ["title", "course__institution__name"]
+    fields = _QueueAdmin.fields
+    readonly_fields = fields
+    inlines = [DecisionInline, RevisionHistoryInline]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
         return False
 
 

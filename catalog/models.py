@@ -77,6 +77,11 @@ class Institution(models.Model):
         settings.AUTH_USER_MODEL, related_name="institutions", blank=True, verbose_name=_("staff users")
     )
     is_suspended = models.BooleanField(_("suspended"), default=False)
+    suspended_reason = models.CharField(_("suspension reason"), max_length=500, blank=True)
+    suspension_changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", editable=False
+    )
+    suspension_changed_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -6,18 +6,30 @@ from django.conf import settings
 from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.db import connection
 from django.db.models import F, Q, QuerySet
+from django.utils import timezone
 
-from .models import Course
+from .models import Course, Institution
 
 
 def on_sale() -> QuerySet[Course]:
     """Courses a participant can buy: a published version, not suspended, the
-    institution not suspended, the platform active."""
-    return Course.objects.filter(
-        published_revision__isnull=False,
-        is_suspended=False,
-        institution__is_suspended=False,
-        platform__is_active=True,
+    institution not suspended (and a private LPK still accredited), the
+    platform active, and a scheduled course not yet started."""
+    today = timezone.localdate()
+    lapsed_lpk = Q(institution__kind=Institution.Kind.LPK_SWASTA) & (
+        Q(institution__accreditation_valid_until__lt=today)
+        | Q(institution__accreditation_valid_until__isnull=True)
+        | Q(institution__accreditation_number="")
+    )
+    return (
+        Course.objects.filter(
+            published_revision__isnull=False,
+            is_suspended=False,
+            institution__is_suspended=False,
+            platform__is_active=True,
+        )
+        .exclude(lapsed_lpk)
+        .exclude(published_revision__starts_at__lte=timezone.now())
     )
 
 

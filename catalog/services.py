@@ -94,6 +94,8 @@ def _validate(data: CourseInput) -> dict:
             err("starts_at", _("A webinar or offline course needs its start and end."))
         elif data.ends_at <= data.starts_at:
             err("ends_at", _("The course must end after it starts."))
+        elif data.starts_at <= timezone.now():
+            err("starts_at", _("The start must be in the future."))
     elif data.starts_at and data.ends_at and data.ends_at <= data.starts_at:
         err("ends_at", _("The course must end after it starts."))
     if data.capacity is not None and data.capacity < 1:
@@ -131,7 +133,7 @@ def course_create(*, institution: Institution, platform: Platform, data: CourseI
     """An institution drafts a new course, to be sold through ``platform``."""
     _staff_of(institution, by)
     fields = _validate(data)
-    if not institution.platforms.filter(pk=platform.pk).exists():
+    if not platform.is_active or not institution.platforms.filter(pk=platform.pk).exists():
         raise ValidationError({"platform": _("Your institution does not sell through this platform.")})
     with transaction.atomic():
         course = Course.objects.create(institution=institution, platform=platform)
@@ -198,19 +200,25 @@ def revision_start(*, course: Course, by: User) -> CourseRevision:
     return revision
 
 
-def _accreditation_problem(institution: Institution) -> str:
+def _publishing_problem(institution: Institution, revision: CourseRevision) -> tuple[str, str]:
+    """Why this version may not go (further) towards sale now, if at all:
+    (code, message), or ("", "")."""
+    if institution.is_suspended:
+        return "institution_suspended", _("The institution is suspended; its courses cannot go on sale.")
     if institution.kind == Institution.Kind.LPK_SWASTA and not institution.accreditation_valid():
-        return _("A private LPK needs a valid LA-LPK accreditation to publish courses.")
-    return ""
+        return "accreditation", _("A private LPK needs a valid LA-LPK accreditation to publish courses.")
+    if revision.starts_at is not None and revision.starts_at <= timezone.now():
+        return "schedule_passed", _("The course's start has passed; change the schedule in a new version.")
+    return "", ""
 
 
 def revision_submit(*, revision: CourseRevision, by: User) -> CourseRevision:
     """The institution sends a draft to curation."""
     institution = Institution.objects.get(pk=revision.course.institution_id)  # fresh: accreditation may change
     _staff_of(institution, by)
-    problem = _accreditation_problem(institution)
+    code, problem = _publishing_problem(institution, revision)
     if problem:
-        raise ValidationError(problem, code="accreditation")
+        raise ValidationError(problem, code=code)
     with transaction.atomic():
         locked = CourseRevision.objects.select_for_update().get(pk=revision.pk)
         if locked.status != RevisionStatus.DRAFT:
@@ -273,9 +281,9 @@ def revision_decide(
             locked.stage1_at = timezone.now()
             locked.save(update_fields=["status", "stage1_at"])
             return locked
-        problem = _accreditation_problem(locked.course.institution)
+        code, problem = _publishing_problem(Institution.objects.get(pk=locked.course.institution_id), locked)
         if problem:
-            raise ValidationError(problem, code="accreditation")
+            raise ValidationError(problem, code=code)
         course = Course.objects.select_for_update().get(pk=locked.course_id)
         previous = course.published_revision
         if previous is not None:
@@ -299,6 +307,8 @@ def course_set_suspended(*, course: Course, suspended: bool, reason: str, by: Us
         raise ValidationError({"reason": _("Write the reason for the suspension.")})
     with transaction.atomic():
         locked = Course.objects.select_for_update().get(pk=course.pk)
+        if suspended and locked.published_revision_id is None:
+            raise ValidationError(_("Only a published course can be suspended."), code="not_published")
         locked.is_suspended = suspended
         locked.suspended_reason = reason[:500] if suspended else ""
         locked.save(update_fields=["is_suspended", "suspended_reason"])
@@ -313,6 +323,21 @@ def course_set_suspended(*, course: Course, suspended: bool, reason: str, by: Us
     return locked
 
 
-def institution_set_suspended(*, institution: Institution, suspended: bool) -> None:
-    """A suspended institution's courses are off sale until it is lifted."""
-    Institution.objects.filter(pk=institution.pk).update(is_suspended=suspended)
+def institution_set_suspended(*, institution: Institution, suspended: bool, reason: str, by: User) -> Institution:
+    """The PMO suspends an institution: its courses go off sale and it can
+    bring none on sale until the suspension is lifted."""
+    if not by.has_perm("catalog.suspend_course"):
+        raise PermissionDenied
+    reason = (reason or "").strip()
+    if suspended and len(reason) < 5:
+        raise ValidationError({"reason": _("Write the reason for the suspension.")})
+    with transaction.atomic():
+        locked = Institution.objects.select_for_update().get(pk=institution.pk)
+        locked.is_suspended = suspended
+        locked.suspended_reason = reason[:500] if suspended else ""
+        locked.suspension_changed_by = by
+        locked.suspension_changed_at = timezone.now()
+        locked.save(
+            update_fields=["is_suspended", "suspended_reason", "suspension_changed_by", "suspension_changed_at"]
+        )
+    return locked

@@ -25,9 +25,11 @@ class SearchPage:
     than the page is fetched to know whether there is a next page. Counting
     all matches of a broad search costs as much as the page itself."""
 
+    MAX_PAGE = 500
+
     def __init__(self, queryset, number: str | None, size: int):
         try:
-            self.number = max(1, int(number or 1))
+            self.number = min(max(1, int(number or 1)), self.MAX_PAGE)
         except ValueError:
             self.number = 1
         start = (self.number - 1) * size
@@ -53,20 +55,20 @@ class SearchPage:
 
 def course_list(request):
     form = CatalogFilterForm(request.GET or None)
-    query = CatalogQuery()
-    if form.is_valid():
-        d = form.cleaned_data
-        query = CatalogQuery(
-            text=d["q"] or "",
-            category=d["category"] or "",
-            platform=d["platform"].pk if d["platform"] else None,
-            institution=d["institution"],
-            delivery_mode=d["delivery_mode"] or "",
-            province=d["province"] or "",
-            min_price=d["min_price"],
-            max_price=d["max_price"],
-            sort=d["sort"] or "newest",
-        )
+    form.is_valid()
+    # A bad parameter drops itself, not the others.
+    d = getattr(form, "cleaned_data", {})
+    query = CatalogQuery(
+        text=d.get("q") or "",
+        category=d.get("category") or "",
+        platform=d["platform"].pk if d.get("platform") else None,
+        institution=d.get("institution"),
+        delivery_mode=d.get("delivery_mode") or "",
+        province=d.get("province") or "",
+        min_price=d.get("min_price"),
+        max_price=d.get("max_price"),
+        sort=d.get("sort") or "newest",
+    )
     results = catalog_search(query)
     if query.text:
         page = SearchPage(results, request.GET.get("page"), settings.CATALOG_PAGE_SIZE)

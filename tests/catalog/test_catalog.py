@@ -312,10 +312,24 @@ def test_suspensions_take_courses_off_sale(world):
     assert not on_sale().exists()
     course_set_suspended(course=v.course, suspended=False, reason="", by=world["curator2"])
     assert on_sale().exists()
-    institution_set_suspended(institution=inst, suspended=True)
+    institution_set_suspended(institution=inst, suspended=True, reason="Izin dicabut Disnaker", by=world["curator2"])
     assert not on_sale().exists()
+    inst.refresh_from_db()
+    assert (inst.suspended_reason, inst.suspension_changed_by) == ("Izin dicabut Disnaker", world["curator2"])
+    # A suspended institution brings nothing new on sale.
+    draft = course_create(
+        institution=inst, platform=world["platform"], data=course_input(title="Kursus Baru Lagi"), by=staff
+    )
+    with pytest.raises(ValidationError) as exc:
+        revision_submit(revision=draft, by=staff)
+    assert codes(exc) == {"institution_suspended"}
     with pytest.raises(PermissionDenied):
         course_set_suspended(course=v.course, suspended=True, reason="tidak boleh", by=world["curator1"])
+    with pytest.raises(PermissionDenied):
+        institution_set_suspended(institution=inst, suspended=False, reason="", by=staff)
+    with pytest.raises(ValidationError) as exc:
+        course_set_suspended(course=draft.course, suspended=True, reason="belum terbit", by=world["curator2"])
+    assert codes(exc) == {"not_published"}
 
 
 def test_the_public_catalog_searches_filters_sorts_and_pages(world, client, settings):
@@ -360,7 +374,9 @@ def test_the_public_catalog_searches_filters_sorts_and_pages(world, client, sett
     assert titles(sort="-price") == [las.title, kopi.title]  # page 1 of 2
     assert titles(sort="-price", page=2) == [kue.title]
     assert titles(q="tidak ada kursus seperti ini") == []
-    assert titles(min_price="murah") == [kopi.title, las.title]  # a bad filter is ignored, not a crash
+    assert titles(min_price="murah", category="trade") == [las.title]  # a bad filter drops itself only
+    assert titles(q="kue " + "x" * 300) == []  # a long search is cut, not ignored
+    assert titles(q="kue", page="99999999999999999999") == []  # beyond the last page: empty, not a crash
     detail = client.get(reverse("catalog:detail", args=[las.course_id])).content.decode()
     assert "BBPLK Medan" in detail and "Sisnaker" in detail and "600.000" in detail
 
@@ -424,3 +440,47 @@ def test_staff_of_several_institutions_choose_which_one_a_new_course_is_for(worl
     assert "BBPLK Medan" in page.content.decode() and "LPK Lain" not in page.content.decode()
     assert client.get(reverse("catalog:institution_course_new"), {"lembaga": second.pk}).status_code == 200
     assert client.get(reverse("catalog:institution_course_new"), {"lembaga": stranger.pk}).status_code == 404
+
+
+def test_a_scheduled_course_must_start_in_the_future_and_leaves_the_catalog_once_started(world, monkeypatch):
+    inst, staff = world["institution"]("BBPLK Bandung")
+    past = timezone.now() - datetime.timedelta(days=1)
+    with pytest.raises(ValidationError) as exc:
+        course_create(
+            institution=inst,
+            platform=world["platform"],
+            data=course_input(delivery_mode="webinar", starts_at=past, ends_at=past + datetime.timedelta(hours=2)),
+            by=staff,
+        )
+    assert "starts_at" in codes(exc)
+    soon = timezone.now() + datetime.timedelta(hours=2)
+    v = publish(world, inst, staff, delivery_mode="webinar", starts_at=soon, ends_at=soon + datetime.timedelta(hours=2))
+    assert list(on_sale()) == [v.course]
+    later = timezone.now() + datetime.timedelta(hours=3)
+    monkeypatch.setattr(timezone, "now", lambda: later)
+    assert not on_sale().exists()  # it has started: no longer for sale
+
+
+def test_a_private_lpk_whose_accreditation_lapses_goes_off_sale(world):
+    inst, staff = world["institution"](
+        "LPK Berakreditasi",
+        kind="lpk_swasta",
+        accreditation_number="LA-9",
+        accreditation_valid_until=timezone.localdate() + datetime.timedelta(days=1),
+    )
+    publish(world, inst, staff)
+    assert on_sale().exists()
+    Institution.objects.filter(pk=inst.pk).update(
+        accreditation_valid_until=timezone.localdate() - datetime.timedelta(days=1)
+    )
+    assert not on_sale().exists()
+
+
+def test_the_pmo_sees_each_versions_decisions_and_history(world, client):
+    inst, staff = world["institution"]("BBPLK Bandung")
+    v = publish(world, inst, staff)
+    client.force_login(world["curator2"])
+    course_page = client.get(reverse("admin:catalog_course_change", args=[v.course_id])).content.decode()
+    assert reverse("admin:catalog_courserevision_change", args=[v.pk]) in course_page
+    page = client.get(reverse("admin:catalog_courserevision_change", args=[v.pk])).content.decode()
+    assert "Tahap 1: Ditjen Binalattas" in page and "Tahap 2: Manajemen Pelaksana" in page

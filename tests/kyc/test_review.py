@@ -151,6 +151,7 @@ def test_the_case_page_shows_both_photos_and_the_duplicates_and_logs_each_look(c
         assert url in page
         assert client.get(url).status_code == 200
     assert str(case.distance).replace(".", ",") in page  # Indonesian decimal comma
+    assert "automatic check: distance" in page  # the status history inline is shown to the reviewer
     assert KycPhotoLog.objects.filter(action="viewed", by=reviewer).count() == 4
 
 
