@@ -107,7 +107,7 @@ for start in range(0, {courses}, 2000):
     CourseRevision.objects.bulk_create(revisions)
 with connection.cursor() as c:
     c.execute(
-        "UPDATE catalog_course SET published_revision_id = r.id "
+        "UPDATE catalog_course SET published_revision_id = r.id, sale_ends_at = r.starts_at "
         "FROM catalog_courserevision r WHERE r.course_id = catalog_course.id"
     )
     c.execute(

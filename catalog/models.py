@@ -132,6 +132,9 @@ class Course(models.Model):
         "CourseRevision", on_delete=models.PROTECT, null=True, blank=True, related_name="+", editable=False
     )
     published_at = models.DateTimeField(_("first published"), null=True, blank=True, db_index=True)
+    # The published version's start, for scheduled courses: on sale until
+    # then. Kept here so the catalog filters without joining the version.
+    sale_ends_at = models.DateTimeField(_("on sale until"), null=True, blank=True, editable=False)
     is_suspended = models.BooleanField(_("suspended by the PMO"), default=False)
     suspended_reason = models.CharField(_("suspension reason"), max_length=500, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -29,7 +29,7 @@ def on_sale() -> QuerySet[Course]:
             platform__is_active=True,
         )
         .exclude(lapsed_lpk)
-        .exclude(published_revision__starts_at__lte=timezone.now())
+        .exclude(sale_ends_at__lte=timezone.now())
     )
 
 

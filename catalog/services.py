@@ -293,7 +293,8 @@ def revision_decide(
         locked.save(update_fields=["status"])
         course.published_revision = locked
         course.published_at = course.published_at or timezone.now()
-        course.save(update_fields=["published_revision", "published_at"])
+        course.sale_ends_at = locked.starts_at
+        course.save(update_fields=["published_revision", "published_at", "sale_ends_at"])
         _update_search_vector(locked.pk)
     return locked
 
