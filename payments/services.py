@@ -1,0 +1,138 @@
+"""Moving money: every write of the ledger.
+
+Each function locks the accounts it touches in primary-key order (no
+deadlocks between two transfers over the same pair), checks, and writes the
+transfer and both balances in one transaction. A call repeated with the same
+key returns the first transfer and moves nothing; the same key with other
+details is refused.
+"""
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from .models import Account, Transfer
+
+PROGRAMME_OWNER = ""
+
+
+def account_for(*, kind: str, owner: str = PROGRAMME_OWNER) -> Account:
+    """The account of that kind and owner, created on first use."""
+    account, _created = Account.objects.get_or_create(
+        kind=kind, owner=owner, defaults={"allow_negative": kind == Account.Kind.PROGRAMME_FUND}
+    )
+    return account
+
+
+def _lock(*accounts: Account) -> dict[int, Account]:
+    ids = sorted({a.pk for a in accounts})
+    return {a.pk: a for a in Account.objects.select_for_update().filter(pk__in=ids).order_by("pk")}
+
+
+def _existing(key: str, *, debit: Account, credit: Account, amount: int, is_hold: bool) -> Transfer | None:
+    transfer = Transfer.objects.filter(key=key).first()
+    if transfer is None:
+        return None
+    if (transfer.debit_id, transfer.credit_id, transfer.amount, transfer.is_hold) != (
+        debit.pk,
+        credit.pk,
+        amount,
+        is_hold,
+    ):
+        raise ValidationError(_("This request key was already used for another transfer."), code="key_reused")
+    return transfer
+
+
+def _check_amount(amount: int) -> None:
+    if not isinstance(amount, int) or isinstance(amount, bool) or amount <= 0:
+        raise ValidationError(_("The amount must be a positive whole number of rupiah."), code="bad_amount")
+
+
+def _insufficient() -> ValidationError:
+    return ValidationError(_("Insufficient balance."), code="insufficient_balance")
+
+
+def _move(*, key: str, debit: Account, credit: Account, amount: int, reason: str, hold: bool) -> Transfer:
+    _check_amount(amount)
+    if debit.pk == credit.pk:
+        raise ValidationError(_("A transfer needs two different accounts."), code="same_account")
+    found = _existing(key, debit=debit, credit=credit, amount=amount, is_hold=hold)
+    if found is not None:
+        return found
+    try:
+        with transaction.atomic():
+            locked = _lock(debit, credit)
+            source = locked[debit.pk]
+            if not source.allow_negative and source.available < amount:
+                raise _insufficient()
+            transfer = Transfer.objects.create(
+                key=key,
+                debit=source,
+                credit=locked[credit.pk],
+                amount=amount,
+                is_hold=hold,
+                status=Transfer.Status.PENDING if hold else Transfer.Status.POSTED,
+                reason=reason[:200],
+            )
+            if hold:
+                Account.objects.filter(pk=source.pk).update(held=F("held") + amount)
+            else:
+                Account.objects.filter(pk=source.pk).update(balance=F("balance") - amount)
+                Account.objects.filter(pk=credit.pk).update(balance=F("balance") + amount)
+            return transfer
+    except IntegrityError:
+        # The same key committed by a concurrent call: return that one.
+        found = _existing(key, debit=debit, credit=credit, amount=amount, is_hold=hold)
+        if found is None:
+            raise
+        return found
+
+
+def ledger_transfer(*, key: str, debit: Account, credit: Account, amount: int, reason: str) -> Transfer:
+    """Moves ``amount`` from ``debit`` to ``credit`` now."""
+    return _move(key=key, debit=debit, credit=credit, amount=amount, reason=reason, hold=False)
+
+
+def ledger_hold(*, key: str, debit: Account, credit: Account, amount: int, reason: str) -> Transfer:
+    """Reserves ``amount`` on ``debit`` for ``credit``: the first phase of a
+    two-phase transfer, resolved later by ledger_post or ledger_void."""
+    return _move(key=key, debit=debit, credit=credit, amount=amount, reason=reason, hold=True)
+
+
+def _resolve(transfer: Transfer, to: str) -> Transfer:
+    with transaction.atomic():
+        locked_transfer = Transfer.objects.select_for_update().get(pk=transfer.pk)
+        if not locked_transfer.is_hold:
+            raise ValidationError(_("Only a hold can be posted or voided."), code="not_a_hold")
+        if locked_transfer.status == to:
+            return locked_transfer  # a retry of the same resolution
+        if locked_transfer.status != Transfer.Status.PENDING:
+            raise ValidationError(
+                _("This hold was already %(status)s.") % {"status": locked_transfer.get_status_display()},
+                code="already_resolved",
+            )
+        _lock(locked_transfer.debit, locked_transfer.credit)
+        amount = locked_transfer.amount
+        if to == Transfer.Status.POSTED:
+            Account.objects.filter(pk=locked_transfer.debit_id).update(
+                held=F("held") - amount, balance=F("balance") - amount
+            )
+            Account.objects.filter(pk=locked_transfer.credit_id).update(balance=F("balance") + amount)
+        else:
+            Account.objects.filter(pk=locked_transfer.debit_id).update(held=F("held") - amount)
+        locked_transfer.status = to
+        locked_transfer.resolved_at = timezone.now()
+        locked_transfer.save(update_fields=["status", "resolved_at"])
+        return locked_transfer
+
+
+def ledger_post(*, transfer: Transfer) -> Transfer:
+    """Completes a hold: the amount leaves the debit account for good."""
+    return _resolve(transfer, Transfer.Status.POSTED)
+
+
+def ledger_void(*, transfer: Transfer) -> Transfer:
+    """Cancels a hold: the amount is available again on the debit account."""
+    return _resolve(transfer, Transfer.Status.VOIDED)
