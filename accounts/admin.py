@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.debug import sensitive_post_parameters
 
-from prakerja.admin import StatusHistoryInline
+from prakerja.admin import ReadOnlyAdmin, StatusHistoryInline
 
 from . import crypto
 from .forms import ExclusionImportForm
@@ -80,7 +80,7 @@ class StatusChangeInline(StatusHistoryInline):
 
 
 @admin.register(Participant)
-class ParticipantAdmin(admin.ModelAdmin):
+class ParticipantAdmin(ReadOnlyAdmin):
     """Read-only: a participant changes only through the services."""
 
     change_list_template = "admin/accounts/participant/change_list.html"
@@ -137,15 +137,6 @@ class ParticipantAdmin(admin.ModelAdmin):
     @admin.display(description=gettext_lazy("mobile verified"), boolean=True)
     def phone_verified(self, obj):
         return obj.phone_verified
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def get_urls(self):
         return [
@@ -316,16 +307,7 @@ class RegistrationBatchAdmin(admin.ModelAdmin):
 
 
 @admin.register(IdentityAccessLog)
-class IdentityAccessLogAdmin(admin.ModelAdmin):
+class IdentityAccessLogAdmin(ReadOnlyAdmin):
     list_display = ["created_at", "staff", "participant", "what"]
     list_filter = ["what"]
     list_select_related = ["staff", "participant"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -9,7 +9,7 @@ from django.urls import path, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from prakerja.admin import StatusHistoryInline
+from prakerja.admin import ReadOnlyAdmin, StatusHistoryInline
 
 from .models import (
     Course,
@@ -104,7 +104,7 @@ def _decision_form(stage: int):
     return type(f"Stage{stage}DecisionForm", (forms.Form,), fields)
 
 
-class _QueueAdmin(admin.ModelAdmin):
+class _QueueAdmin(ReadOnlyAdmin):
     """A curation queue: versions waiting at one stage, oldest first."""
 
     stage = 0
@@ -156,15 +156,6 @@ class _QueueAdmin(admin.ModelAdmin):
 
     def has_view_permission(self, request, obj=None):
         return request.user.has_perm(self.permission)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def get_urls(self):
         info = self.opts.app_label, self.opts.model_name
@@ -277,7 +268,7 @@ class VersionInline(admin.TabularInline):
 
 
 @admin.register(CourseRevision)
-class CourseRevisionAdmin(admin.ModelAdmin):
+class CourseRevisionAdmin(ReadOnlyAdmin):
     """Every course version, read-only, with its curation decisions and
     status history (the PMO's view of a course's past)."""
 
@@ -287,15 +278,6 @@ class CourseRevisionAdmin(admin.ModelAdmin):
     fields = _QueueAdmin.fields
     readonly_fields = fields
     inlines = [DecisionInline, RevisionHistoryInline]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Course)

@@ -10,7 +10,7 @@ from django.urls import path, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from prakerja.admin import StatusHistoryInline
+from prakerja.admin import ReadOnlyAdmin, StatusHistoryInline
 
 from .forms import RegistryImportForm, ReviewForm
 from .models import KycPhotoLog, KycReviewCase, KycStatusChange, KycSubmission, RegistryImport
@@ -22,7 +22,7 @@ class StatusChangeInline(StatusHistoryInline):
 
 
 @admin.register(KycSubmission)
-class KycSubmissionAdmin(admin.ModelAdmin):
+class KycSubmissionAdmin(ReadOnlyAdmin):
     """Every submission, read-only; decisions are taken in the review queue."""
 
     change_form_template = "admin/kyc/case.html"
@@ -55,15 +55,6 @@ class KycSubmissionAdmin(admin.ModelAdmin):
     def flag_list(self, obj):
         labels = dict(KycSubmission.Flag.choices)
         return ", ".join(str(labels.get(f, f)) for f in obj.flags)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def get_urls(self):
         info = self.opts.app_label, self.opts.model_name
@@ -185,16 +176,7 @@ class RegistryImportAdmin(admin.ModelAdmin):
 
 
 @admin.register(KycPhotoLog)
-class KycPhotoLogAdmin(admin.ModelAdmin):
+class KycPhotoLogAdmin(ReadOnlyAdmin):
     list_display = ["created_at", "action", "photo", "submission", "by"]
     list_filter = ["action"]
     list_select_related = ["submission", "by"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

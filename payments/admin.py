@@ -2,29 +2,20 @@
 
 from django.contrib import admin
 
+from prakerja.admin import ReadOnlyAdmin
+
 from .models import Account, Transfer
 
 
-class ReadOnly(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
 @admin.register(Account)
-class AccountAdmin(ReadOnly):
+class AccountAdmin(ReadOnlyAdmin):
     list_display = ["kind", "owner", "balance", "held", "available"]
     list_filter = ["kind"]
     search_fields = ["owner"]
 
 
 @admin.register(Transfer)
-class TransferAdmin(ReadOnly):
+class TransferAdmin(ReadOnlyAdmin):
     list_display = ["key", "debit", "credit", "amount", "status", "is_hold", "created_at", "resolved_at"]
     list_filter = ["status", "is_hold"]
     list_select_related = ["debit", "credit"]
