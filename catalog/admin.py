@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy
 from prakerja.admin import ReadOnlyAdmin, StatusHistoryInline
 
 from .models import (
+    CONTENT_FIELDS,
     Course,
     CourseRevision,
     CurationDecision,
@@ -116,20 +117,7 @@ class _QueueAdmin(ReadOnlyAdmin):
     search_fields = ["title", "course__institution__name"]
     inlines = [DecisionInline, RevisionHistoryInline]
     actions = ["approve_selected", "reject_selected"]
-    fields = [
-        "title",
-        "summary",
-        "description",
-        "learning_outcomes",
-        "category",
-        "delivery_mode",
-        "duration_hours",
-        "price",
-        "starts_at",
-        "ends_at",
-        "capacity",
-        "number",
-    ]
+    fields = [*CONTENT_FIELDS, "number"]
     readonly_fields = fields
 
     @property

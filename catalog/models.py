@@ -169,6 +169,22 @@ REVISION_TRANSITIONS = {
 }
 
 
+# The fields that make up a version's content (copied into a new version).
+CONTENT_FIELDS = (
+    "title",
+    "summary",
+    "description",
+    "learning_outcomes",
+    "category",
+    "delivery_mode",
+    "duration_hours",
+    "price",
+    "starts_at",
+    "ends_at",
+    "capacity",
+)
+
+
 class CourseRevision(models.Model):
     """One version of a course's content, curated as a whole."""
 

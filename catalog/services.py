@@ -16,6 +16,7 @@ from accounts.models import User
 from prakerja.lifecycle import check_move
 
 from .models import (
+    CONTENT_FIELDS,
     REVISION_TRANSITIONS,
     Category,
     Course,
@@ -177,22 +178,7 @@ def revision_start(*, course: Course, by: User) -> CourseRevision:
         if source is None:
             raise ValidationError(_("This course has no published version to start from."), code="nothing_published")
         number = (locked.revisions.order_by("-number").values_list("number", flat=True).first() or 0) + 1
-        copied = {
-            f: getattr(source, f)
-            for f in (
-                "title",
-                "summary",
-                "description",
-                "learning_outcomes",
-                "category",
-                "delivery_mode",
-                "duration_hours",
-                "price",
-                "starts_at",
-                "ends_at",
-                "capacity",
-            )
-        }
+        copied = {f: getattr(source, f) for f in CONTENT_FIELDS}
         revision = CourseRevision.objects.create(course=locked, number=number, created_by=by, **copied)
         RevisionStatusChange.objects.create(
             revision=revision, from_status="", to_status=RevisionStatus.DRAFT, changed_by=by, reason="new version"
