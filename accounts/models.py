@@ -106,6 +106,7 @@ class ParticipantStatus(models.TextChoices):
     SELECTED = "selected", _("Selected")
     NOT_SELECTED = "not_selected", _("Not selected")
     REVOKED = "revoked", _("Revoked")
+    INELIGIBLE = "ineligible", _("Not eligible")
 
 
 class Gender(models.TextChoices):
@@ -258,18 +259,22 @@ class Participant(models.Model):
 PARTICIPANT_TRANSITIONS = {
     Participant.Status.REGISTERED: frozenset({Participant.Status.PROFILE_COMPLETE}),
     Participant.Status.PROFILE_COMPLETE: frozenset({Participant.Status.KYC_VERIFIED}),
-    Participant.Status.KYC_VERIFIED: frozenset({Participant.Status.ELIGIBLE}),
-    Participant.Status.ELIGIBLE: frozenset({Participant.Status.APPLIED}),
+    Participant.Status.KYC_VERIFIED: frozenset({Participant.Status.ELIGIBLE, Participant.Status.INELIGIBLE}),
+    Participant.Status.ELIGIBLE: frozenset({Participant.Status.APPLIED, Participant.Status.INELIGIBLE}),
     Participant.Status.APPLIED: frozenset(
         {
             Participant.Status.SELECTED,
             Participant.Status.NOT_SELECTED,
             Participant.Status.ELIGIBLE,
+            Participant.Status.INELIGIBLE,
         }
     ),
-    Participant.Status.NOT_SELECTED: frozenset({Participant.Status.APPLIED}),
+    Participant.Status.NOT_SELECTED: frozenset({Participant.Status.APPLIED, Participant.Status.INELIGIBLE}),
     Participant.Status.SELECTED: frozenset({Participant.Status.REVOKED}),
+    # Revoked is the blacklist: no way back into the programme.
     Participant.Status.REVOKED: frozenset(),
+    # Found on an exclusion list after registering; the list is the PMO's.
+    Participant.Status.INELIGIBLE: frozenset(),
 }
 
 
@@ -392,6 +397,7 @@ class OneTimeCode(models.Model):
 
     class Purpose(models.TextChoices):
         PHONE_VERIFICATION = "phone_verification", _("Mobile number verification")
+        CHECKOUT = "checkout", _("Confirming a purchase")
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -400,6 +406,9 @@ class OneTimeCode(models.Model):
     )
     purpose = models.CharField(max_length=32, choices=Purpose.choices)
     phone = models.CharField(max_length=16)
+    # What the code confirms, e.g. "course:12": a code sent to buy one course
+    # cannot buy another.
+    subject = models.CharField(max_length=40, blank=True)
     code_hash = models.CharField(max_length=100)
     attempts = models.PositiveSmallIntegerField(default=0)
     expires_at = models.DateTimeField()

@@ -33,6 +33,19 @@ ALL_ROLES = (
 # Roles that work in Django admin (their users get is_staff).
 STAFF_ROLES = (CURATOR_BINALATTAS, PMO_CURATOR, PMO_KYC_REVIEWER, PMO_FINANCE_MAKER, PMO_FINANCE_CHECKER)
 
+# What PMO finance staff look at: applications, cards, purchases, the ledger.
+_MONEY_VIEWS = [
+    "enrollment.view_waveapplication",
+    "enrollment.view_card",
+    "enrollment.view_cardstatuschange",
+    "enrollment.view_enrollment",
+    "enrollment.view_enrollmentstatuschange",
+    "enrollment.view_platformnotice",
+    "enrollment.view_coursereview",
+    "payments.view_account",
+    "payments.view_transfer",
+]
+
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     CURATOR_BINALATTAS: [
         "catalog.curate_stage1",
@@ -74,8 +87,28 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "kyc.view_registryimport",
         "kyc.add_registryimport",
     ],
-    PMO_FINANCE_MAKER: ["accounts.view_participant", "accounts.view_participantstatuschange"],
-    PMO_FINANCE_CHECKER: ["accounts.view_participant", "accounts.view_participantstatuschange"],
+    # Waves: the maker sets them up (window, quota, rules); the checker runs
+    # the lottery, so no one person both shapes and draws a wave.
+    PMO_FINANCE_MAKER: [
+        "accounts.view_participant",
+        "accounts.view_participantstatuschange",
+        "enrollment.view_wave",
+        "enrollment.add_wave",
+        "enrollment.change_wave",
+        "enrollment.view_waveprovincequota",
+        "enrollment.add_waveprovincequota",
+        "enrollment.change_waveprovincequota",
+        "enrollment.delete_waveprovincequota",
+        *_MONEY_VIEWS,
+    ],
+    PMO_FINANCE_CHECKER: [
+        "accounts.view_participant",
+        "accounts.view_participantstatuschange",
+        "enrollment.view_wave",
+        "enrollment.view_waveprovincequota",
+        "enrollment.draw_wave",
+        *_MONEY_VIEWS,
+    ],
 }
 
 

@@ -68,7 +68,12 @@ class CatalogFilterForm(forms.Form):
     sort = forms.ChoiceField(
         label=_("Sort"),
         required=False,
-        choices=[("newest", _("Newest")), ("price", _("Cheapest first")), ("-price", _("Most expensive first"))],
+        choices=[
+            ("newest", _("Newest")),
+            ("price", _("Cheapest first")),
+            ("-price", _("Most expensive first")),
+            ("rating", _("Best rated")),
+        ],
     )
     institution = forms.IntegerField(required=False, widget=forms.HiddenInput, min_value=1)
 

@@ -32,6 +32,9 @@ class Platform(models.Model):
     settlement_account_number = models.CharField(_("settlement account number"), max_length=30, blank=True)
     settlement_account_holder = models.CharField(_("settlement account holder"), max_length=100, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
+    staff = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, related_name="platforms", blank=True, verbose_name=_("staff users")
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -137,6 +140,10 @@ class Course(models.Model):
     sale_ends_at = models.DateTimeField(_("on sale until"), null=True, blank=True, editable=False)
     is_suspended = models.BooleanField(_("suspended by the PMO"), default=False)
     suspended_reason = models.CharField(_("suspension reason"), max_length=500, blank=True)
+    # Participants' reviews, kept as a sum and a count so the catalog sorts
+    # on the average without joining the reviews.
+    rating_sum = models.PositiveIntegerField(default=0, editable=False)
+    rating_count = models.PositiveIntegerField(_("reviews"), default=0, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -148,6 +155,10 @@ class Course(models.Model):
     def __str__(self):
         revision = self.published_revision or self.revisions.order_by("-number").first()
         return revision.title if revision else f"course {self.pk}"
+
+    @property
+    def rating_average(self) -> float | None:
+        return round(self.rating_sum / self.rating_count, 1) if self.rating_count else None
 
 
 class RevisionStatus(models.TextChoices):

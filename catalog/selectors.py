@@ -5,7 +5,8 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.db import connection
-from django.db.models import F, Q, QuerySet
+from django.db.models import F, FloatField, Q, QuerySet
+from django.db.models.functions import Cast, NullIf
 from django.utils import timezone
 
 from .models import Course, Institution
@@ -43,7 +44,7 @@ class CatalogQuery:
     province: str = ""
     min_price: int | None = None
     max_price: int | None = None
-    sort: str = "newest"  # newest, price, -price
+    sort: str = "newest"  # newest, price, -price, rating
 
 
 LIST_FIELDS = (
@@ -56,6 +57,8 @@ LIST_FIELDS = (
     "published_revision__price",
     "published_revision__delivery_mode",
     "published_revision__duration_hours",
+    "rating_sum",
+    "rating_count",
 )
 
 SORTS = {
@@ -99,4 +102,10 @@ def catalog_search(query: CatalogQuery) -> QuerySet[Course]:
                 | Q(published_revision__summary__icontains=text)
                 | Q(published_revision__description__icontains=text)
             )
+    if query.sort == "rating":
+        # Best average first; courses nobody reviewed yet last.
+        average = Cast(F("rating_sum"), FloatField()) / NullIf(F("rating_count"), 0)
+        return courses.annotate(rating_average_sort=average).order_by(
+            F("rating_average_sort").desc(nulls_last=True), "-rating_count", "-id"
+        )
     return courses.order_by(*SORTS.get(query.sort, SORTS["newest"]))

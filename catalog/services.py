@@ -8,6 +8,7 @@ from django.conf import settings
 from django.contrib.postgres.search import SearchVector
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -328,3 +329,8 @@ def institution_set_suspended(*, institution: Institution, suspended: bool, reas
             update_fields=["is_suspended", "suspended_reason", "suspension_changed_by", "suspension_changed_at"]
         )
     return locked
+
+
+def course_add_rating(*, course_id: int, rating: int) -> None:
+    """Counts one participant's rating (1-5) in the course's average."""
+    Course.objects.filter(pk=course_id).update(rating_sum=F("rating_sum") + rating, rating_count=F("rating_count") + 1)

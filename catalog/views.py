@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.views import _apply_errors
+from enrollment import selectors as card_selectors
 
 from .forms import CatalogFilterForm, CourseForm
 from .models import Course, CourseRevision, Institution, RevisionStatus
@@ -81,7 +82,17 @@ def course_list(request):
 
 def course_detail(request, pk):
     course = get_object_or_404(on_sale().select_related("published_revision", "institution", "platform"), pk=pk)
-    return render(request, "catalog/detail.html", {"course": course, "revision": course.published_revision})
+    can_buy = request.user.is_authenticated and card_selectors.has_active_card(request.user)
+    return render(
+        request,
+        "catalog/detail.html",
+        {
+            "course": course,
+            "revision": course.published_revision,
+            "can_buy": can_buy,
+            "reviews": card_selectors.course_reviews(course, limit=10),
+        },
+    )
 
 
 # --------------------------------------------------------------- institutions

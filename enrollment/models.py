@@ -1,1 +1,371 @@
-"""Models arrive with the issue that builds this app."""
+"""Waves (gelombang), cards and purchases (DESIGN.md "Lifecycles",
+"Programme rules" and "Money").
+
+A verified participant applies to a wave; a lottery selects within the quota;
+the selected get a card whose training balance lives in the ledger; a
+purchase is an Enrollment that the PMO authorises by holding its price.
+"""
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from accounts.nik import province_choices
+
+
+class Wave(models.Model):
+    """A selection wave (gelombang) and the programme rules that apply to it."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        OPEN = "open", _("Open")
+        DRAWN = "drawn", _("Selection done")
+
+    number = models.PositiveIntegerField(_("wave number"), unique=True)
+    opens_at = models.DateTimeField(_("registration opens"))
+    closes_at = models.DateTimeField(_("registration closes"))
+    quota = models.PositiveIntegerField(_("quota (all provinces)"))
+    status = models.CharField(_("status"), max_length=8, choices=Status.choices, default=Status.DRAFT)
+    # Programme rules of this wave (defaults from DESIGN.md).
+    training_balance = models.PositiveIntegerField(_("training balance (Rp)"), default=1_000_000)
+    purchase_deadline_days = models.PositiveSmallIntegerField(_("days to buy the first course"), default=30)
+    reminder_days_before = models.PositiveSmallIntegerField(_("reminder, days before the deadline"), default=7)
+    voucher_valid_days = models.PositiveSmallIntegerField(_("days a voucher stays valid"), default=14)
+    incentive_monthly_amount = models.PositiveIntegerField(_("post-training incentive per month (Rp)"), default=600_000)
+    incentive_months = models.PositiveSmallIntegerField(_("months of post-training incentive"), default=4)
+    survey_incentive_amount = models.PositiveIntegerField(_("incentive per survey (Rp)"), default=50_000)
+    survey_count = models.PositiveSmallIntegerField(_("number of paid surveys"), default=3)
+    # The lottery, recorded so anyone can run it again (enrollment.lottery).
+    draw_seed = models.CharField(_("lottery seed"), max_length=64, blank=True, editable=False)
+    drawn_at = models.DateTimeField(_("selection run at"), null=True, blank=True, editable=False)
+    drawn_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+        verbose_name=_("selection run by"),
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-number"]
+        verbose_name = _("wave")
+        verbose_name_plural = _("waves")
+        permissions = [("draw_wave", _("Can run the selection lottery of a wave"))]
+        constraints = [
+            models.CheckConstraint(condition=Q(closes_at__gt=models.F("opens_at")), name="wave_window_ordered"),
+            models.CheckConstraint(condition=Q(quota__gt=0), name="wave_quota_positive"),
+            models.CheckConstraint(condition=Q(training_balance__gt=0), name="wave_balance_positive"),
+            models.CheckConstraint(
+                condition=Q(status="drawn", drawn_at__isnull=False) | (~Q(status="drawn") & Q(drawn_at__isnull=True)),
+                name="wave_drawn_once_dated",
+            ),
+        ]
+
+    def __str__(self):
+        return _("Wave %(number)s") % {"number": self.number}
+
+
+class WaveProvinceQuota(models.Model):
+    """The most participants of one province a wave selects."""
+
+    wave = models.ForeignKey(Wave, on_delete=models.CASCADE, related_name="province_quotas")
+    province_code = models.CharField(_("province"), max_length=2, choices=province_choices())
+    quota = models.PositiveIntegerField(_("quota"))
+
+    class Meta:
+        verbose_name = _("province quota")
+        verbose_name_plural = _("province quotas")
+        constraints = [
+            models.UniqueConstraint(fields=["wave", "province_code"], name="wave_province_quota_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_province_code_display()}: {self.quota}"
+
+
+class WaveApplication(models.Model):
+    """A participant's application to a wave."""
+
+    class Status(models.TextChoices):
+        APPLIED = "applied", _("Applied")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+        SELECTED = "selected", _("Selected")
+        NOT_SELECTED = "not_selected", _("Not selected")
+        INELIGIBLE = "ineligible", _("No longer eligible")
+
+    wave = models.ForeignKey(Wave, on_delete=models.PROTECT, related_name="applications", verbose_name=_("wave"))
+    participant = models.ForeignKey(
+        "accounts.Participant", on_delete=models.PROTECT, related_name="applications", verbose_name=_("participant")
+    )
+    status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.APPLIED)
+    province_code = models.CharField(_("province"), max_length=2)
+    # Position in the lottery's shuffled order (1 = first drawn); empty for
+    # applications that did not take part.
+    draw_position = models.PositiveIntegerField(_("lottery position"), null=True, blank=True)
+    ineligible_reason = models.CharField(_("why no longer eligible"), max_length=200, blank=True)
+    notified_at = models.DateTimeField(_("result emailed at"), null=True, blank=True)
+    applied_at = models.DateTimeField(_("applied at"), auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["wave", "id"]
+        verbose_name = _("wave application")
+        verbose_name_plural = _("wave applications")
+        constraints = [
+            models.UniqueConstraint(fields=["wave", "participant"], name="application_once_per_wave"),
+            # One open application at a time, whatever the wave.
+            models.UniqueConstraint(fields=["participant"], condition=Q(status="applied"), name="application_one_open"),
+        ]
+
+    def __str__(self):
+        return f"{self.wave} / {self.participant_id}: {self.status}"
+
+
+class Card(models.Model):
+    """A Kartu Prakerja: its training balance is a ledger account."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("Active")
+        COMPLETED = "completed", _("Completed")
+        REVOKED = "revoked", _("Revoked")
+
+    participant = models.OneToOneField(
+        "accounts.Participant", on_delete=models.PROTECT, related_name="card", verbose_name=_("participant")
+    )
+    wave = models.ForeignKey(Wave, on_delete=models.PROTECT, related_name="cards", verbose_name=_("wave"))
+    number = models.CharField(_("card number"), max_length=16, unique=True)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    account = models.OneToOneField(
+        "payments.Account", on_delete=models.PROTECT, related_name="card", verbose_name=_("balance account")
+    )
+    issued_at = models.DateTimeField(_("issued at"))
+    purchase_deadline = models.DateTimeField(_("buy the first course before"))
+    remind_at = models.DateTimeField(_("remind of the deadline from"))
+    reminder_sent_at = models.DateTimeField(_("deadline reminder sent"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("completed or revoked at"), null=True, blank=True)
+    closed_reason = models.CharField(_("reason"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("card")
+        verbose_name_plural = _("cards")
+        constraints = [
+            models.CheckConstraint(condition=Q(number__regex=r"^[0-9]{16}$"), name="card_number_16_digits"),
+            models.CheckConstraint(
+                condition=Q(status="active", closed_at__isnull=True)
+                | (~Q(status="active") & Q(closed_at__isnull=False)),
+                name="card_closed_dated",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "purchase_deadline"], name="card_deadline"),
+            models.Index(fields=["status", "remind_at"], name="card_remind"),
+        ]
+
+    def __str__(self):
+        return f"{self.number[:4]} •••• {self.number[-4:]}"
+
+
+class CardStatusChange(models.Model):
+    card = models.ForeignKey(Card, on_delete=models.CASCADE, related_name="status_changes")
+    from_status = models.CharField(_("from"), max_length=10, blank=True)
+    to_status = models.CharField(_("to"), max_length=10)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    reason = models.CharField(_("reason"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("when"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = _("card status change")
+        verbose_name_plural = _("card status changes")
+
+    def __str__(self):
+        return f"{self.from_status or '-'} -> {self.to_status}"
+
+
+class EnrollmentStatus(models.TextChoices):
+    REQUESTED = "requested", _("Requested")
+    AUTHORISED = "authorised", _("Voucher issued")
+    DECLINED = "declined", _("Declined")
+    REDEEMED = "redeemed", _("In progress")
+    COMPLETED = "completed", _("Completed")
+    CANCELLED = "cancelled", _("Cancelled")
+    EXPIRED = "expired", _("Voucher expired")
+    PAID_OUT = "paid_out", _("Paid to the institution")
+
+
+# Statuses in which the participant holds the course: bought, not undone.
+HELD_STATUSES = ("authorised", "redeemed", "completed", "paid_out")
+IN_PROGRESS_STATUSES = ("authorised", "redeemed")
+
+ENROLLMENT_TRANSITIONS = {
+    EnrollmentStatus.REQUESTED: frozenset({EnrollmentStatus.AUTHORISED, EnrollmentStatus.DECLINED}),
+    EnrollmentStatus.AUTHORISED: frozenset(
+        {EnrollmentStatus.REDEEMED, EnrollmentStatus.CANCELLED, EnrollmentStatus.EXPIRED}
+    ),
+    EnrollmentStatus.REDEEMED: frozenset({EnrollmentStatus.COMPLETED}),
+    EnrollmentStatus.COMPLETED: frozenset({EnrollmentStatus.PAID_OUT}),
+    EnrollmentStatus.DECLINED: frozenset(),
+    EnrollmentStatus.CANCELLED: frozenset(),
+    EnrollmentStatus.EXPIRED: frozenset(),
+    EnrollmentStatus.PAID_OUT: frozenset(),
+}
+
+
+def _certificate_path(enrollment, filename):
+    return f"certificates/{enrollment.pk}/{enrollment.certificate_name}"
+
+
+class Enrollment(models.Model):
+    """A purchase of a course with the card (pembelian pelatihan)."""
+
+    Status = EnrollmentStatus
+
+    participant = models.ForeignKey(
+        "accounts.Participant", on_delete=models.PROTECT, related_name="enrollments", verbose_name=_("participant")
+    )
+    card = models.ForeignKey(Card, on_delete=models.PROTECT, related_name="enrollments", verbose_name=_("card"))
+    course = models.ForeignKey(
+        "catalog.Course", on_delete=models.PROTECT, related_name="enrollments", verbose_name=_("course")
+    )
+    # The version and price the participant agreed to, kept as they were.
+    revision = models.ForeignKey(
+        "catalog.CourseRevision", on_delete=models.PROTECT, related_name="+", verbose_name=_("course version")
+    )
+    institution = models.ForeignKey(
+        "catalog.Institution", on_delete=models.PROTECT, related_name="enrollments", verbose_name=_("institution")
+    )
+    platform = models.ForeignKey(
+        "catalog.Platform", on_delete=models.PROTECT, related_name="enrollments", verbose_name=_("platform")
+    )
+    price = models.PositiveIntegerField(_("price (Rp)"))
+    # Chosen by the participant's browser for one press of "Buy": a retry
+    # with the same key returns this enrolment.
+    request_key = models.CharField(_("request key"), max_length=64)
+    status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.REQUESTED)
+    decline_code = models.CharField(_("declined because"), max_length=32, blank=True)
+    hold = models.OneToOneField(
+        "payments.Transfer",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="enrollment",
+        verbose_name=_("ledger hold"),
+    )
+    voucher_code = models.CharField(_("voucher code"), max_length=16, null=True, blank=True, unique=True)
+    voucher_expires_at = models.DateTimeField(_("voucher valid until"), null=True, blank=True)
+    redeemed_at = models.DateTimeField(_("redeemed at"), null=True, blank=True)
+    completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
+    certificate = models.FileField(_("certificate"), upload_to=_certificate_path, blank=True)
+    certificate_name = models.CharField(_("certificate file name"), max_length=100, blank=True)
+    created_at = models.DateTimeField(_("requested at"), auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("enrolment")
+        verbose_name_plural = _("enrolments")
+        constraints = [
+            models.UniqueConstraint(fields=["participant", "request_key"], name="enrollment_request_once"),
+            # The database backs the programme rules the authorisation checks.
+            models.UniqueConstraint(
+                fields=["participant", "course"],
+                condition=Q(status__in=HELD_STATUSES),
+                name="enrollment_course_bought_once",
+            ),
+            models.UniqueConstraint(
+                fields=["participant"],
+                condition=Q(status__in=IN_PROGRESS_STATUSES),
+                name="enrollment_one_in_progress",
+            ),
+            models.CheckConstraint(condition=Q(price__gt=0), name="enrollment_price_positive"),
+            models.CheckConstraint(
+                condition=Q(status__in=["requested", "declined"]) | Q(hold__isnull=False, voucher_code__isnull=False),
+                name="enrollment_authorised_has_hold_and_voucher",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="declined") | ~Q(decline_code=""), name="enrollment_decline_has_reason"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status__in=["completed", "paid_out"]) | ~Q(certificate=""),
+                name="enrollment_completed_has_certificate",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "voucher_expires_at"], name="enrollment_voucher_expiry"),
+            models.Index(fields=["institution", "status"], name="enrollment_institution_status"),
+        ]
+
+    def __str__(self):
+        return f"#{self.pk} {self.course} ({self.get_status_display()})"
+
+
+class EnrollmentStatusChange(models.Model):
+    enrollment = models.ForeignKey(Enrollment, on_delete=models.CASCADE, related_name="status_changes")
+    from_status = models.CharField(_("from"), max_length=12, blank=True, choices=EnrollmentStatus.choices)
+    to_status = models.CharField(_("to"), max_length=12, choices=EnrollmentStatus.choices)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    reason = models.CharField(_("reason"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("when"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = _("enrolment status change")
+        verbose_name_plural = _("enrolment status changes")
+
+    def __str__(self):
+        return f"{self.from_status or '-'} -> {self.to_status}"
+
+
+class PlatformNotice(models.Model):
+    """What the platform selling a course is told about its orders: a record
+    its own pages (and later its API) read, newest first."""
+
+    platform = models.ForeignKey(
+        "catalog.Platform", on_delete=models.PROTECT, related_name="notices", verbose_name=_("platform")
+    )
+    enrollment = models.ForeignKey(Enrollment, on_delete=models.CASCADE, related_name="platform_notices")
+    event = models.CharField(_("event"), max_length=12, choices=EnrollmentStatus.choices)
+    created_at = models.DateTimeField(_("when"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("platform notice")
+        verbose_name_plural = _("platform notices")
+        constraints = [
+            models.UniqueConstraint(fields=["enrollment", "event"], name="platform_notice_once"),
+        ]
+
+    def __str__(self):
+        return f"{self.platform_id}: enrolment {self.enrollment_id} {self.event}"
+
+
+class CourseReview(models.Model):
+    """A participant's rating (1-5 stars) and review of a course they completed."""
+
+    enrollment = models.OneToOneField(Enrollment, on_delete=models.PROTECT, related_name="review")
+    course = models.ForeignKey(
+        "catalog.Course", on_delete=models.PROTECT, related_name="reviews", verbose_name=_("course")
+    )
+    rating = models.PositiveSmallIntegerField(_("stars"), validators=[MinValueValidator(1), MaxValueValidator(5)])
+    text = models.TextField(_("review"), max_length=2000)
+    created_at = models.DateTimeField(_("written at"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("course review")
+        verbose_name_plural = _("course reviews")
+        constraints = [
+            models.CheckConstraint(condition=Q(rating__gte=1, rating__lte=5), name="review_rating_1_to_5"),
+        ]
+
+    def __str__(self):
+        return f"{self.course}: {self.rating}★"

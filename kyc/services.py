@@ -13,7 +13,7 @@ import numpy as np
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files import File
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -24,6 +24,7 @@ from accounts.nik import compact_number, is_sixteen_digits
 from accounts.services.registration import participant_mark_kyc_verified
 from prakerja import ratelimit
 from prakerja.lifecycle import check_move
+from prakerja.locks import advisory_xact_lock
 
 from . import faces, images
 from .index import template_index
@@ -285,9 +286,7 @@ def _duplicate_flags(participant: Participant, encoding: np.ndarray, result: Che
 def _lock_face_acceptance() -> None:
     """A transaction-long lock taken before a face is accepted (PostgreSQL;
     SQLite runs one writer at a time anyway)."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_FACE_ACCEPT_LOCK])
+    advisory_xact_lock(_FACE_ACCEPT_LOCK)
 
 
 def _move(submission: KycSubmission, to: str, *, by: User | None, reason: str = "") -> None:

@@ -238,6 +238,14 @@ CELERY_BEAT_SCHEDULE = {
         "task": "kyc.tasks.requeue_stale_kyc_checks",
         "schedule": crontab(minute="*/10"),
     },
+    "enrollment-expire-vouchers": {
+        "task": "enrollment.tasks.expire_vouchers",
+        "schedule": crontab(minute="*/10"),
+    },
+    "enrollment-card-deadlines": {
+        "task": "enrollment.tasks.card_deadlines",
+        "schedule": crontab(minute=30),
+    },
 }
 
 # SMS: a dotted path to a class with send(to=, body=). Console in the demo,
@@ -277,6 +285,11 @@ CATALOG_MIN_PRICE = env.int("CATALOG_MIN_PRICE", default=50_000)
 CATALOG_MAX_PRICE = env.int("CATALOG_MAX_PRICE", default=1_000_000)
 CATALOG_SEARCH_CONFIG = env.str("CATALOG_SEARCH_CONFIG", default="indonesian")
 CATALOG_PAGE_SIZE = env.int("CATALOG_PAGE_SIZE", default=20)
+
+# Purchases (enrollment app). Per-wave rules (balance, deadlines, voucher
+# validity, incentives) are set on each wave in admin.
+VOUCHER_REDEEM_ATTEMPTS_PER_HOUR = env.int("VOUCHER_REDEEM_ATTEMPTS_PER_HOUR", default=60)
+CERTIFICATE_MAX_BYTES = env.int("CERTIFICATE_MAX_BYTES", default=5 * 1024 * 1024)
 
 # One-time codes sent by SMS.
 OTP_TTL_SECONDS = env.int("OTP_TTL_SECONDS", default=5 * 60)

@@ -17,4 +17,5 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("", include("kyc.urls")),
     path("", include("catalog.urls")),
+    path("", include("enrollment.urls")),
 ]

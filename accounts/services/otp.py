@@ -19,6 +19,7 @@ from ..models import OneTimeCode, User
 from ..tasks import send_sms
 
 PHONE_VERIFICATION = OneTimeCode.Purpose.PHONE_VERIFICATION
+CHECKOUT = OneTimeCode.Purpose.CHECKOUT
 
 
 def _hash(otp_id_seed: str, code: str) -> str:
@@ -26,16 +27,23 @@ def _hash(otp_id_seed: str, code: str) -> str:
     return hmac.new(key, f"otp:{otp_id_seed}:{code}".encode(), hashlib.sha256).hexdigest()
 
 
-def _sms_body(code: str) -> str:
+def _sms_body(code: str, what: str) -> str:
     minutes = max(1, settings.OTP_TTL_SECONDS // 60)
+    if what:
+        return _(
+            "Your Prakerja code to confirm %(what)s is %(code)s. It is valid for %(minutes)d minutes. "
+            "Never give this code to anyone, including people who claim to be Prakerja staff."
+        ) % {"code": code, "minutes": minutes, "what": what}
     return _(
         "Your Prakerja code is %(code)s. It is valid for %(minutes)d minutes. "
         "Never give this code to anyone, including people who claim to be Prakerja staff."
     ) % {"code": code, "minutes": minutes}
 
 
-def otp_send(*, user: User, phone: str, purpose: str) -> OneTimeCode:
-    """Creates a code for ``user`` and sends it to ``phone`` once committed."""
+def otp_send(*, user: User, phone: str, purpose: str, subject: str = "", what: str = "") -> OneTimeCode:
+    """Creates a code for ``user`` and sends it to ``phone`` once committed.
+    ``subject`` binds the code to one thing (a course to buy); ``what`` says
+    in the SMS what the code confirms."""
     now = timezone.now()
     with transaction.atomic():
         # One send at a time per user, so the limits below hold under races.
@@ -65,10 +73,11 @@ def otp_send(*, user: User, phone: str, purpose: str) -> OneTimeCode:
             user=user,
             purpose=purpose,
             phone=phone,
+            subject=subject,
             code_hash=f"{seed}${_hash(seed, code)}",
             expires_at=now + timedelta(seconds=settings.OTP_TTL_SECONDS),
         )
-        body = _sms_body(code)
+        body = _sms_body(code, what)
 
         transaction.on_commit(lambda: send_sms.delay(phone, body))
     return otp
@@ -79,7 +88,7 @@ def _matches(otp: OneTimeCode, code: str) -> bool:
     return hmac.compare_digest(digest, _hash(seed, code))
 
 
-def otp_verify(*, user: User, phone: str, purpose: str, code: str) -> OneTimeCode:
+def otp_verify(*, user: User, phone: str, purpose: str, code: str, subject: str = "") -> OneTimeCode:
     """Consumes the newest code if ``code`` is it. A wrong guess is counted
     (and committed) before the refusal is raised, so callers must not wrap
     this in their own transaction."""
@@ -95,7 +104,7 @@ def otp_verify(*, user: User, phone: str, purpose: str, code: str) -> OneTimeCod
             .order_by("-created_at")
             .first()
         )
-        if otp is None or otp.phone != phone:
+        if otp is None or otp.phone != phone or otp.subject != subject:
             failure = ValidationError(_("No code is waiting. Ask for a new code."), code="otp_none")
         elif otp.expires_at <= now:
             failure = ValidationError(_("This code has expired. Ask for a new code."), code="otp_expired")

@@ -544,3 +544,68 @@ def participant_mark_kyc_verified(*, participant_id: int, by: User | None, reaso
     if locked.status != Participant.Status.KYC_VERIFIED:
         _transition(participant=locked, to=Participant.Status.KYC_VERIFIED, by=by, reason=reason)
     return locked
+
+
+def participant_exclusion_reason(participant: Participant) -> str | None:
+    """The exclusion list (by its kind's name) that now names this
+    participant's NIK, if any: lists arrive after people register."""
+    return _exclusion_reason(participant.nik_index)
+
+
+def excluded_participant_ids(participant_ids) -> dict[int, str]:
+    """{participant id: list kind} of those an active exclusion list names,
+    in one query (the lottery checks a whole wave)."""
+    rows = (
+        Participant.objects.filter(
+            pk__in=participant_ids,
+            nik_index__in=ExclusionEntry.objects.filter(
+                exclusion_list__is_active=True, exclusion_list__status=ExclusionList.Status.READY
+            ).values("nik_index"),
+        )
+        .values_list("pk", "nik_index")
+        .iterator()
+    )
+    found = dict(rows)
+    if not found:
+        return {}
+    kinds = dict(
+        ExclusionEntry.objects.filter(
+            nik_index__in=found.values(),
+            exclusion_list__is_active=True,
+            exclusion_list__status=ExclusionList.Status.READY,
+        ).values_list("nik_index", "exclusion_list__kind")
+    )
+    labels = dict(ExclusionList.Kind.choices)
+    return {pk: str(labels.get(kinds.get(index), "")) for pk, index in found.items()}
+
+
+def participant_move(*, participant_id: int, to: str, by: User | None, reason: str) -> Participant:
+    """Locks the participant and moves it to ``to`` (a move its lifecycle
+    table allows), recording who did it. For other apps' workflows, inside
+    their transaction."""
+    locked = Participant.objects.select_for_update().get(pk=participant_id)
+    _transition(participant=locked, to=to, by=by, reason=reason)
+    return locked
+
+
+def participants_move(*, participant_ids: list[int], source: str, to: str, by: User | None, reason: str) -> int:
+    """Moves many participants from ``source`` to ``to`` in a few set-based
+    queries (the lottery's outcome for a whole wave). Only those still in
+    ``source`` move; returns how many did."""
+    check_move(PARTICIPANT_TRANSITIONS, source, to)
+    moved = 0
+    for start in range(0, len(participant_ids), 5000):
+        chunk = participant_ids[start : start + 5000]
+        ids = list(
+            Participant.objects.select_for_update()
+            .filter(pk__in=chunk, status=source)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+        Participant.objects.filter(pk__in=ids).update(status=to, updated_at=timezone.now())
+        ParticipantStatusChange.objects.bulk_create(
+            ParticipantStatusChange(participant_id=pk, from_status=source, to_status=to, changed_by=by, reason=reason)
+            for pk in ids
+        )
+        moved += len(ids)
+    return moved

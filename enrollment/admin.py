@@ -1,0 +1,264 @@
+"""Waves, cards and purchases in admin. Waves are set up here and their
+lottery run from here; the rest is read-only, changed only by the services."""
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Count, Q
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from prakerja.admin import ReadOnlyAdmin, StatusHistoryInline
+
+from .models import (
+    Card,
+    CardStatusChange,
+    CourseReview,
+    Enrollment,
+    EnrollmentStatusChange,
+    PlatformNotice,
+    Wave,
+    WaveApplication,
+    WaveProvinceQuota,
+)
+from .services.purchases import voucher_display
+from .services.waves import wave_draw, wave_open, wave_verify_draw
+
+
+class ProvinceQuotaInline(admin.TabularInline):
+    model = WaveProvinceQuota
+    extra = 0
+
+    def _editable(self, obj):
+        return obj is None or obj.status != Wave.Status.DRAWN
+
+    def has_add_permission(self, request, obj=None):
+        return self._editable(obj) and super().has_add_permission(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return self._editable(obj) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return self._editable(obj) and super().has_delete_permission(request, obj)
+
+
+@admin.register(Wave)
+class WaveAdmin(admin.ModelAdmin):
+    list_display = ["number", "status", "opens_at", "closes_at", "quota", "applicants", "selected", "drawn_at"]
+    list_filter = ["status"]
+    inlines = [ProvinceQuotaInline]
+    readonly_fields = ["status", "draw_seed", "drawn_at", "drawn_by", "actions_links"]
+    fieldsets = [
+        (None, {"fields": ["number", "status", "opens_at", "closes_at", "quota", "actions_links"]}),
+        (
+            gettext_lazy("Programme rules of this wave"),
+            {
+                "fields": [
+                    "training_balance",
+                    "purchase_deadline_days",
+                    "reminder_days_before",
+                    "voucher_valid_days",
+                    "incentive_monthly_amount",
+                    "incentive_months",
+                    "survey_incentive_amount",
+                    "survey_count",
+                ]
+            },
+        ),
+        (gettext_lazy("Selection"), {"fields": ["draw_seed", "drawn_at", "drawn_by"]}),
+    ]
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                n_applicants=Count("applications", filter=~Q(applications__status="withdrawn")),
+                n_selected=Count("applications", filter=Q(applications__status="selected")),
+            )
+        )
+
+    @admin.display(description=gettext_lazy("applicants"), ordering="n_applicants")
+    def applicants(self, obj):
+        return obj.n_applicants
+
+    @admin.display(description=gettext_lazy("selected"), ordering="n_selected")
+    def selected(self, obj):
+        return obj.n_selected
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        if obj is not None and obj.status == Wave.Status.DRAWN:
+            # The rules the lottery and the cards used stay as they were.
+            fields += [f.name for f in Wave._meta.fields if f.editable and f.name not in fields]
+        return fields
+
+    @admin.display(description=gettext_lazy("actions"))
+    def actions_links(self, obj):
+        if obj is None or obj.pk is None:
+            return "-"
+        if obj.status == Wave.Status.DRAFT:
+            url = reverse("admin:enrollment_wave_open", args=[obj.pk])
+            return format_html('<a class="button" href="{}">{}</a>', url, _("Open registration"))
+        if obj.status == Wave.Status.OPEN:
+            url = reverse("admin:enrollment_wave_draw", args=[obj.pk])
+            return format_html('<a class="button" href="{}">{}</a>', url, _("Run the selection lottery"))
+        url = reverse("admin:enrollment_wave_verify", args=[obj.pk])
+        return format_html('<a class="button" href="{}">{}</a>', url, _("Re-run the lottery to check it"))
+
+    def get_urls(self):
+        return [
+            path("<int:pk>/open/", self.admin_site.admin_view(self.open_view), name="enrollment_wave_open"),
+            path("<int:pk>/draw/", self.admin_site.admin_view(self.draw_view), name="enrollment_wave_draw"),
+            path("<int:pk>/verify/", self.admin_site.admin_view(self.verify_view), name="enrollment_wave_verify"),
+            *super().get_urls(),
+        ]
+
+    def _confirm(self, request, wave, *, title, action, summary):
+        return TemplateResponse(
+            request,
+            "admin/enrollment/wave_confirm.html",
+            {
+                **self.admin_site.each_context(request),
+                "opts": self.opts,
+                "wave": wave,
+                "title": title,
+                "action": action,
+                "summary": summary,
+            },
+        )
+
+    def open_view(self, request, pk):
+        wave = get_object_or_404(Wave, pk=pk)
+        if not self.has_change_permission(request, wave):
+            raise PermissionDenied
+        if request.method != "POST":
+            return self._confirm(
+                request,
+                wave,
+                title=_("Open registration of %(wave)s") % {"wave": wave},
+                action=_("Open registration"),
+                summary=[_("Participants can apply from %(opens)s until %(closes)s.") % _window(wave)],
+            )
+        try:
+            wave_open(wave=wave, by=request.user)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, _("Registration of %(wave)s is open.") % {"wave": wave})
+        return redirect("admin:enrollment_wave_change", pk)
+
+    def draw_view(self, request, pk):
+        if not request.user.has_perm("enrollment.draw_wave"):
+            raise PermissionDenied
+        wave = get_object_or_404(Wave, pk=pk)
+        if request.method != "POST":
+            applicants = wave.applications.filter(status=WaveApplication.Status.APPLIED).count()
+            quotas = ", ".join(str(q) for q in wave.province_quotas.all())
+            return self._confirm(
+                request,
+                wave,
+                title=_("Run the selection lottery of %(wave)s") % {"wave": wave},
+                action=_("Run the lottery now"),
+                summary=[
+                    _("%(n)s applications take part; the quota is %(quota)s.") % {"n": applicants, "quota": wave.quota},
+                    _("Province quotas: %(quotas)s.") % {"quotas": quotas or _("none")},
+                    _("The lottery runs once and cannot be undone. Its seed is recorded so anyone can re-run it."),
+                ],
+            )
+        try:
+            wave_draw(wave=wave, by=request.user)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            done = _("The selection of %(wave)s is done; cards and emails follow in the background.")
+            messages.success(request, done % {"wave": wave})
+        return redirect("admin:enrollment_wave_change", pk)
+
+    def verify_view(self, request, pk):
+        wave = get_object_or_404(Wave, pk=pk)
+        if not self.has_view_permission(request, wave):
+            raise PermissionDenied
+        problems = wave_verify_draw(wave=wave)
+        if problems:
+            messages.error(request, _("The recorded selection differs from a re-run:") + " " + " ".join(problems[:20]))
+        else:
+            messages.success(request, _("Re-running the lottery from its seed gives the recorded result."))
+        return redirect("admin:enrollment_wave_change", pk)
+
+
+def _window(wave):
+    from django.utils import formats, timezone
+
+    return {
+        "opens": formats.date_format(timezone.localtime(wave.opens_at), "DATETIME_FORMAT"),
+        "closes": formats.date_format(timezone.localtime(wave.closes_at), "DATETIME_FORMAT"),
+    }
+
+
+@admin.register(WaveApplication)
+class WaveApplicationAdmin(ReadOnlyAdmin):
+    list_display = ["participant", "wave", "status", "province_code", "draw_position", "applied_at"]
+    list_filter = ["wave", "status", "province_code"]
+    list_select_related = ["participant", "wave"]
+    raw_id_fields = ["participant"]
+    ordering = ["wave", "draw_position", "id"]
+
+
+class CardHistoryInline(StatusHistoryInline):
+    model = CardStatusChange
+
+
+@admin.register(Card)
+class CardAdmin(ReadOnlyAdmin):
+    list_display = ["__str__", "participant", "wave", "status", "balance", "purchase_deadline"]
+    list_filter = ["status", "wave"]
+    list_select_related = ["participant", "wave", "account"]
+    raw_id_fields = ["participant"]
+    inlines = [CardHistoryInline]
+
+    @admin.display(description=gettext_lazy("balance (Rp)"))
+    def balance(self, obj):
+        return f"{obj.account.available:,}".replace(",", ".")
+
+
+class EnrollmentHistoryInline(StatusHistoryInline):
+    model = EnrollmentStatusChange
+
+
+@admin.register(Enrollment)
+class EnrollmentAdmin(ReadOnlyAdmin):
+    list_display = ["pk", "participant", "course", "institution", "platform", "price", "status", "created_at"]
+    list_filter = ["status", "platform", "decline_code"]
+    list_select_related = ["participant", "course__published_revision", "institution", "platform"]
+    search_fields = ["voucher_code"]
+    date_hierarchy = "created_at"
+    exclude = ["voucher_code", "certificate"]
+    readonly_fields = ["voucher", "certificate_link"]
+    inlines = [EnrollmentHistoryInline]
+
+    @admin.display(description=gettext_lazy("voucher code"))
+    def voucher(self, obj):
+        return voucher_display(obj.voucher_code) if obj.voucher_code else "-"
+
+    @admin.display(description=gettext_lazy("certificate"))
+    def certificate_link(self, obj):
+        if not obj.certificate:
+            return "-"
+        return format_html('<a href="{}">{}</a>', reverse("enrollment:certificate", args=[obj.pk]), _("Download"))
+
+
+@admin.register(PlatformNotice)
+class PlatformNoticeAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "platform", "enrollment", "event"]
+    list_filter = ["platform", "event"]
+
+
+@admin.register(CourseReview)
+class CourseReviewAdmin(ReadOnlyAdmin):
+    list_display = ["course", "rating", "created_at"]
+    list_filter = ["rating"]
+    list_select_related = ["course__published_revision"]

@@ -1,0 +1,44 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+
+class CheckoutForm(forms.Form):
+    card_number = forms.CharField(
+        label=_("Card number"),
+        max_length=24,
+        help_text=_("The 16 digits on your Prakerja card page."),
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+    )
+    code = forms.CharField(
+        label=_("Code from the SMS"),
+        max_length=12,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "one-time-code"}),
+    )
+    request_key = forms.CharField(max_length=64, widget=forms.HiddenInput)
+
+
+class RedeemForm(forms.Form):
+    voucher_code = forms.CharField(
+        label=_("Voucher code"),
+        max_length=24,
+        help_text=_("The participant shows it on their phone, e.g. ABCD-EFGH-JKMN."),
+        widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "characters"}),
+    )
+
+
+class CompletionForm(forms.Form):
+    certificate = forms.FileField(
+        label=_("Certificate"),
+        help_text=_("PDF, JPEG or PNG, at most 5 MB."),
+        widget=forms.ClearableFileInput(attrs={"accept": "application/pdf,image/jpeg,image/png"}),
+    )
+
+
+class ReviewForm(forms.Form):
+    rating = forms.TypedChoiceField(
+        label=_("Stars"),
+        coerce=int,
+        choices=[(n, "★" * n) for n in range(5, 0, -1)],
+        widget=forms.RadioSelect,
+    )
+    text = forms.CharField(label=_("Your review"), max_length=2000, widget=forms.Textarea(attrs={"rows": 4}))

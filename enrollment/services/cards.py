@@ -1,0 +1,181 @@
+"""Cards (Kartu Prakerja): issuing with the wave's balance, the first-purchase
+deadline, its reminder, and revocation."""
+
+import secrets
+from datetime import timedelta
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from stdnum import luhn
+
+from accounts.models import Participant, User
+from accounts.services.registration import participant_move
+from payments.models import Account
+from payments.services import account_for, ledger_transfer
+
+from ..models import HELD_STATUSES, Card, CardStatusChange, Enrollment, WaveApplication
+
+# The first digits of every card number (an issuer prefix of our own).
+CARD_PREFIX = "6062"
+
+
+def card_number_new() -> str:
+    """A random 16-digit number: the prefix, 11 random digits and a Luhn
+    check digit, so a mistyped digit is caught before any lookup."""
+    body = CARD_PREFIX + "".join(secrets.choice("0123456789") for _i in range(11))
+    return body + luhn.calc_check_digit(body)
+
+
+def card_number_valid(number: str) -> bool:
+    return len(number) == 16 and number.isdigit() and luhn.is_valid(number)
+
+
+def training_account(participant_id: int) -> Account:
+    return account_for(kind=Account.Kind.PARTICIPANT_TRAINING, owner=f"participant:{participant_id}")
+
+
+def programme_fund() -> Account:
+    return account_for(kind=Account.Kind.PROGRAMME_FUND)
+
+
+def _record(card: Card, previous: str, *, by: User | None, reason: str) -> None:
+    CardStatusChange.objects.create(
+        card=card, from_status=previous, to_status=card.status, changed_by=by, reason=reason[:200]
+    )
+
+
+def card_issue(*, application_id: int) -> Card:
+    """Issues the card of a selected application and credits the wave's
+    training balance from the programme fund. Running it again returns the
+    card and moves nothing."""
+    application = WaveApplication.objects.select_related("wave").get(pk=application_id)
+    if application.status != WaveApplication.Status.SELECTED:
+        raise ValidationError(_("Only a selected participant gets a card."), code="not_selected")
+    wave = application.wave
+    for _attempt in range(5):
+        try:
+            with transaction.atomic():
+                Participant.objects.select_for_update().only("pk").get(pk=application.participant_id)
+                card = Card.objects.filter(participant_id=application.participant_id).first()
+                if card is not None:
+                    return card
+                now = timezone.now()
+                deadline = now + timedelta(days=wave.purchase_deadline_days)
+                account = training_account(application.participant_id)
+                card = Card.objects.create(
+                    participant_id=application.participant_id,
+                    wave=wave,
+                    number=card_number_new(),
+                    account=account,
+                    issued_at=now,
+                    purchase_deadline=deadline,
+                    remind_at=deadline - timedelta(days=wave.reminder_days_before),
+                )
+                _record(card, "", by=None, reason=f"selected in wave {wave.number}")
+                ledger_transfer(
+                    key=f"card:{card.pk}:balance",
+                    debit=programme_fund(),
+                    credit=account,
+                    amount=wave.training_balance,
+                    reason=f"training balance, wave {wave.number}",
+                )
+                return card
+        except IntegrityError:
+            # A card number already taken (one in 10^11): draw another.
+            continue
+    raise RuntimeError("could not draw a free card number")
+
+
+def _has_purchase(card: Card) -> bool:
+    return Enrollment.objects.filter(card=card, status__in=HELD_STATUSES).exists()
+
+
+def card_revoke(*, card_id: int, by: User | None, reason: str) -> Card:
+    """Revokes an active card with no purchase: its balance goes back to the
+    programme fund and the participant is blacklisted (status revoked)."""
+    from ..tasks import send_card_revoked
+
+    with transaction.atomic():
+        card = Card.objects.select_for_update().get(pk=card_id)
+        if card.status != Card.Status.ACTIVE:
+            raise ValidationError(_("This card is not active."), code="card_inactive")
+        if _has_purchase(card):
+            raise ValidationError(_("This card has bought a course; it is not revoked."), code="card_used")
+        account = Account.objects.get(pk=card.account_id)
+        if account.available > 0:
+            ledger_transfer(
+                key=f"card:{card.pk}:revoke",
+                debit=account,
+                credit=programme_fund(),
+                amount=account.available,
+                reason=f"card revoked: {reason}"[:200],
+            )
+        card.status = Card.Status.REVOKED
+        card.closed_at = timezone.now()
+        card.closed_reason = reason[:200]
+        card.save(update_fields=["status", "closed_at", "closed_reason"])
+        _record(card, Card.Status.ACTIVE, by=by, reason=reason)
+        participant_move(participant_id=card.participant_id, to=Participant.Status.REVOKED, by=by, reason=reason)
+        transaction.on_commit(lambda: send_card_revoked.delay(card_id))
+    return card
+
+
+def cards_revoke_overdue() -> int:
+    """Revokes every active card whose first-purchase deadline passed with no
+    course bought (beat runs this). Returns how many."""
+    now = timezone.now()
+    due = (
+        Card.objects.filter(status=Card.Status.ACTIVE, purchase_deadline__lte=now)
+        .exclude(enrollments__status__in=HELD_STATUSES)
+        .values_list("pk", flat=True)
+    )
+    revoked = 0
+    for card_id in list(due):
+        try:
+            card_revoke(card_id=card_id, by=None, reason="no course bought before the deadline")
+        except ValidationError:
+            continue  # bought one, or revoked, in the meantime
+        revoked += 1
+    return revoked
+
+
+def cards_remind_deadline() -> int:
+    """Tells each card holder with no course yet, once, that the deadline is
+    near (beat runs this). Returns how many were reminded."""
+    from ..tasks import send_deadline_reminder
+
+    now = timezone.now()
+    due = (
+        Card.objects.filter(
+            status=Card.Status.ACTIVE, remind_at__lte=now, purchase_deadline__gt=now, reminder_sent_at__isnull=True
+        )
+        .exclude(enrollments__status__in=HELD_STATUSES)
+        .values_list("pk", flat=True)
+    )
+    reminded = 0
+    for card_id in list(due):
+        with transaction.atomic():
+            card = Card.objects.select_for_update().get(pk=card_id)
+            if card.reminder_sent_at is not None or card.status != Card.Status.ACTIVE:
+                continue
+            card.reminder_sent_at = now
+            card.save(update_fields=["reminder_sent_at"])
+            transaction.on_commit(lambda card_id=card_id: send_deadline_reminder.delay(card_id))
+        reminded += 1
+    return reminded
+
+
+def card_complete_if_used_up(*, card: Card, min_price: int) -> None:
+    """After a completed course: a card whose remaining balance buys no
+    course and has nothing in progress is completed (inside the caller's
+    transaction, with the card locked)."""
+    account = Account.objects.get(pk=card.account_id)
+    in_progress = Enrollment.objects.filter(card=card, status__in=("authorised", "redeemed")).exists()
+    if card.status == Card.Status.ACTIVE and account.available < min_price and not in_progress:
+        card.status = Card.Status.COMPLETED
+        card.closed_at = timezone.now()
+        card.closed_reason = "balance used"
+        card.save(update_fields=["status", "closed_at", "closed_reason"])
+        _record(card, Card.Status.ACTIVE, by=None, reason="balance used")

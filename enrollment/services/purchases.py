@@ -1,0 +1,418 @@
+"""Purchases: checkout with the card number and a one-time code, the PMO's
+authorisation against the balance, redeeming, completion, cancellation and
+expiry of vouchers, and reviews."""
+
+import hmac
+import secrets
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import Participant, User
+from accounts.services import otp
+from catalog.models import Course, Institution
+from catalog.selectors import on_sale
+from catalog.services import course_add_rating
+from payments.models import Account
+from payments.services import account_for, ledger_hold, ledger_post, ledger_void
+from prakerja import ratelimit
+from prakerja.lifecycle import check_move
+
+from ..models import (
+    ENROLLMENT_TRANSITIONS,
+    HELD_STATUSES,
+    IN_PROGRESS_STATUSES,
+    Card,
+    CourseReview,
+    Enrollment,
+    EnrollmentStatusChange,
+    PlatformNotice,
+)
+from .cards import card_complete_if_used_up
+
+S = Enrollment.Status
+
+# Crockford's base32 without I, L, O, U: no letter looks like a digit.
+VOUCHER_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+VOUCHER_LENGTH = 12  # 60 random bits
+
+
+def decline_message(code: str) -> str:
+    """What a participant is told when the PMO declines a purchase."""
+    messages = {
+        "card_inactive": _("Your card is not active."),
+        "not_on_sale": _("This course is no longer on sale."),
+        "course_changed": _("The course changed after you chose it. Look at it again before buying."),
+        "course_full": _("This course is full."),
+        "already_bought": _("You have already bought this course."),
+        "course_in_progress": _("You have a course in progress. You can buy another after completing it."),
+        "insufficient_balance": _("Your balance is not enough for this course."),
+    }
+    return messages.get(code, _("The purchase was declined."))
+
+
+def voucher_new() -> str:
+    return "".join(secrets.choice(VOUCHER_ALPHABET) for _i in range(VOUCHER_LENGTH))
+
+
+def voucher_normalise(text: str) -> str:
+    """What a person typed, as stored: upper case, without spaces or dashes,
+    with the letters people confuse with digits read as those digits."""
+    cleaned = "".join((text or "").split()).replace("-", "").upper()
+    return cleaned.translate(str.maketrans({"O": "0", "I": "1", "L": "1"}))[:32]
+
+
+def voucher_display(code: str) -> str:
+    return "-".join(code[i : i + 4] for i in range(0, len(code), 4))
+
+
+def _move(enrollment: Enrollment, to: str, *, by: User | None, reason: str = "") -> None:
+    """Records a checked move of a locked enrolment and tells its platform."""
+    check_move(ENROLLMENT_TRANSITIONS, enrollment.status, to)
+    previous = enrollment.status
+    enrollment.status = to
+    EnrollmentStatusChange.objects.create(
+        enrollment=enrollment, from_status=previous, to_status=to, changed_by=by, reason=reason[:200]
+    )
+    PlatformNotice.objects.create(platform_id=enrollment.platform_id, enrollment=enrollment, event=to)
+
+
+def _card_of(participant: Participant) -> Card:
+    card = Card.objects.filter(participant=participant).first()
+    if card is None:
+        raise ValidationError(_("You have no Prakerja card yet."), code="no_card")
+    if card.status != Card.Status.ACTIVE:
+        raise ValidationError(_("Your card is not active."), code="card_inactive")
+    return card
+
+
+def _what(course: Course) -> str:
+    revision = course.published_revision
+    return _("the purchase of %(title)s for Rp %(price)s") % {
+        "title": revision.title[:40],
+        "price": f"{revision.price:,}".replace(",", "."),
+    }
+
+
+def checkout_send_code(*, participant: Participant, course: Course) -> None:
+    """Sends the one-time code that confirms buying ``course``."""
+    _card_of(participant)
+    if not on_sale().filter(pk=course.pk).exists():
+        raise ValidationError(decline_message("not_on_sale"), code="not_on_sale")
+    otp.otp_send(
+        user=participant.user,
+        phone=participant.phone,
+        purpose=otp.CHECKOUT,
+        subject=f"course:{course.pk}",
+        what=_what(course),
+    )
+
+
+def enrollment_request(
+    *, participant: Participant, course: Course, card_number: str, code: str, request_key: str
+) -> Enrollment:
+    """The participant confirms a purchase with the card number and the code
+    sent to their phone; the PMO then authorises or declines it. The same
+    ``request_key`` again returns the first enrolment and moves nothing."""
+    existing = Enrollment.objects.filter(participant=participant, request_key=request_key).first()
+    if existing is not None:
+        return existing
+    card = _card_of(participant)
+    number = "".join(ch for ch in (card_number or "") if ch.isdigit())
+    if not hmac.compare_digest(number.encode(), card.number.encode()):
+        raise ValidationError({"card_number": _("This is not the number of your card.")}, code="wrong_card")
+    try:
+        otp.otp_verify(
+            user=participant.user,
+            phone=participant.phone,
+            purpose=otp.CHECKOUT,
+            subject=f"course:{course.pk}",
+            code=code,
+        )
+    except ValidationError as exc:
+        # The same press of "Buy" sent twice: the first used the code.
+        existing = Enrollment.objects.filter(participant=participant, request_key=request_key).first()
+        if existing is not None:
+            return existing
+        raise ValidationError({"code": exc.messages}, code=exc.code) from None
+    return enrollment_submit(participant=participant, course=course, request_key=request_key)
+
+
+def enrollment_submit(*, participant: Participant, course: Course, request_key: str) -> Enrollment:
+    """Records the purchase request (the platform is told) and has it
+    authorised. Idempotent on ``request_key``."""
+    if not request_key or len(request_key) > 64:
+        raise ValidationError(_("The request is missing its key. Reload the page and try again."), code="bad_key")
+    card = _card_of(participant)
+    course = Course.objects.select_related("published_revision").get(pk=course.pk)
+    revision = course.published_revision
+    if revision is None:
+        raise ValidationError(decline_message("not_on_sale"), code="not_on_sale")
+    try:
+        with transaction.atomic():
+            enrollment = Enrollment(
+                participant=participant,
+                card=card,
+                course=course,
+                revision=revision,
+                institution_id=course.institution_id,
+                platform_id=course.platform_id,
+                price=revision.price,
+                request_key=request_key,
+            )
+            enrollment.save()
+            EnrollmentStatusChange.objects.create(
+                enrollment=enrollment, to_status=S.REQUESTED, changed_by=participant.user
+            )
+            PlatformNotice.objects.create(platform_id=course.platform_id, enrollment=enrollment, event=S.REQUESTED)
+    except IntegrityError:
+        existing = Enrollment.objects.filter(participant=participant, request_key=request_key).first()
+        if existing is None:
+            raise
+        if existing.course_id != course.pk:
+            raise ValidationError(_("This request key was used for another course."), code="key_reused") from None
+        return existing
+    return enrollment_authorize(enrollment_id=enrollment.pk)
+
+
+def _decline_reason(enrollment: Enrollment, card: Card) -> str | None:
+    if card.status != Card.Status.ACTIVE:
+        return "card_inactive"
+    course = on_sale().filter(pk=enrollment.course_id).select_related("published_revision").first()
+    if course is None:
+        return "not_on_sale"
+    if course.published_revision_id != enrollment.revision_id:
+        return "course_changed"
+    bought = Enrollment.objects.filter(participant_id=enrollment.participant_id).exclude(pk=enrollment.pk)
+    if bought.filter(course_id=enrollment.course_id, status__in=HELD_STATUSES).exists():
+        return "already_bought"
+    if bought.filter(status__in=IN_PROGRESS_STATUSES).exists():
+        return "course_in_progress"
+    capacity = course.published_revision.capacity
+    if capacity:
+        # Buyers of one course queue here only when it has seats to count.
+        Course.objects.select_for_update().only("pk").get(pk=course.pk)
+        taken = Enrollment.objects.filter(revision_id=enrollment.revision_id, status__in=HELD_STATUSES).count()
+        if taken >= capacity:
+            return "course_full"
+    if Account.objects.get(pk=card.account_id).available < enrollment.price:
+        return "insufficient_balance"
+    return None
+
+
+def enrollment_authorize(*, enrollment_id: int) -> Enrollment:
+    """The PMO's authorisation, in one transaction: card active, course still
+    on sale at the agreed version, not bought before, nothing else in
+    progress, seats left, balance enough. Success holds the price and issues
+    a voucher; a refusal records why and moves no money. Runs once: an
+    enrolment already decided is returned as it is."""
+    with transaction.atomic():
+        head = Enrollment.objects.only("card_id").get(pk=enrollment_id)
+        # The card row lock puts one participant's purchases in a queue.
+        card = Card.objects.select_for_update().get(pk=head.card_id)
+        enrollment = Enrollment.objects.select_for_update().get(pk=enrollment_id)
+        if enrollment.status != S.REQUESTED:
+            return enrollment
+        reason = _decline_reason(enrollment, card)
+        if reason is None:
+            try:
+                with transaction.atomic():
+                    hold = ledger_hold(
+                        key=f"enrollment:{enrollment.pk}:hold",
+                        debit=Account.objects.get(pk=card.account_id),
+                        credit=account_for(
+                            kind=Account.Kind.INSTITUTION_PAYABLE, owner=f"institution:{enrollment.institution_id}"
+                        ),
+                        amount=enrollment.price,
+                        reason=f"enrolment {enrollment.pk}",
+                    )
+            except ValidationError as exc:
+                if exc.code != "insufficient_balance":
+                    raise
+                reason = "insufficient_balance"
+        if reason is not None:
+            enrollment.decline_code = reason
+            _move(enrollment, S.DECLINED, by=None, reason=reason)
+            enrollment.save(update_fields=["status", "decline_code", "updated_at"])
+            return enrollment
+        enrollment.hold = hold
+        enrollment.voucher_expires_at = timezone.now() + timedelta(days=card.wave.voucher_valid_days)
+        _move(enrollment, S.AUTHORISED, by=None, reason="authorised")
+        for _attempt in range(3):
+            enrollment.voucher_code = voucher_new()
+            try:
+                with transaction.atomic():
+                    enrollment.save(
+                        update_fields=["status", "hold", "voucher_code", "voucher_expires_at", "updated_at"]
+                    )
+                break
+            except IntegrityError:
+                continue  # the same 60-bit code twice; draw again
+        else:
+            raise RuntimeError("could not draw a free voucher code")
+    return enrollment
+
+
+def _institution_enrollment(user: User, **lookup) -> Enrollment:
+    """An enrolment of one of the user's institutions; anything else reads
+    as not found, so codes and ids of others reveal nothing."""
+    enrollment = (
+        Enrollment.objects.select_for_update()
+        .filter(institution__in=Institution.objects.filter(staff=user), **lookup)
+        .first()
+    )
+    if enrollment is None:
+        raise ValidationError(_("No voucher of your institution has this code."), code="voucher_unknown")
+    return enrollment
+
+
+def enrollment_redeem(*, user: User, voucher_code: str) -> Enrollment:
+    """Institution staff redeem a voucher when the participant starts: once,
+    and only a voucher of their own institution."""
+    code = voucher_normalise(voucher_code)
+    if not code:
+        raise ValidationError({"voucher_code": _("Enter the voucher code.")}, code="empty")
+    if not ratelimit.hit(f"redeem:{user.pk}", limit=settings.VOUCHER_REDEEM_ATTEMPTS_PER_HOUR, window_seconds=3600):
+        raise ValidationError(_("Too many voucher codes were tried. Try again in an hour."), code="rate_limited")
+    with transaction.atomic():
+        try:
+            enrollment = _institution_enrollment(user, voucher_code=code)
+        except ValidationError as exc:
+            raise ValidationError({"voucher_code": exc.messages}, code=exc.code) from None
+        if enrollment.status == S.REDEEMED or enrollment.redeemed_at is not None:
+            raise ValidationError({"voucher_code": _("This voucher has already been used.")}, code="used")
+        if enrollment.status != S.AUTHORISED:
+            message = _("This voucher is no longer valid (%(status)s).") % {"status": enrollment.get_status_display()}
+            raise ValidationError({"voucher_code": message}, code="invalid")
+        if enrollment.voucher_expires_at <= timezone.now():
+            raise ValidationError({"voucher_code": _("This voucher has expired.")}, code="expired")
+        enrollment.redeemed_at = timezone.now()
+        _move(enrollment, S.REDEEMED, by=user, reason="voucher redeemed")
+        enrollment.save(update_fields=["status", "redeemed_at", "updated_at"])
+    return enrollment
+
+
+def enrollment_complete(*, user: User, enrollment_id: int, certificate) -> Enrollment:
+    """Institution staff report completion with the certificate; the held
+    price is posted to the institution's payable account."""
+    from ..certificates import certificate_check
+
+    extension = certificate_check(certificate)
+    saved = []
+    try:
+        return _complete(
+            user=user, enrollment_id=enrollment_id, certificate=certificate, extension=extension, saved=saved
+        )
+    except BaseException:
+        for name in saved:  # the transaction rolled back: no file left behind
+            Enrollment.certificate.field.storage.delete(name)
+        raise
+
+
+def _complete(*, user: User, enrollment_id: int, certificate, extension: str, saved: list) -> Enrollment:
+    with transaction.atomic():
+        head = Enrollment.objects.filter(pk=enrollment_id, institution__staff=user).only("card_id").first()
+        if head is None:
+            raise ValidationError(_("No enrolment of your institution has this number."), code="not_found")
+        card = Card.objects.select_for_update().get(pk=head.card_id)
+        enrollment = _institution_enrollment(user, pk=enrollment_id)
+        if enrollment.status != S.REDEEMED:
+            raise ValidationError(
+                _("Only a course in progress can be completed; this one is %(status)s.")
+                % {"status": enrollment.get_status_display()},
+                code="not_in_progress",
+            )
+        enrollment.completed_at = timezone.now()
+        enrollment.certificate_name = f"sertifikat-{secrets.token_hex(8)}.{extension}"
+        enrollment.certificate.save(enrollment.certificate_name, certificate, save=False)
+        saved.append(enrollment.certificate.name)
+        _move(enrollment, S.COMPLETED, by=user, reason="completed")
+        enrollment.save(update_fields=["status", "completed_at", "certificate", "certificate_name", "updated_at"])
+        ledger_post(transfer=enrollment.hold)
+        card_complete_if_used_up(card=card, min_price=settings.CATALOG_MIN_PRICE)
+    return enrollment
+
+
+def _release(enrollment: Enrollment, to: str, *, by: User | None, reason: str) -> Enrollment:
+    _move(enrollment, to, by=by, reason=reason)
+    enrollment.save(update_fields=["status", "updated_at"])
+    ledger_void(transfer=enrollment.hold)
+    return enrollment
+
+
+def enrollment_cancel(*, participant: Participant, enrollment_id: int) -> Enrollment:
+    """The participant cancels a voucher not yet redeemed; the hold is
+    released."""
+    with transaction.atomic():
+        head = Enrollment.objects.filter(pk=enrollment_id, participant=participant).only("card_id").first()
+        if head is None:
+            raise ValidationError(_("You have no purchase with this number."), code="not_found")
+        Card.objects.select_for_update().get(pk=head.card_id)
+        enrollment = Enrollment.objects.select_for_update().get(pk=enrollment_id)
+        if enrollment.status == S.CANCELLED:
+            return enrollment
+        if enrollment.status != S.AUTHORISED:
+            raise ValidationError(
+                _("Only a voucher not yet used can be cancelled; this purchase is %(status)s.")
+                % {"status": enrollment.get_status_display()},
+                code="not_cancellable",
+            )
+        return _release(enrollment, S.CANCELLED, by=participant.user, reason="cancelled by the participant")
+
+
+def enrollment_expire(*, enrollment_id: int) -> Enrollment | None:
+    """Expires one unredeemed voucher past its time; None if it is not."""
+    with transaction.atomic():
+        head = Enrollment.objects.only("card_id").get(pk=enrollment_id)
+        Card.objects.select_for_update().get(pk=head.card_id)
+        enrollment = Enrollment.objects.select_for_update().get(pk=enrollment_id)
+        if enrollment.status != S.AUTHORISED or enrollment.voucher_expires_at > timezone.now():
+            return None
+        return _release(enrollment, S.EXPIRED, by=None, reason="voucher expired")
+
+
+def enrollments_expire_due() -> int:
+    """Expires every voucher past its time (beat runs this)."""
+    due = Enrollment.objects.filter(status=S.AUTHORISED, voucher_expires_at__lte=timezone.now()).values_list(
+        "pk", flat=True
+    )
+    return sum(1 for pk in list(due) if enrollment_expire(enrollment_id=pk) is not None)
+
+
+def review_create(*, participant: Participant, enrollment_id: int, rating: int, text: str) -> CourseReview:
+    """The participant rates and reviews a course they completed, once."""
+    errors = {}
+    if not isinstance(rating, int) or isinstance(rating, bool) or not 1 <= rating <= 5:
+        errors["rating"] = _("Choose from 1 to 5 stars.")
+    text = (text or "").strip()
+    if not text:
+        errors["text"] = _("Write a few words about the course.")
+    elif len(text) > 2000:
+        errors["text"] = _("Keep the review under 2,000 characters.")
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        enrollment = Enrollment.objects.select_for_update().filter(pk=enrollment_id, participant=participant).first()
+        if enrollment is None:
+            raise ValidationError(_("You have no purchase with this number."), code="not_found")
+        if enrollment.status not in (S.COMPLETED, S.PAID_OUT):
+            raise ValidationError(_("You can review a course once you have completed it."), code="not_completed")
+        if CourseReview.objects.filter(enrollment=enrollment).exists():
+            raise ValidationError(_("You have already reviewed this course."), code="already_reviewed")
+        review = CourseReview.objects.create(
+            enrollment=enrollment, course_id=enrollment.course_id, rating=rating, text=text
+        )
+        course_add_rating(course_id=enrollment.course_id, rating=rating)
+    return review
+
+
+def participant_purchases(participant: Participant):
+    return (
+        Enrollment.objects.filter(participant=participant)
+        .select_related("revision", "institution", "platform", "review")
+        .order_by("-created_at", "-id")
+    )

@@ -1,0 +1,241 @@
+"""Waves: applying, withdrawing, and the selection lottery."""
+
+import secrets
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import Participant, User
+from accounts.services.registration import (
+    excluded_participant_ids,
+    participant_exclusion_reason,
+    participant_move,
+    participants_move,
+)
+from prakerja.locks import advisory_xact_lock
+
+from .. import lottery
+from ..models import Wave, WaveApplication
+
+P = Participant.Status
+A = WaveApplication.Status
+
+# Where a participant may apply from: verified (eligibility is confirmed on
+# applying), eligible, or not selected in an earlier wave.
+_MAY_APPLY = (P.KYC_VERIFIED, P.ELIGIBLE, P.NOT_SELECTED)
+
+# Applying and withdrawing hold this lock shared (they run side by side);
+# the draw holds it exclusively, so no application changes under it.
+_WAVE_LOCK = 0x57415645  # "WAVE"
+
+
+def _is_open(wave: Wave, now) -> bool:
+    return wave.status == Wave.Status.OPEN and wave.opens_at <= now < wave.closes_at
+
+
+def open_waves():
+    now = timezone.now()
+    return Wave.objects.filter(status=Wave.Status.OPEN, opens_at__lte=now, closes_at__gt=now).order_by("number")
+
+
+def _cannot_apply(status: str) -> ValidationError:
+    messages = {
+        P.REGISTERED: _("Verify your mobile number and your identity first."),
+        P.PROFILE_COMPLETE: _("Pass the identity check first."),
+        P.APPLIED: _("You have already applied to a wave. Wait for its result."),
+        P.SELECTED: _("You have already been selected and have a card."),
+        P.REVOKED: _("Your card was revoked; you cannot join the programme again."),
+        P.INELIGIBLE: _("You are not eligible for the programme."),
+    }
+    return ValidationError(messages.get(status, _("You cannot apply now.")), code=f"status_{status}")
+
+
+def wave_open(*, wave: Wave, by: User) -> Wave:
+    """Draft -> open: participants can apply within its window."""
+    with transaction.atomic():
+        locked = Wave.objects.select_for_update().get(pk=wave.pk)
+        if locked.status != Wave.Status.DRAFT:
+            raise ValidationError(_("Only a draft wave can be opened."), code="not_draft")
+        locked.status = Wave.Status.OPEN
+        locked.save(update_fields=["status"])
+    return locked
+
+
+def wave_apply(*, participant: Participant, wave: Wave) -> WaveApplication:
+    """The participant applies to an open wave."""
+    excluded = None
+    with transaction.atomic():
+        advisory_xact_lock(_WAVE_LOCK, wave.pk, shared=True)
+        locked_wave = Wave.objects.get(pk=wave.pk)
+        if not _is_open(locked_wave, timezone.now()):
+            raise ValidationError(_("Registration for this wave is closed."), code="wave_closed")
+        locked = Participant.objects.select_for_update().get(pk=participant.pk)
+        if locked.status not in _MAY_APPLY:
+            raise _cannot_apply(locked.status)
+        excluded = participant_exclusion_reason(locked)
+        if excluded:
+            # Recorded, then refused below (outside this transaction).
+            participant_move(participant_id=locked.pk, to=P.INELIGIBLE, by=None, reason=f"exclusion list: {excluded}")
+        else:
+            if locked.status == P.KYC_VERIFIED:
+                participant_move(participant_id=locked.pk, to=P.ELIGIBLE, by=None, reason="eligibility checked")
+            application, created = WaveApplication.objects.get_or_create(
+                wave=locked_wave,
+                participant=locked,
+                defaults={"province_code": locked.province_code},
+            )
+            if not created:
+                if application.status != A.WITHDRAWN:
+                    raise ValidationError(_("You have already applied to this wave."), code="already_applied")
+                application.status = A.APPLIED
+                application.province_code = locked.province_code
+                application.save(update_fields=["status", "province_code", "updated_at"])
+            participant_move(
+                participant_id=locked.pk, to=P.APPLIED, by=None, reason=f"applied to wave {locked_wave.number}"
+            )
+    if excluded:
+        raise ValidationError(
+            _("Your NIK is on an exclusion list of the programme (%(list)s), so you are not eligible.")
+            % {"list": excluded},
+            code="excluded",
+        )
+    return application
+
+
+def wave_withdraw(*, participant: Participant, wave: Wave) -> WaveApplication:
+    """Withdraws an application while the wave is still open."""
+    with transaction.atomic():
+        advisory_xact_lock(_WAVE_LOCK, wave.pk, shared=True)
+        locked_wave = Wave.objects.get(pk=wave.pk)
+        application = (
+            WaveApplication.objects.select_for_update().filter(wave=locked_wave, participant=participant).first()
+        )
+        if application is None or application.status != A.APPLIED:
+            raise ValidationError(_("You have no application in this wave to withdraw."), code="not_applied")
+        if not _is_open(locked_wave, timezone.now()):
+            raise ValidationError(
+                _("Registration for this wave has closed; the application can no longer be withdrawn."),
+                code="wave_closed",
+            )
+        application.status = A.WITHDRAWN
+        application.save(update_fields=["status", "updated_at"])
+        participant_move(participant_id=participant.pk, to=P.ELIGIBLE, by=None, reason="withdrew the application")
+    return application
+
+
+def wave_draw(*, wave: Wave, by: User) -> Wave:
+    """Runs the wave's lottery, once, after its window closed: those no
+    longer eligible are skipped, the rest drawn within the quotas. Cards and
+    the news follow from Celery tasks once committed."""
+    from ..tasks import issue_wave_cards, notify_wave_result
+
+    with transaction.atomic():
+        # The wave row lock makes the draw run once; the advisory lock waits
+        # for applications and withdrawals under way to finish.
+        locked = Wave.objects.select_for_update().get(pk=wave.pk)
+        advisory_xact_lock(_WAVE_LOCK, locked.pk)
+        if locked.status == Wave.Status.DRAWN:
+            raise ValidationError(_("The selection of this wave has already been run."), code="already_drawn")
+        if locked.status != Wave.Status.OPEN:
+            raise ValidationError(_("Open the wave before running its selection."), code="not_open")
+        now = timezone.now()
+        if now < locked.closes_at:
+            raise ValidationError(
+                _("Registration is still open; run the selection after it closes."), code="window_open"
+            )
+        rows = list(
+            WaveApplication.objects.select_for_update()
+            .filter(wave=locked, status=A.APPLIED)
+            .order_by("pk")
+            .values_list("pk", "participant_id", "province_code")
+        )
+        participant_of = {pk: participant_id for pk, participant_id, _prov in rows}
+        excluded = excluded_participant_ids(list(participant_of.values()))
+        # A participant whose status moved on (say, revoked by the PMO) is no
+        # longer applying either.
+        still_applied = set(
+            Participant.objects.filter(pk__in=participant_of.values(), status=P.APPLIED).values_list("pk", flat=True)
+        )
+        ineligible = [pk for pk, pid, _p in rows if pid in excluded or pid not in still_applied]
+        candidates = [
+            lottery.Candidate(pk, province)
+            for pk, pid, province in rows
+            if pid not in excluded and pid in still_applied
+        ]
+        seed = secrets.token_hex(32)
+        quotas = dict(locked.province_quotas.values_list("province_code", "quota"))
+        order, selected = lottery.draw(seed, candidates, quota=locked.quota, province_quotas=quotas)
+
+        for pk in ineligible:
+            reason = excluded.get(participant_of[pk], "")
+            WaveApplication.objects.filter(pk=pk).update(
+                status=A.INELIGIBLE,
+                ineligible_reason=(_("exclusion list: %(list)s") % {"list": reason}) if reason else "",
+                updated_at=now,
+            )
+        excluded_ids = [participant_of[pk] for pk in ineligible if participant_of[pk] in excluded]
+        participants_move(
+            participant_ids=excluded_ids, source=P.APPLIED, to=P.INELIGIBLE, by=by, reason="exclusion list at selection"
+        )
+        positions = [WaveApplication(pk=pk, draw_position=i) for i, pk in enumerate(order, start=1)]
+        WaveApplication.objects.bulk_update(positions, ["draw_position"], batch_size=2000)
+        chosen = [pk for pk in order if pk in selected]
+        passed = [pk for pk in order if pk not in selected]
+        WaveApplication.objects.filter(pk__in=chosen).update(status=A.SELECTED, updated_at=now)
+        WaveApplication.objects.filter(pk__in=passed).update(status=A.NOT_SELECTED, updated_at=now)
+        reason = f"wave {locked.number} selection"
+        participants_move(
+            participant_ids=[participant_of[pk] for pk in chosen], source=P.APPLIED, to=P.SELECTED, by=by, reason=reason
+        )
+        participants_move(
+            participant_ids=[participant_of[pk] for pk in passed],
+            source=P.APPLIED,
+            to=P.NOT_SELECTED,
+            by=by,
+            reason=reason,
+        )
+        locked.status = Wave.Status.DRAWN
+        locked.draw_seed = seed
+        locked.drawn_at = now
+        locked.drawn_by = by
+        locked.save(update_fields=["status", "draw_seed", "drawn_at", "drawn_by"])
+        wave_id = locked.pk
+        transaction.on_commit(lambda: issue_wave_cards.delay(wave_id))
+        transaction.on_commit(lambda: notify_wave_result.delay(wave_id))
+    return locked
+
+
+def wave_verify_draw(*, wave: Wave) -> list[str]:
+    """Runs the recorded lottery again from its seed and the recorded list of
+    those who took part; returns the differences (none if it matches)."""
+    if wave.status != Wave.Status.DRAWN:
+        return [_("The selection of this wave has not been run.")]
+    taking_part = list(
+        WaveApplication.objects.filter(wave=wave, draw_position__isnull=False)
+        .order_by("pk")
+        .values_list("pk", "province_code", "draw_position", "status")
+    )
+    candidates = [lottery.Candidate(pk, province) for pk, province, _pos, _st in taking_part]
+    quotas = dict(wave.province_quotas.values_list("province_code", "quota"))
+    order, selected = lottery.draw(wave.draw_seed, candidates, quota=wave.quota, province_quotas=quotas)
+    position = {pk: i for i, pk in enumerate(order, start=1)}
+    problems = []
+    for pk, _province, recorded_position, status in taking_part:
+        expected = A.SELECTED if pk in selected else A.NOT_SELECTED
+        if position[pk] != recorded_position or status != expected:
+            problems.append(
+                _(
+                    "Application %(id)s: recorded %(status)s at %(recorded)s, "
+                    "the draw gives %(expected)s at %(position)s."
+                )
+                % {
+                    "id": pk,
+                    "status": status,
+                    "recorded": recorded_position,
+                    "expected": expected,
+                    "position": position[pk],
+                }
+            )
+    return problems

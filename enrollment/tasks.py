@@ -1,0 +1,87 @@
+"""Celery tasks of waves, cards and purchases: they take ids, load fresh
+state and call services, so running one twice does no harm."""
+
+import logging
+
+from celery import shared_task
+from django.conf import settings
+from django.core.mail import send_mail
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+
+from accounts.tasks import send_sms
+
+from .models import Card, Wave, WaveApplication
+
+log = logging.getLogger(__name__)
+
+
+def _mail(user, template: str, context: dict) -> None:
+    with translation.override(settings.LANGUAGE_CODE):
+        subject = render_to_string(f"enrollment/email/{template}_subject.txt", context).strip()
+        body = render_to_string(f"enrollment/email/{template}.txt", context)
+    send_mail(subject, body, None, [user.email])
+
+
+@shared_task
+def issue_wave_cards(wave_id: int) -> int:
+    """Issues the card of everyone the wave selected (again if interrupted:
+    issued cards are skipped)."""
+    from .services.cards import card_issue
+
+    ids = WaveApplication.objects.filter(
+        wave_id=wave_id, status=WaveApplication.Status.SELECTED, participant__card__isnull=True
+    ).values_list("pk", flat=True)
+    issued = 0
+    for application_id in list(ids):
+        card_issue(application_id=application_id)
+        issued += 1
+    log.info("wave %s: %s cards issued", wave_id, issued)
+    return issued
+
+
+@shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+def notify_wave_result(wave_id: int) -> None:
+    """Emails every applicant of a drawn wave the result."""
+    wave = Wave.objects.get(pk=wave_id)
+    applications = (
+        WaveApplication.objects.filter(wave=wave, notified_at__isnull=True)
+        .exclude(status__in=[WaveApplication.Status.APPLIED, WaveApplication.Status.WITHDRAWN])
+        .select_related("participant__user")
+        .iterator(chunk_size=2000)
+    )
+    for application in applications:
+        _mail(application.participant.user, "wave_result", {"wave": wave, "application": application})
+        WaveApplication.objects.filter(pk=application.pk).update(notified_at=timezone.now())
+
+
+@shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+def send_deadline_reminder(card_id: int) -> None:
+    card = Card.objects.select_related("participant__user").get(pk=card_id)
+    if card.status != Card.Status.ACTIVE:
+        return
+    _mail(card.participant.user, "deadline_reminder", {"card": card})
+    with translation.override(settings.LANGUAGE_CODE):
+        body = render_to_string("enrollment/email/deadline_reminder_sms.txt", {"card": card}).strip()
+    send_sms.delay(card.participant.phone, body)
+
+
+@shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+def send_card_revoked(card_id: int) -> None:
+    card = Card.objects.select_related("participant__user").get(pk=card_id)
+    _mail(card.participant.user, "card_revoked", {"card": card})
+
+
+@shared_task
+def expire_vouchers() -> int:
+    from .services.purchases import enrollments_expire_due
+
+    return enrollments_expire_due()
+
+
+@shared_task
+def card_deadlines() -> dict:
+    """Reminds of near deadlines, then revokes the cards past theirs."""
+    from .services.cards import cards_remind_deadline, cards_revoke_overdue
+
+    return {"reminded": cards_remind_deadline(), "revoked": cards_revoke_overdue()}
