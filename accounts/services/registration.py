@@ -540,9 +540,10 @@ def participant_change_phone(*, participant: Participant, phone: str) -> Partici
 def participant_mark_kyc_verified(*, participant_id: int, by: User | None, reason: str) -> Participant:
     """The identity check accepted the participant (called by the kyc app
     inside its own transaction): profile complete -> KYC verified."""
-    locked = Participant.objects.select_for_update().get(pk=participant_id)
-    if locked.status != Participant.Status.KYC_VERIFIED:
-        _transition(participant=locked, to=Participant.Status.KYC_VERIFIED, by=by, reason=reason)
+    with transaction.atomic():
+        locked = Participant.objects.select_for_update().get(pk=participant_id)
+        if locked.status != Participant.Status.KYC_VERIFIED:
+            _transition(participant=locked, to=Participant.Status.KYC_VERIFIED, by=by, reason=reason)
     return locked
 
 
@@ -583,8 +584,9 @@ def participant_move(*, participant_id: int, to: str, by: User | None, reason: s
     """Locks the participant and moves it to ``to`` (a move its lifecycle
     table allows), recording who did it. For other apps' workflows, inside
     their transaction."""
-    locked = Participant.objects.select_for_update().get(pk=participant_id)
-    _transition(participant=locked, to=to, by=by, reason=reason)
+    with transaction.atomic():
+        locked = Participant.objects.select_for_update().get(pk=participant_id)
+        _transition(participant=locked, to=to, by=by, reason=reason)
     return locked
 
 

@@ -120,7 +120,7 @@ def enrollment_request(
     ``request_key`` again returns the first enrolment and moves nothing."""
     existing = Enrollment.objects.filter(participant=participant, request_key=request_key).first()
     if existing is not None:
-        return existing
+        return enrollment_authorize(enrollment_id=existing.pk)
     card = _card_of(participant)
     number = "".join(ch for ch in (card_number or "") if ch.isdigit())
     if not hmac.compare_digest(number.encode(), card.number.encode()):
@@ -137,7 +137,7 @@ def enrollment_request(
         # The same press of "Buy" sent twice: the first used the code.
         existing = Enrollment.objects.filter(participant=participant, request_key=request_key).first()
         if existing is not None:
-            return existing
+            return enrollment_authorize(enrollment_id=existing.pk)
         raise ValidationError({"code": exc.messages}, code=exc.code) from None
     return enrollment_submit(participant=participant, course=course, request_key=request_key)
 
@@ -175,7 +175,9 @@ def enrollment_submit(*, participant: Participant, course: Course, request_key: 
             raise
         if existing.course_id != course.pk:
             raise ValidationError(_("This request key was used for another course."), code="key_reused") from None
-        return existing
+        # The first request may not be decided yet: authorising is
+        # idempotent and queues on the card, so this returns its decision.
+        return enrollment_authorize(enrollment_id=existing.pk)
     return enrollment_authorize(enrollment_id=enrollment.pk)
 
 
