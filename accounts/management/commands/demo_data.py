@@ -26,6 +26,14 @@ PARTICIPANTS = [
 ]
 
 
+PARTICIPANT_NOTES = {
+    "siti": "participant with a card and a voucher (/peserta/kartu/)",
+    "andi": "participant with a card and a course in progress",
+    "budi": "participant, identity verified: can apply to wave 2 (/peserta/gelombang/)",
+    "dewi": "participant, registered: phone and identity checks to do",
+}
+
+
 class Command(BaseCommand):
     help = "Creates demo logins (password %s) and demo participants." % DEMO_PASSWORD
 
@@ -34,6 +42,19 @@ class Command(BaseCommand):
             raise CommandError("demo_data refuses to run in production.")
         with transaction.atomic():
             logins = self._create()
+        # Waves, cards and purchases: after the commit above, because cards
+        # are issued by a task queued on commit.
+        from enrollment import demo as enrollment_demo
+
+        by_email = {p.user.email: p for p in Participant.objects.select_related("user")}
+        enrollment_demo.load(
+            selected=[by_email[f"siti@{DOMAIN}"], by_email[f"andi@{DOMAIN}"]],
+            applicant=by_email[f"budi@{DOMAIN}"],
+            maker=User.objects.get(email=f"pmo-finance-maker@{DOMAIN}"),
+            checker=User.objects.get(email=f"pmo-finance-checker@{DOMAIN}"),
+            reviewer=User.objects.get(email=f"pmo-kyc-reviewer@{DOMAIN}"),
+            staff=User.objects.get(email=f"lembaga@{DOMAIN}"),
+        )
         self.stdout.write(self.style.SUCCESS("Demo logins (password: %s):" % DEMO_PASSWORD))
         for email, what in logins:
             self.stdout.write(f"  {email:<40} {what}")
@@ -67,7 +88,7 @@ class Command(BaseCommand):
 
         for serial, (local, name, region, born, gender, kk, phone, place) in enumerate(PARTICIPANTS, start=1):
             user = self._user(local)
-            logins.append((user.email, "participant"))
+            logins.append((user.email, PARTICIPANT_NOTES.get(local, "participant")))
             if Participant.objects.filter(user=user).exists():
                 continue
             participant_register(
@@ -91,10 +112,15 @@ class Command(BaseCommand):
         from catalog import demo as catalog_demo
 
         staff = self._user("lembaga", group=roles.INSTITUTION_STAFF, name="Staf Lembaga")
-        logins.append((staff.email, "institution staff of the 14 demo institutions (/lembaga/)"))
+        logins.append((staff.email, "institution staff of the 14 demo institutions (/lembaga/, /lembaga/peserta/)"))
         catalog_demo.load(
             staff_user=staff,
             curator1=User.objects.get(email=f"curator-binalattas@{DOMAIN}"),
             curator2=User.objects.get(email=f"pmo-curator@{DOMAIN}"),
         )
+        from catalog.models import Platform
+
+        platform_staff = self._user("mitra", group=roles.PLATFORM_STAFF, name="Staf Sisnaker")
+        Platform.objects.get(name="Sisnaker").staff.add(platform_staff)
+        logins.append((platform_staff.email, "platform staff of Sisnaker (/mitra/pesanan/)"))
         return logins
