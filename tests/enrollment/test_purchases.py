@@ -359,3 +359,36 @@ def test_the_platform_sees_its_orders_and_no_one_elses(committed, courses, clien
     assert "Barista 1" in page
     client.force_login(UserFactory())
     assert client.get(reverse("enrollment:platform_orders")).status_code == 404
+
+
+def test_list_pages_cost_the_same_queries_for_one_row_or_many(committed, courses, client):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def queries(user, url):
+        client.force_login(user)
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(url).status_code == 200
+        return len(ctx.captured_queries)
+
+    platform_staff = UserFactory()
+    courses.world["platform"].staff.add(platform_staff)
+    card = card_holder(committed)
+    first, *rest = courses(100_000, 100_000, 100_000)
+    pages = [
+        (card.participant.user, reverse("enrollment:card")),
+        (courses.staff, reverse("enrollment:institution_enrollments")),
+        (platform_staff, reverse("enrollment:platform_orders")),
+    ]
+
+    def take(course, key):
+        enrollment = buy(card, course, key=key)
+        purchases.enrollment_redeem(user=courses.staff, voucher_code=enrollment.voucher_code)
+        purchases.enrollment_complete(user=courses.staff, enrollment_id=enrollment.pk, certificate=certificate())
+
+    take(first, "a")
+    one = [queries(user, url) for user, url in pages]
+    for i, course in enumerate(rest):
+        take(course, f"b{i}")
+    many = [queries(user, url) for user, url in pages]
+    assert many == one
