@@ -17,6 +17,7 @@ from catalog.selectors import on_sale
 
 from .models import Wave
 from .services import purchases, waves
+from .tasks import issue_wave_cards
 
 
 def _verified(participant: Participant, reviewer: User) -> Participant:
@@ -42,7 +43,8 @@ def load(*, selected: list[Participant], applicant: Participant, maker: User, ch
         opens_at=now - datetime.timedelta(days=20), closes_at=now - datetime.timedelta(days=5)
     )
     first.refresh_from_db()
-    waves.wave_draw(wave=first, by=checker)  # cards follow after commit (in-process in the demo)
+    waves.wave_draw(wave=first, by=checker)
+    issue_wave_cards(first.pk)  # the task queued on commit; it skips cards already issued
 
     second = Wave.objects.create(
         number=2, opens_at=now - datetime.timedelta(days=1), closes_at=now + datetime.timedelta(days=14), quota=500

@@ -98,9 +98,11 @@ def run_together(n, fn):
     exceptions raised) in order."""
     barrier = threading.Barrier(n)
     results = [None] * n
+    language = translation.get_language()
 
     def worker(i):
         try:
+            translation.activate(language)  # as the test's own thread
             barrier.wait()
             results[i] = fn(i)
         except Exception as exc:
