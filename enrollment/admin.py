@@ -3,10 +3,12 @@ lottery run from here; the rest is read-only, changed only by the services."""
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -25,7 +27,8 @@ from .models import (
     WaveProvinceQuota,
 )
 from .services.purchases import voucher_display
-from .services.waves import wave_draw, wave_open, wave_verify_draw
+from .services.waves import wave_check_drawable, wave_open, wave_verify_draw
+from .tasks import run_wave_draw
 
 
 class ProvinceQuotaInline(admin.TabularInline):
@@ -33,7 +36,8 @@ class ProvinceQuotaInline(admin.TabularInline):
     extra = 0
 
     def _editable(self, obj):
-        return obj is None or obj.status != Wave.Status.DRAWN
+        # Fixed once registration closed: the applicants are known then.
+        return obj is None or (obj.status != Wave.Status.DRAWN and timezone.now() < obj.closes_at)
 
     def has_add_permission(self, request, obj=None):
         return self._editable(obj) and super().has_add_permission(request, obj)
@@ -94,7 +98,24 @@ class WaveAdmin(admin.ModelAdmin):
         if obj is not None and obj.status == Wave.Status.DRAWN:
             # The rules the lottery and the cards used stay as they were.
             fields += [f.name for f in Wave._meta.fields if f.editable and f.name not in fields]
+        elif obj is not None and timezone.now() >= obj.closes_at:
+            # The applicants are known: the window and quota cannot be reshaped.
+            fields += ["number", "opens_at", "closes_at", "quota"]
         return fields
+
+    def save_model(self, request, obj, form, change):
+        """Writes only the fields of the form, under a lock, and never over a
+        drawn wave (the lottery may have run while the form was open)."""
+        if not change:
+            obj.save()
+            return
+        with transaction.atomic():
+            current = Wave.objects.select_for_update().get(pk=obj.pk)
+            if current.status == Wave.Status.DRAWN:
+                raise PermissionDenied(_("The selection of this wave has run; it can no longer be changed."))
+            fields = [name for name in form.changed_data if name in {f.name for f in Wave._meta.fields}]
+            if fields:
+                obj.save(update_fields=fields)
 
     @admin.display(description=gettext_lazy("actions"))
     def actions_links(self, obj):
@@ -170,12 +191,17 @@ class WaveAdmin(admin.ModelAdmin):
                 ],
             )
         try:
-            wave_draw(wave=wave, by=request.user)
+            wave_check_drawable(wave=wave)
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
         else:
-            done = _("The selection of %(wave)s is done; cards and emails follow in the background.")
-            messages.success(request, done % {"wave": wave})
+            wave_id, user_id = wave.pk, request.user.pk
+            transaction.on_commit(lambda: run_wave_draw.delay(wave_id, user_id))
+            queued = _(
+                "The selection of %(wave)s is running in the background; this page shows its seed when it is "
+                "done. Cards and emails follow."
+            )
+            messages.success(request, queued % {"wave": wave})
         return redirect("admin:enrollment_wave_change", pk)
 
     def verify_view(self, request, pk):
@@ -255,6 +281,7 @@ class EnrollmentAdmin(ReadOnlyAdmin):
 class PlatformNoticeAdmin(ReadOnlyAdmin):
     list_display = ["created_at", "platform", "enrollment", "event"]
     list_filter = ["platform", "event"]
+    list_select_related = ["platform", "enrollment__course__published_revision"]
 
 
 @admin.register(CourseReview)

@@ -15,6 +15,8 @@ class CheckoutForm(forms.Form):
         widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "one-time-code"}),
     )
     request_key = forms.CharField(max_length=64, widget=forms.HiddenInput)
+    # The version (and so the price) the page showed.
+    revision = forms.IntegerField(min_value=1, widget=forms.HiddenInput)
 
 
 class RedeemForm(forms.Form):

@@ -12,6 +12,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from accounts.models import ExclusionList
 from accounts.nik import province_choices
 
 
@@ -39,6 +40,10 @@ class Wave(models.Model):
     survey_count = models.PositiveSmallIntegerField(_("number of paid surveys"), default=3)
     # The lottery, recorded so anyone can run it again (enrollment.lottery).
     draw_seed = models.CharField(_("lottery seed"), max_length=64, blank=True, editable=False)
+    # SHA-256 of what went into the draw (who took part, who was skipped and
+    # why, the quotas), so a re-run also proves its input was not changed.
+    draw_digest = models.CharField(_("lottery input digest"), max_length=64, blank=True, editable=False)
+    draw_quotas = models.JSONField(_("quotas at the draw"), null=True, blank=True, editable=False)
     drawn_at = models.DateTimeField(_("selection run at"), null=True, blank=True, editable=False)
     drawn_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -107,7 +112,11 @@ class WaveApplication(models.Model):
     # Position in the lottery's shuffled order (1 = first drawn); empty for
     # applications that did not take part.
     draw_position = models.PositiveIntegerField(_("lottery position"), null=True, blank=True)
-    ineligible_reason = models.CharField(_("why no longer eligible"), max_length=200, blank=True)
+    # The kind of exclusion list that named the participant (shown in the
+    # reader's language), empty if they left the programme otherwise.
+    ineligible_reason = models.CharField(
+        _("why no longer eligible"), max_length=32, blank=True, choices=ExclusionList.Kind.choices
+    )
     notified_at = models.DateTimeField(_("result emailed at"), null=True, blank=True)
     applied_at = models.DateTimeField(_("applied at"), auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

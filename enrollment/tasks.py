@@ -24,6 +24,22 @@ def _mail(user, template: str, context: dict) -> None:
 
 
 @shared_task
+def run_wave_draw(wave_id: int, user_id: int) -> None:
+    """The lottery, queued from admin: a large wave takes longer than a web
+    request may. A second run is refused by the service (drawn once)."""
+    from django.core.exceptions import ValidationError
+
+    from accounts.models import User
+
+    from .services.waves import wave_draw
+
+    try:
+        wave_draw(wave=Wave.objects.get(pk=wave_id), by=User.objects.get(pk=user_id))
+    except ValidationError as exc:
+        log.warning("wave %s: selection not run: %s", wave_id, " ".join(exc.messages))
+
+
+@shared_task
 def issue_wave_cards(wave_id: int) -> int:
     """Issues the card of everyone the wave selected (again if interrupted:
     issued cards are skipped)."""
@@ -73,10 +89,11 @@ def send_card_revoked(card_id: int) -> None:
 
 
 @shared_task
-def expire_vouchers() -> int:
-    from .services.purchases import enrollments_expire_due
+def expire_vouchers() -> dict:
+    """Expires vouchers past their time, and decides requests left undecided."""
+    from .services.purchases import enrollments_authorize_stale, enrollments_expire_due
 
-    return enrollments_expire_due()
+    return {"expired": enrollments_expire_due(), "decided": enrollments_authorize_stale()}
 
 
 @shared_task

@@ -36,7 +36,8 @@ S = Enrollment.Status
 @require_http_methods(["GET", "POST"])
 def waves_page(request, participant):
     if request.method == "POST":
-        wave = get_object_or_404(Wave, pk=request.POST.get("wave") or 0, status=Wave.Status.OPEN)
+        wave_id = request.POST.get("wave", "")
+        wave = get_object_or_404(Wave, pk=int(wave_id) if wave_id.isdigit() else 0, status=Wave.Status.OPEN)
         try:
             if request.POST.get("action") == "withdraw":
                 waves.wave_withdraw(participant=participant, wave=wave)
@@ -97,7 +98,10 @@ def checkout(request, participant, pk):
         messages.error(request, _("You need an active Prakerja card to buy a course."))
         return redirect("enrollment:card")
     action = request.POST.get("action")
-    form = CheckoutForm(request.POST if action == "buy" else None, initial={"request_key": uuid.uuid4().hex})
+    form = CheckoutForm(
+        request.POST if action == "buy" else None,
+        initial={"request_key": uuid.uuid4().hex, "revision": course.published_revision_id},
+    )
     if action == "send":
         try:
             purchases.checkout_send_code(participant=participant, course=course)
@@ -111,6 +115,7 @@ def checkout(request, participant, pk):
             enrollment = purchases.enrollment_request(
                 participant=participant,
                 course=course,
+                revision_id=form.cleaned_data["revision"],
                 card_number=form.cleaned_data["card_number"],
                 code=form.cleaned_data["code"],
                 request_key=form.cleaned_data["request_key"],

@@ -554,8 +554,8 @@ def participant_exclusion_reason(participant: Participant) -> str | None:
 
 
 def excluded_participant_ids(participant_ids) -> dict[int, str]:
-    """{participant id: list kind} of those an active exclusion list names,
-    in one query (the lottery checks a whole wave)."""
+    """{participant id: list kind (its value)} of those an active exclusion
+    list names (the lottery checks a whole wave)."""
     rows = (
         Participant.objects.filter(
             pk__in=participant_ids,
@@ -576,8 +576,7 @@ def excluded_participant_ids(participant_ids) -> dict[int, str]:
             exclusion_list__status=ExclusionList.Status.READY,
         ).values_list("nik_index", "exclusion_list__kind")
     )
-    labels = dict(ExclusionList.Kind.choices)
-    return {pk: str(labels.get(kinds.get(index), "")) for pk, index in found.items()}
+    return {pk: kinds.get(index, "") for pk, index in found.items()}
 
 
 def participant_move(*, participant_id: int, to: str, by: User | None, reason: str) -> Participant:

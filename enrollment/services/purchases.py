@@ -45,6 +45,7 @@ def decline_message(code: str) -> str:
     """What a participant is told when the PMO declines a purchase."""
     messages = {
         "card_inactive": _("Your card is not active."),
+        "deadline_passed": _("The time to buy your first course with this card has passed."),
         "not_on_sale": _("This course is no longer on sale."),
         "course_changed": _("The course changed after you chose it. Look at it again before buying."),
         "course_full": _("This course is full."),
@@ -98,25 +99,34 @@ def _what(course: Course) -> str:
     }
 
 
+def _subject(course: Course) -> str:
+    # The code confirms this version at its price, not whatever the course
+    # becomes before the participant presses "Buy".
+    return f"revision:{course.published_revision_id}"
+
+
 def checkout_send_code(*, participant: Participant, course: Course) -> None:
-    """Sends the one-time code that confirms buying ``course``."""
+    """Sends the one-time code that confirms buying ``course`` at the price
+    of its published version, which the SMS names."""
     _card_of(participant)
-    if not on_sale().filter(pk=course.pk).exists():
+    course = on_sale().select_related("published_revision").filter(pk=course.pk).first()
+    if course is None:
         raise ValidationError(decline_message("not_on_sale"), code="not_on_sale")
     otp.otp_send(
         user=participant.user,
         phone=participant.phone,
         purpose=otp.CHECKOUT,
-        subject=f"course:{course.pk}",
+        subject=_subject(course),
         what=_what(course),
     )
 
 
 def enrollment_request(
-    *, participant: Participant, course: Course, card_number: str, code: str, request_key: str
+    *, participant: Participant, course: Course, revision_id: int, card_number: str, code: str, request_key: str
 ) -> Enrollment:
-    """The participant confirms a purchase with the card number and the code
-    sent to their phone; the PMO then authorises or declines it. The same
+    """The participant confirms buying the version ``revision_id`` of a
+    course (the one the page showed) with the card number and the code sent
+    to their phone; the PMO then authorises or declines it. The same
     ``request_key`` again returns the first enrolment and moves nothing."""
     existing = Enrollment.objects.filter(participant=participant, request_key=request_key).first()
     if existing is not None:
@@ -130,7 +140,7 @@ def enrollment_request(
             user=participant.user,
             phone=participant.phone,
             purpose=otp.CHECKOUT,
-            subject=f"course:{course.pk}",
+            subject=f"revision:{revision_id}",
             code=code,
         )
     except ValidationError as exc:
@@ -139,17 +149,23 @@ def enrollment_request(
         if existing is not None:
             return enrollment_authorize(enrollment_id=existing.pk)
         raise ValidationError({"code": exc.messages}, code=exc.code) from None
-    return enrollment_submit(participant=participant, course=course, request_key=request_key)
+    return enrollment_submit(participant=participant, course=course, request_key=request_key, revision_id=revision_id)
 
 
-def enrollment_submit(*, participant: Participant, course: Course, request_key: str) -> Enrollment:
+def enrollment_submit(
+    *, participant: Participant, course: Course, request_key: str, revision_id: int | None = None
+) -> Enrollment:
     """Records the purchase request (the platform is told) and has it
-    authorised. Idempotent on ``request_key``."""
+    authorised. ``revision_id`` is the version the participant agreed to
+    (by default the one published now); if it is no longer the published
+    one the purchase is declined. Idempotent on ``request_key``."""
     if not request_key or len(request_key) > 64:
         raise ValidationError(_("The request is missing its key. Reload the page and try again."), code="bad_key")
     card = _card_of(participant)
     course = Course.objects.select_related("published_revision").get(pk=course.pk)
     revision = course.published_revision
+    if revision_id is not None and (revision is None or revision.pk != revision_id):
+        revision = course.revisions.filter(pk=revision_id).first()
     if revision is None:
         raise ValidationError(decline_message("not_on_sale"), code="not_on_sale")
     try:
@@ -184,6 +200,9 @@ def enrollment_submit(*, participant: Participant, course: Course, request_key: 
 def _decline_reason(enrollment: Enrollment, card: Card) -> str | None:
     if card.status != Card.Status.ACTIVE:
         return "card_inactive"
+    first_purchase = not Enrollment.objects.filter(card=card, status__in=HELD_STATUSES).exists()
+    if first_purchase and timezone.now() >= card.purchase_deadline:
+        return "deadline_passed"
     course = on_sale().filter(pk=enrollment.course_id).select_related("published_revision").first()
     if course is None:
         return "not_on_sale"
@@ -198,7 +217,9 @@ def _decline_reason(enrollment: Enrollment, card: Card) -> str | None:
     if capacity:
         # Buyers of one course queue here only when it has seats to count.
         Course.objects.select_for_update().only("pk").get(pk=course.pk)
-        taken = Enrollment.objects.filter(revision_id=enrollment.revision_id, status__in=HELD_STATUSES).count()
+        # Seats of the course, whichever version sold them (a new version
+        # copies the capacity; it does not add seats).
+        taken = Enrollment.objects.filter(course_id=enrollment.course_id, status__in=HELD_STATUSES).count()
         if taken >= capacity:
             return "course_full"
     if Account.objects.get(pk=card.account_id).available < enrollment.price:
@@ -278,12 +299,16 @@ def enrollment_redeem(*, user: User, voucher_code: str) -> Enrollment:
     code = voucher_normalise(voucher_code)
     if not code:
         raise ValidationError({"voucher_code": _("Enter the voucher code.")}, code="empty")
-    if not ratelimit.hit(f"redeem:{user.pk}", limit=settings.VOUCHER_REDEEM_ATTEMPTS_PER_HOUR, window_seconds=3600):
+    # Only unknown codes count: a class of a hundred starts without trouble,
+    # guessing stops after a few dozen tries.
+    limit_key = f"redeem-miss:{user.pk}"
+    if not ratelimit.peek(limit_key, limit=settings.VOUCHER_REDEEM_ATTEMPTS_PER_HOUR):
         raise ValidationError(_("Too many voucher codes were tried. Try again in an hour."), code="rate_limited")
     with transaction.atomic():
         try:
             enrollment = _institution_enrollment(user, voucher_code=code)
         except ValidationError as exc:
+            ratelimit.hit(limit_key, limit=settings.VOUCHER_REDEEM_ATTEMPTS_PER_HOUR, window_seconds=3600)
             raise ValidationError({"voucher_code": exc.messages}, code=exc.code) from None
         if enrollment.status == S.REDEEMED or enrollment.redeemed_at is not None:
             raise ValidationError({"voucher_code": _("This voucher has already been used.")}, code="used")
@@ -375,6 +400,15 @@ def enrollment_expire(*, enrollment_id: int) -> Enrollment | None:
         if enrollment.status != S.AUTHORISED or enrollment.voucher_expires_at > timezone.now():
             return None
         return _release(enrollment, S.EXPIRED, by=None, reason="voucher expired")
+
+
+def enrollments_authorize_stale() -> int:
+    """Decides purchase requests left undecided (the process died between
+    recording and authorising); beat runs this. Returns how many."""
+    stale = Enrollment.objects.filter(
+        status=S.REQUESTED, created_at__lte=timezone.now() - timedelta(minutes=5)
+    ).values_list("pk", flat=True)
+    return sum(1 for pk in list(stale) if enrollment_authorize(enrollment_id=pk).status != S.REQUESTED)
 
 
 def enrollments_expire_due() -> int:

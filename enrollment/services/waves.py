@@ -1,5 +1,7 @@
 """Waves: applying, withdrawing, and the selection lottery."""
 
+import hashlib
+import json
 import secrets
 
 from django.core.exceptions import ValidationError
@@ -136,15 +138,8 @@ def wave_draw(*, wave: Wave, by: User) -> Wave:
         # for applications and withdrawals under way to finish.
         locked = Wave.objects.select_for_update().get(pk=wave.pk)
         advisory_xact_lock(_WAVE_LOCK, locked.pk)
-        if locked.status == Wave.Status.DRAWN:
-            raise ValidationError(_("The selection of this wave has already been run."), code="already_drawn")
-        if locked.status != Wave.Status.OPEN:
-            raise ValidationError(_("Open the wave before running its selection."), code="not_open")
+        wave_check_drawable(wave=locked)
         now = timezone.now()
-        if now < locked.closes_at:
-            raise ValidationError(
-                _("Registration is still open; run the selection after it closes."), code="window_open"
-            )
         rows = list(
             WaveApplication.objects.select_for_update()
             .filter(wave=locked, status=A.APPLIED)
@@ -168,12 +163,10 @@ def wave_draw(*, wave: Wave, by: User) -> Wave:
         quotas = dict(locked.province_quotas.values_list("province_code", "quota"))
         order, selected = lottery.draw(seed, candidates, quota=locked.quota, province_quotas=quotas)
 
-        for pk in ineligible:
-            reason = excluded.get(participant_of[pk], "")
-            WaveApplication.objects.filter(pk=pk).update(
-                status=A.INELIGIBLE,
-                ineligible_reason=(_("exclusion list: %(list)s") % {"list": reason}) if reason else "",
-                updated_at=now,
+        reasons = {pk: excluded.get(participant_of[pk], "") for pk in ineligible}
+        for reason in set(reasons.values()):
+            WaveApplication.objects.filter(pk__in=[pk for pk, r in reasons.items() if r == reason]).update(
+                status=A.INELIGIBLE, ineligible_reason=reason, updated_at=now
             )
         excluded_ids = [participant_of[pk] for pk in ineligible if participant_of[pk] in excluded]
         participants_move(
@@ -197,14 +190,35 @@ def wave_draw(*, wave: Wave, by: User) -> Wave:
             reason=reason,
         )
         locked.status = Wave.Status.DRAWN
+        locked.draw_quotas = {"quota": locked.quota, "provinces": quotas}
+        locked.draw_digest = _digest(candidates, reasons, locked.draw_quotas)
         locked.draw_seed = seed
         locked.drawn_at = now
         locked.drawn_by = by
-        locked.save(update_fields=["status", "draw_seed", "drawn_at", "drawn_by"])
+        locked.save(update_fields=["status", "draw_seed", "draw_digest", "draw_quotas", "drawn_at", "drawn_by"])
         wave_id = locked.pk
         transaction.on_commit(lambda: issue_wave_cards.delay(wave_id))
         transaction.on_commit(lambda: notify_wave_result.delay(wave_id))
     return locked
+
+
+def _digest(candidates: list, skipped: dict[int, str], quotas: dict) -> str:
+    document = {
+        "candidates": sorted([c.application_id, c.province_code] for c in candidates),
+        "skipped": sorted([pk, reason] for pk, reason in skipped.items()),
+        "quotas": quotas,
+    }
+    return hashlib.sha256(json.dumps(document, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+
+def wave_check_drawable(*, wave: Wave) -> None:
+    """Refuses, with the reason, a draw that wave_draw would refuse."""
+    if wave.status == Wave.Status.DRAWN:
+        raise ValidationError(_("The selection of this wave has already been run."), code="already_drawn")
+    if wave.status != Wave.Status.OPEN:
+        raise ValidationError(_("Open the wave before running its selection."), code="not_open")
+    if timezone.now() < wave.closes_at:
+        raise ValidationError(_("Registration is still open; run the selection after it closes."), code="window_open")
 
 
 def wave_verify_draw(*, wave: Wave) -> list[str]:
@@ -218,10 +232,17 @@ def wave_verify_draw(*, wave: Wave) -> list[str]:
         .values_list("pk", "province_code", "draw_position", "status")
     )
     candidates = [lottery.Candidate(pk, province) for pk, province, _pos, _st in taking_part]
-    quotas = dict(wave.province_quotas.values_list("province_code", "quota"))
-    order, selected = lottery.draw(wave.draw_seed, candidates, quota=wave.quota, province_quotas=quotas)
-    position = {pk: i for i, pk in enumerate(order, start=1)}
+    skipped = dict(
+        WaveApplication.objects.filter(wave=wave, status=A.INELIGIBLE).values_list("pk", "ineligible_reason")
+    )
     problems = []
+    if _digest(candidates, skipped, wave.draw_quotas) != wave.draw_digest:
+        problems.append(_("The recorded list of those who took part, or the quotas, changed after the draw."))
+    quotas = wave.draw_quotas
+    order, selected = lottery.draw(
+        wave.draw_seed, candidates, quota=quotas["quota"], province_quotas=quotas["provinces"]
+    )
+    position = {pk: i for i, pk in enumerate(order, start=1)}
     for pk, _province, recorded_position, status in taking_part:
         expected = A.SELECTED if pk in selected else A.NOT_SELECTED
         if position[pk] != recorded_position or status != expected:

@@ -161,6 +161,11 @@ def test_the_lottery_respects_quotas_skips_the_ineligible_and_can_be_rerun_by_an
     loser = apps.filter(status="not_selected").first()
     WaveApplication.objects.filter(pk=loser.pk).update(status="selected")
     assert len(waves.wave_verify_draw(wave=wave)) == 1
+    WaveApplication.objects.filter(pk=loser.pk).update(status="not_selected")
+    # Nor does a changed list of those who took part: the skipped one let in.
+    WaveApplication.objects.filter(pk=skipped.pk).update(status="not_selected", draw_position=99)
+    problems = waves.wave_verify_draw(wave=wave)
+    assert "The recorded list of those who took part, or the quotas, changed after the draw." in problems
 
     with pytest.raises(ValidationError) as err:
         waves.wave_draw(wave=wave, by=checker)
