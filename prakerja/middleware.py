@@ -18,10 +18,8 @@ class LanguageMiddleware:
         language = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
         if language not in self.supported:
             language = settings.LANGUAGE_CODE
+        translation.activate(language)
         request.LANGUAGE_CODE = language
-        # Restored afterwards: the thread goes on to serve other requests
-        # (or, in tests, to check messages in another language).
-        with translation.override(language):
-            response = self.get_response(request)
+        response = self.get_response(request)
         response.headers.setdefault("Content-Language", language)
         return response
