@@ -12,6 +12,9 @@ The timed part runs ``enrollment_submit`` (a requested enrolment, then the
 PMO's authorisation: card lock, programme rules, ledger hold, voucher) once
 per participant, each a legitimate purchase that succeeds, from ``--clients``
 processes released together. Authorisations/s = all authorised / wall time.
+Before it, one authorisation's queries are counted and a few run one by one;
+during it, pg_stat_activity is sampled (lock and WAL waits) and the CPU used
+by the Django clients and their PostgreSQL backends is totalled.
 
 Then pgbench's built-in TPC-B-like script runs on the same server with the
 same number of clients (its own database, ``pgbench -i -s 10``), and the
@@ -30,6 +33,7 @@ import re
 import statistics
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
 from pathlib import Path
@@ -141,7 +145,6 @@ def build_participants(n: int) -> list[int]:
     from accounts.models import FamilyCard, Participant, ParticipantStatusChange, User
     from accounts.nik import compose_nik
     from enrollment.models import Wave, WaveApplication
-    from enrollment.services.cards import card_issue
 
     now = timezone.now()
     wave = Wave.objects.create(
@@ -215,9 +218,27 @@ def build_participants(n: int) -> list[int]:
         ],
         batch_size=2000,
     )
-    for application in applications:
-        card_issue(application_id=application.pk)
+    ids = [a.pk for a in applications]
+    processes = min(4, os.cpu_count() or 1)
+    with mp.get_context("spawn").Pool(processes, initializer=_django_setup) as pool:
+        pool.map(_issue_cards, [ids[i::processes] for i in range(processes)])
     return [p.pk for p in people]
+
+
+def _django_setup() -> None:
+    import django
+
+    django.setup()
+
+
+def _issue_cards(application_ids: list[int]) -> None:
+    from django.db import connection
+
+    from enrollment.services.cards import card_issue
+
+    for application_id in application_ids:
+        card_issue(application_id=application_id)
+    connection.close()
 
 
 def pgbench_env() -> dict[str, str]:
@@ -278,8 +299,19 @@ def probe(pairs: list[tuple[int, int]], show_queries: bool) -> None:
         enrollment_submit(participant=people[pid], course=courses[cid], request_key=f"bench-{pid}")
         times.append(time.perf_counter() - started)
     if times:
-        print(f"one client, one by one: {statistics.median(times) * 1000:.1f} ms per authorisation (median of {len(times)})")
+        print(
+            f"one client, one by one: {statistics.median(times) * 1000:.1f} ms per authorisation (median of {len(times)})"
+        )
     connection.close()
+
+
+def backend_cpu(pid: int) -> float | None:
+    """CPU seconds a PostgreSQL backend on this machine has used (Linux)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def worker(index, pairs, seconds, barrier, results) -> None:
@@ -298,32 +330,79 @@ def worker(index, pairs, seconds, barrier, results) -> None:
     people = Participant.objects.select_related("user").in_bulk([p for p, _c in pairs])
     courses = Course.objects.in_bulk({c for _p, c in pairs})
     work = [(people[p], courses[c]) for p, c in pairs]
-    connection.ensure_connection()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        backend = cursor.fetchone()[0]
     outcome = Counter()
     latencies = []
     error = ""
     barrier.wait()
     started = time.monotonic()
+    cpu, server_cpu = time.process_time(), backend_cpu(backend)
     stop = started + seconds if seconds else math.inf
     for participant, course in work:
         t0 = time.monotonic()
         if t0 >= stop:
             break
         try:
-            enrollment = enrollment_submit(participant=participant, course=course, request_key=f"bench-{participant.pk}")
+            enrollment = enrollment_submit(
+                participant=participant, course=course, request_key=f"bench-{participant.pk}"
+            )
         except Exception as exc:
             outcome["error"] += 1
             error = error or repr(exc)
         else:
-            outcome[enrollment.status if enrollment.status == "authorised" else f"declined:{enrollment.decline_code}"] += 1
+            status = str(enrollment.status)
+            outcome[status if status == "authorised" else f"declined:{enrollment.decline_code}"] += 1
         latencies.append(time.monotonic() - t0)
     ended = time.monotonic()
+    cpu = time.process_time() - cpu
+    server_end = backend_cpu(backend)
+    server_cpu = None if server_cpu is None or server_end is None else server_end - server_cpu
     connection.close()
-    results.put((index, dict(outcome), started, ended, latencies, error))
+    results.put((index, dict(outcome), started, ended, latencies, error, cpu, server_cpu))
 
 
-def run_clients(slices: list[list[tuple[int, int]]], seconds: float | None) -> tuple[Counter, float, list, list]:
+class Sampler(threading.Thread):
+    """What the benchmark's backends are doing, every 50 ms: running a
+    statement, waiting for a lock, for WAL (commit), or idle while Django
+    works between statements."""
+
+    def __init__(self):
+        super().__init__(daemon=True)
+        self.samples: list[tuple[float, str]] = []
+        self.done = threading.Event()
+
+    def run(self) -> None:
+        import psycopg
+
+        with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
+            while not self.done.wait(0.05):
+                rows = conn.execute(
+                    "SELECT state, wait_event_type, wait_event FROM pg_stat_activity "
+                    "WHERE datname = %s AND backend_type = 'client backend'",
+                    [DB],
+                ).fetchall()
+                now = time.monotonic()
+                for state, kind, event in rows:
+                    if state != "active":
+                        what = "idle, Django working" if state == "idle in transaction" else f"{state}"
+                    elif kind is None:
+                        what = "running a statement"
+                    else:
+                        what = f"waiting: {kind}/{event}"
+                    self.samples.append((now, what))
+
+    def summary(self, start: float, end: float) -> str:
+        seen = Counter(what for at, what in self.samples if start <= at <= end)
+        total = sum(seen.values()) or 1
+        return ", ".join(f"{what} {n / total:.0%}" for what, n in seen.most_common(6))
+
+
+def run_clients(slices: list[list[tuple[int, int]]], seconds: float | None) -> tuple:
     ctx = mp.get_context("spawn")
+    sampler = Sampler()
+    sampler.start()
     barrier = ctx.Barrier(len(slices))
     results = ctx.Queue()
     procs = [ctx.Process(target=worker, args=(i, s, seconds, barrier, results)) for i, s in enumerate(slices)]
@@ -332,13 +411,18 @@ def run_clients(slices: list[list[tuple[int, int]]], seconds: float | None) -> t
     reports = [results.get() for _proc in procs]
     for proc in procs:
         proc.join()
+    sampler.done.set()
+    sampler.join()
     outcome = Counter()
     for report in reports:
         outcome.update(report[1])
     wall = max(r[3] for r in reports) - min(r[2] for r in reports)
     latencies = sorted(t for r in reports for t in r[4])
     errors = [r[5] for r in reports if r[5]]
-    return outcome, wall, latencies, errors
+    client_cpu = sum(r[6] for r in reports)
+    server_cpu = None if any(r[7] is None for r in reports) else sum(r[7] for r in reports)
+    states = sampler.summary(min(r[2] for r in reports), max(r[3] for r in reports))
+    return outcome, wall, latencies, errors, (client_cpu, server_cpu), states
 
 
 def pgbench_run(clients: int, seconds: int) -> float:
@@ -399,9 +483,8 @@ def main() -> None:
 
     slices = [pairs[i * args.per_client : (i + 1) * args.per_client] for i in range(args.clients)]
     admin("CHECKPOINT")
-    outcome, wall, latencies, errors = run_clients(slices, args.seconds)
+    outcome, wall, latencies, errors, (client_cpu, server_cpu), states = run_clients(slices, args.seconds)
     authorised = outcome.get("authorised", 0)
-    rate = authorised / wall
     admin("CHECKPOINT")
     tps = pgbench_run(args.clients, pgbench_seconds)
 
@@ -422,13 +505,18 @@ def main() -> None:
     print(f"enrolments by status (incl. {PROBE} probe purchases): {by_status}")
     if args.seconds and authorised == total:
         print("note: every participant was used before --seconds ran out; raise --per-client")
-    p50 = statistics.median(latencies) * 1000
-    p95 = latencies[int(len(latencies) * 0.95)] * 1000
+    if authorised:
+        p50 = statistics.median(latencies) * 1000
+        p95 = latencies[int(len(latencies) * 0.95)] * 1000
+        server = f", PostgreSQL backends {server_cpu / authorised * 1000:.1f} ms" if server_cpu is not None else ""
+        print(f"backends during the run (pg_stat_activity, every 50 ms): {states}")
+        print(f"latency per authorisation: p50 {p50:.0f} ms, p95 {p95:.0f} ms")
+        print(
+            f"CPU per authorisation: Django clients {client_cpu / authorised * 1000:.1f} ms{server} ({os.cpu_count()} cores)"
+        )
+    rate = authorised / wall
     print()
-    print(
-        f"clients {args.clients}   authorisations {authorised} in {wall:.1f} s  =  {rate:.0f} /s"
-        f"   (latency p50 {p50:.0f} ms, p95 {p95:.0f} ms)"
-    )
+    print(f"clients {args.clients}   authorisations {authorised} in {wall:.1f} s  =  {rate:.0f} /s")
     print(f"pgbench TPC-B (scale {PGBENCH_SCALE}, {args.clients} clients, {pgbench_seconds} s): {tps:.0f} tps")
     print(f"ratio {rate / tps:.2f} (target >= 0.25)")
     verdict = "all invariants hold" if ledger.returncode == 0 else "BREACH:\n" + ledger.stdout.rstrip()
