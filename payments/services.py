@@ -63,14 +63,17 @@ def _move(*, key: str, debit: Account, credit: Account, amount: int, reason: str
         return found
     try:
         with transaction.atomic():
-            locked = _lock(debit, credit)
+            # A hold changes only the debit account: locking the credit one
+            # (an institution's payable, shared by all its buyers) would make
+            # every purchase from it wait for the one before to commit.
+            locked = _lock(debit) if hold else _lock(debit, credit)
             source = locked[debit.pk]
             if not source.allow_negative and source.available < amount:
                 raise _insufficient()
             transfer = Transfer.objects.create(
                 key=key,
                 debit=source,
-                credit=locked[credit.pk],
+                credit=credit,
                 amount=amount,
                 is_hold=hold,
                 status=Transfer.Status.PENDING if hold else Transfer.Status.POSTED,

@@ -156,62 +156,72 @@ def enrollment_submit(
     *, participant: Participant, course: Course, request_key: str, revision_id: int | None = None
 ) -> Enrollment:
     """Records the purchase request (the platform is told) and has it
-    authorised. ``revision_id`` is the version the participant agreed to
-    (by default the one published now); if it is no longer the published
-    one the purchase is declined. Idempotent on ``request_key``."""
+    authorised, in one transaction. ``revision_id`` is the version the
+    participant agreed to (by default the one published now); if it is no
+    longer the published one the purchase is declined. Idempotent on
+    ``request_key``."""
     if not request_key or len(request_key) > 64:
         raise ValidationError(_("The request is missing its key. Reload the page and try again."), code="bad_key")
-    card = _card_of(participant)
     course = Course.objects.select_related("published_revision").get(pk=course.pk)
     revision = course.published_revision
     if revision_id is not None and (revision is None or revision.pk != revision_id):
         revision = course.revisions.filter(pk=revision_id).first()
     if revision is None:
         raise ValidationError(decline_message("not_on_sale"), code="not_on_sale")
-    try:
-        with transaction.atomic():
-            enrollment = Enrollment(
-                participant=participant,
-                card=card,
-                course=course,
-                revision=revision,
-                institution_id=course.institution_id,
-                platform_id=course.platform_id,
-                price=revision.price,
-                request_key=request_key,
-            )
-            enrollment.save()
-            EnrollmentStatusChange.objects.create(
-                enrollment=enrollment, to_status=S.REQUESTED, changed_by=participant.user
-            )
-            PlatformNotice.objects.create(platform_id=course.platform_id, enrollment=enrollment, event=S.REQUESTED)
-    except IntegrityError:
-        existing = Enrollment.objects.filter(participant=participant, request_key=request_key).first()
-        if existing is None:
-            raise
-        if existing.course_id != course.pk:
-            raise ValidationError(_("This request key was used for another course."), code="key_reused") from None
-        # The first request may not be decided yet: authorising is
-        # idempotent and queues on the card, so this returns its decision.
-        return enrollment_authorize(enrollment_id=existing.pk)
-    return enrollment_authorize(enrollment_id=enrollment.pk)
+    with transaction.atomic():
+        # Every purchase of one participant queues on their card's row, so a
+        # request key or a rule is never checked by two requests at once.
+        card = _lock_card(Card.objects.filter(participant=participant))
+        if card is None:
+            raise ValidationError(_("You have no Prakerja card yet."), code="no_card")
+        existing = (
+            Enrollment.objects.select_for_update().filter(participant=participant, request_key=request_key).first()
+        )
+        if existing is not None:
+            if existing.course_id != course.pk:
+                raise ValidationError(_("This request key was used for another course."), code="key_reused")
+            return _authorize_locked(existing, card)
+        if card.status != Card.Status.ACTIVE:
+            raise ValidationError(_("Your card is not active."), code="card_inactive")
+        enrollment = Enrollment.objects.create(
+            participant=participant,
+            card=card,
+            course=course,
+            revision=revision,
+            institution_id=course.institution_id,
+            platform_id=course.platform_id,
+            price=revision.price,
+            request_key=request_key,
+        )
+        EnrollmentStatusChange.objects.create(enrollment=enrollment, to_status=S.REQUESTED, changed_by=participant.user)
+        PlatformNotice.objects.create(platform_id=course.platform_id, enrollment=enrollment, event=S.REQUESTED)
+        return _authorize_locked(enrollment, card)
+
+
+def _lock_card(cards) -> Card | None:
+    # Only the card's row: its wave is read along, not locked.
+    return cards.select_for_update(of=("self",)).select_related("wave").first()
 
 
 def _decline_reason(enrollment: Enrollment, card: Card) -> str | None:
     if card.status != Card.Status.ACTIVE:
         return "card_inactive"
-    first_purchase = not Enrollment.objects.filter(card=card, status__in=HELD_STATUSES).exists()
-    if first_purchase and timezone.now() >= card.purchase_deadline:
+    # One read of the participant's other purchases answers three rules.
+    others = list(
+        Enrollment.objects.filter(participant_id=enrollment.participant_id, status__in=HELD_STATUSES)
+        .exclude(pk=enrollment.pk)
+        .values_list("course_id", "status")
+    )
+    if not others and timezone.now() >= card.purchase_deadline:
         return "deadline_passed"
     course = on_sale().filter(pk=enrollment.course_id).select_related("published_revision").first()
     if course is None:
         return "not_on_sale"
     if course.published_revision_id != enrollment.revision_id:
         return "course_changed"
-    bought = Enrollment.objects.filter(participant_id=enrollment.participant_id).exclude(pk=enrollment.pk)
-    if bought.filter(course_id=enrollment.course_id, status__in=HELD_STATUSES).exists():
+    if any(course_id == enrollment.course_id for course_id, _status in others):
         return "already_bought"
-    if bought.filter(status__in=IN_PROGRESS_STATUSES).exists():
+    if any(status in IN_PROGRESS_STATUSES for _course, status in others):
         return "course_in_progress"
     capacity = course.published_revision.capacity
     if capacity:
@@ -222,61 +232,62 @@ def _decline_reason(enrollment: Enrollment, card: Card) -> str | None:
         taken = Enrollment.objects.filter(course_id=enrollment.course_id, status__in=HELD_STATUSES).count()
         if taken >= capacity:
             return "course_full"
-    if Account.objects.get(pk=card.account_id).available < enrollment.price:
-        return "insufficient_balance"
-    return None
+    return None  # the balance is checked by the ledger hold itself
 
 
 def enrollment_authorize(*, enrollment_id: int) -> Enrollment:
-    """The PMO's authorisation, in one transaction: card active, course still
-    on sale at the agreed version, not bought before, nothing else in
-    progress, seats left, balance enough. Success holds the price and issues
-    a voucher; a refusal records why and moves no money. Runs once: an
-    enrolment already decided is returned as it is."""
+    """The PMO's authorisation of a recorded request (see _authorize_locked);
+    for requests left undecided. An enrolment already decided is returned
+    as it is."""
     with transaction.atomic():
         head = Enrollment.objects.only("card_id").get(pk=enrollment_id)
-        # The card row lock puts one participant's purchases in a queue.
-        card = Card.objects.select_for_update().get(pk=head.card_id)
+        card = _lock_card(Card.objects.filter(pk=head.card_id))
         enrollment = Enrollment.objects.select_for_update().get(pk=enrollment_id)
-        if enrollment.status != S.REQUESTED:
-            return enrollment
-        reason = _decline_reason(enrollment, card)
-        if reason is None:
-            try:
-                with transaction.atomic():
-                    hold = ledger_hold(
-                        key=f"enrollment:{enrollment.pk}:hold",
-                        debit=Account.objects.get(pk=card.account_id),
-                        credit=account_for(
-                            kind=Account.Kind.INSTITUTION_PAYABLE, owner=f"institution:{enrollment.institution_id}"
-                        ),
-                        amount=enrollment.price,
-                        reason=f"enrolment {enrollment.pk}",
-                    )
-            except ValidationError as exc:
-                if exc.code != "insufficient_balance":
-                    raise
-                reason = "insufficient_balance"
-        if reason is not None:
-            enrollment.decline_code = reason
-            _move(enrollment, S.DECLINED, by=None, reason=reason)
-            enrollment.save(update_fields=["status", "decline_code", "updated_at"])
-            return enrollment
-        enrollment.hold = hold
-        enrollment.voucher_expires_at = timezone.now() + timedelta(days=card.wave.voucher_valid_days)
-        _move(enrollment, S.AUTHORISED, by=None, reason="authorised")
-        for _attempt in range(3):
-            enrollment.voucher_code = voucher_new()
-            try:
-                with transaction.atomic():
-                    enrollment.save(
-                        update_fields=["status", "hold", "voucher_code", "voucher_expires_at", "updated_at"]
-                    )
-                break
-            except IntegrityError:
-                continue  # the same 60-bit code twice; draw again
-        else:
-            raise RuntimeError("could not draw a free voucher code")
+        return _authorize_locked(enrollment, card)
+
+
+def _authorize_locked(enrollment: Enrollment, card: Card) -> Enrollment:
+    """The PMO's authorisation, inside the caller's transaction with the card
+    and the enrolment locked: card active, course still on sale at the
+    agreed version, not bought before, nothing else in progress, seats left,
+    balance enough. Success holds the price and issues a voucher; a refusal
+    records why and moves no money. Runs once."""
+    if enrollment.status != S.REQUESTED:
+        return enrollment
+    reason = _decline_reason(enrollment, card)
+    if reason is None:
+        try:
+            hold = ledger_hold(
+                key=f"enrollment:{enrollment.pk}:hold",
+                debit=Account(pk=card.account_id),
+                credit=account_for(
+                    kind=Account.Kind.INSTITUTION_PAYABLE, owner=f"institution:{enrollment.institution_id}"
+                ),
+                amount=enrollment.price,
+                reason=f"enrolment {enrollment.pk}",
+            )
+        except ValidationError as exc:
+            if exc.code != "insufficient_balance":
+                raise
+            reason = "insufficient_balance"
+    if reason is not None:
+        enrollment.decline_code = reason
+        _move(enrollment, S.DECLINED, by=None, reason=reason)
+        enrollment.save(update_fields=["status", "decline_code", "updated_at"])
+        return enrollment
+    enrollment.hold = hold
+    enrollment.voucher_expires_at = timezone.now() + timedelta(days=card.wave.voucher_valid_days)
+    _move(enrollment, S.AUTHORISED, by=None, reason="authorised")
+    for _attempt in range(3):
+        enrollment.voucher_code = voucher_new()
+        try:
+            with transaction.atomic():
+                enrollment.save(update_fields=["status", "hold", "voucher_code", "voucher_expires_at", "updated_at"])
+            break
+        except IntegrityError:
+            continue  # the same 60-bit code twice; draw again
+    else:
+        raise RuntimeError("could not draw a free voucher code")
     return enrollment
 
 
