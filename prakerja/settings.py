@@ -291,6 +291,15 @@ CATALOG_PAGE_SIZE = env.int("CATALOG_PAGE_SIZE", default=20)
 VOUCHER_REDEEM_ATTEMPTS_PER_HOUR = env.int("VOUCHER_REDEEM_ATTEMPTS_PER_HOUR", default=60)
 CERTIFICATE_MAX_BYTES = env.int("CERTIFICATE_MAX_BYTES", default=5 * 1024 * 1024)
 
+# Payouts (payments app, issue 6): the gateway client and Xendit's
+# credentials. The tests point XENDIT_BASE_URL at the local stand-in
+# (payments/gateway/standin.py).
+PAYOUT_GATEWAY = env.str("PAYOUT_GATEWAY", default="payments.gateway.xendit.XenditPayoutGateway")
+XENDIT_BASE_URL = env.str("XENDIT_BASE_URL", default="https://api.xendit.co")
+XENDIT_SECRET_KEY = env.str("XENDIT_SECRET_KEY", default="xnd_development_demo")
+XENDIT_CALLBACK_TOKEN = env.str("XENDIT_CALLBACK_TOKEN", default="demo-callback-token")
+XENDIT_TIMEOUT_SECONDS = env.float("XENDIT_TIMEOUT_SECONDS", default=10)
+
 # One-time codes sent by SMS.
 OTP_TTL_SECONDS = env.int("OTP_TTL_SECONDS", default=5 * 60)
 OTP_MAX_ATTEMPTS = env.int("OTP_MAX_ATTEMPTS", default=5)
