@@ -3,7 +3,6 @@
 calls a service; the rules are there."""
 
 import uuid
-from functools import wraps
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -21,6 +20,7 @@ from accounts.phone import mask_phone
 from accounts.views import _apply_errors, participant_required
 from catalog.models import Institution, Platform
 from catalog.selectors import on_sale
+from catalog.views import institution_staff_required
 from payments.models import Account
 
 from .certificates import CONTENT_TYPES
@@ -219,18 +219,6 @@ def certificate(request, pk):
 
 
 # --------------------------------------------------------------- institutions
-
-
-def institution_staff_required(view):
-    @wraps(view)
-    @login_required
-    def wrapper(request, *args, **kwargs):
-        institutions = list(Institution.objects.filter(staff=request.user))
-        if not institutions:
-            raise Http404
-        return view(request, institutions, *args, **kwargs)
-
-    return wrapper
 
 
 @never_cache

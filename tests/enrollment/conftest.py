@@ -2,10 +2,12 @@
 way users and staff get there."""
 
 import datetime
+import io
 import re
 import threading
 
 import pytest
+from django.core.management import call_command
 from django.db import connections
 from django.utils import timezone, translation
 
@@ -24,6 +26,11 @@ def _english():
     are checked by the translations test and a few tests of their own."""
     with translation.override("en"):
         yield
+
+
+def ledger_ok() -> None:
+    """The ledger invariant command passes (it exits 1 on a breach)."""
+    call_command("check_ledger", stdout=io.StringIO())
 
 
 def sms_code() -> str:

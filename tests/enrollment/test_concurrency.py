@@ -1,13 +1,11 @@
 """Purchases under concurrency, on PostgreSQL with real transactions: many
 requests against one card at once never overspend."""
 
-import io
 import uuid
 
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.core.management import call_command
 
 from accounts import roles
 from enrollment.models import Enrollment, Wave
@@ -16,13 +14,9 @@ from enrollment.services.purchases import enrollment_submit
 from payments.models import Account, Transfer
 from tests.factories import make_staff
 
-from .conftest import card_holder, close_window, make_wave, run_together, verified_participant
+from .conftest import card_holder, close_window, ledger_ok, make_wave, run_together, verified_participant
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def ledger_ok():
-    call_command("check_ledger", stdout=io.StringIO())
 
 
 def available(card):

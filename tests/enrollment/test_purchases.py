@@ -3,13 +3,11 @@ authorisation on the ledger, vouchers, completion, cancellation, expiry and
 reviews."""
 
 import datetime
-import io
 import re
 
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone, translation
 
@@ -22,15 +20,11 @@ from enrollment.tasks import expire_vouchers
 from payments.models import Account, Transfer
 from tests.factories import UserFactory
 
-from .conftest import card_holder, sms_code
+from .conftest import card_holder, ledger_ok, sms_code
 
 pytestmark = pytest.mark.django_db
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
-
-
-def ledger_ok():
-    call_command("check_ledger", stdout=io.StringIO())
 
 
 def balance(card):

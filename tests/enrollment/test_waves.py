@@ -7,7 +7,6 @@ import io
 import pytest
 from django.core import mail
 from django.core.exceptions import ValidationError
-from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 from stdnum import luhn
@@ -22,13 +21,9 @@ from enrollment.tasks import card_deadlines
 from payments.models import Account
 from tests.factories import make_participant, make_staff
 
-from .conftest import card_holder, close_window, make_wave, verified_participant
+from .conftest import card_holder, close_window, ledger_ok, make_wave, verified_participant
 
 pytestmark = pytest.mark.django_db
-
-
-def ledger_ok():
-    call_command("check_ledger", stdout=io.StringIO())  # exits 1 on a breach
 
 
 def exclude(committed, participant):
