@@ -398,6 +398,7 @@ class OneTimeCode(models.Model):
     class Purpose(models.TextChoices):
         PHONE_VERIFICATION = "phone_verification", _("Mobile number verification")
         CHECKOUT = "checkout", _("Confirming a purchase")
+        INCENTIVE_ACCOUNT = "incentive_account", _("Confirming the account for incentives")
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,

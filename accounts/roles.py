@@ -44,6 +44,14 @@ _MONEY_VIEWS = [
     "enrollment.view_coursereview",
     "payments.view_account",
     "payments.view_transfer",
+    "payouts.view_payoutbatch",
+    "payouts.view_payout",
+    "payouts.view_payoutline",
+    "payouts.view_payoutitem",
+    "payouts.view_payoutstatuschange",
+    "payouts.view_incentivepayment",
+    "payouts.view_incentiveaccount",
+    "payouts.view_surveyresponse",
 ]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
@@ -99,6 +107,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "enrollment.add_waveprovincequota",
         "enrollment.change_waveprovincequota",
         "enrollment.delete_waveprovincequota",
+        "payouts.prepare_payoutbatch",
         *_MONEY_VIEWS,
     ],
     PMO_FINANCE_CHECKER: [
@@ -107,6 +116,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "enrollment.view_wave",
         "enrollment.view_waveprovincequota",
         "enrollment.draw_wave",
+        "payouts.approve_payoutbatch",
         *_MONEY_VIEWS,
     ],
 }

@@ -74,7 +74,7 @@ kinds = ["blk_komunitas", "blk_pemerintah", "blk_luar_negeri", "lpk_swasta"]
 institutions = []
 for i in range(60):
     inst = Institution.objects.create(name=f"Lembaga {{i}}", kind=kinds[i % 4], address="Jl. 1",
-        province_code=provinces[i % len(provinces)], bank_name="BNI", bank_account_number=str(i),
+        province_code=provinces[i % len(provinces)], bank_name="ID_BNI", bank_account_number=str(i),
         bank_account_holder="X")
     inst.platforms.add(platforms[i % 8])
     institutions.append(inst)

@@ -101,7 +101,7 @@ def build_catalog(institutions: int) -> list[int]:
             kind="blk_pemerintah",
             address="Jl. 1",
             province_code="32",
-            bank_name="BNI",
+            bank_name="ID_BNI",
             bank_account_number=str(1000 + i),
             bank_account_holder=f"BBPLK Bench {i + 1}",
         )

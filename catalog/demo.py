@@ -75,7 +75,7 @@ def load(*, staff_user, curator1, curator2) -> dict[str, int]:
             payout_route=route,
             contact_name=f"Tim Kemitraan {name}",
             contact_email=f"mitra@{name.lower().split()[0].replace('.', '')}.example.id",
-            settlement_bank="" if route == "direct" else "BNI",
+            settlement_bank="" if route == "direct" else "ID_BNI",
             settlement_account_number="" if route == "direct" else "0123456789",
             settlement_account_holder="" if route == "direct" else f"PT {name}",
         )
@@ -90,7 +90,7 @@ def load(*, staff_user, curator1, curator2) -> dict[str, int]:
             accreditation_valid_until=today + datetime.timedelta(days=365) if kind == "lpk_swasta" else None,
             address=f"Jl. Pelatihan No. {i + 1}",
             province_code=province,
-            bank_name="Bank Mandiri",
+            bank_name="ID_MANDIRI",
             bank_account_number=f"1300{i:06d}",
             bank_account_holder=name,
         )

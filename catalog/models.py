@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.nik import province_choices, province_name
+from payments.channels import PayoutChannel
 
 
 class Platform(models.Model):
@@ -28,7 +29,7 @@ class Platform(models.Model):
     contact_email = models.EmailField(_("contact email"), blank=True)
     contact_phone = models.CharField(_("contact phone"), max_length=20, blank=True)
     payout_route = models.CharField(_("payout route"), max_length=16, choices=PayoutRoute.choices)
-    settlement_bank = models.CharField(_("settlement bank"), max_length=50, blank=True)
+    settlement_bank = models.CharField(_("settlement bank"), max_length=50, blank=True, choices=PayoutChannel.choices)
     settlement_account_number = models.CharField(_("settlement account number"), max_length=30, blank=True)
     settlement_account_holder = models.CharField(_("settlement account holder"), max_length=100, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
@@ -72,7 +73,7 @@ class Institution(models.Model):
     accreditation_valid_until = models.DateField(_("accreditation valid until"), null=True, blank=True)
     address = models.CharField(_("address"), max_length=255)
     province_code = models.CharField(_("province"), max_length=2, choices=province_choices, db_index=True)
-    bank_name = models.CharField(_("bank"), max_length=50)
+    bank_name = models.CharField(_("bank"), max_length=50, choices=PayoutChannel.choices)
     bank_account_number = models.CharField(_("account number"), max_length=30)
     bank_account_holder = models.CharField(_("account holder"), max_length=100)
     platforms = models.ManyToManyField(Platform, related_name="institutions", verbose_name=_("sells through"))

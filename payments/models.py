@@ -20,6 +20,8 @@ class Account(models.Model):
         INSTITUTION_PAYABLE = "institution_payable", _("Institution payable")
         PLATFORM_PAYABLE = "platform_payable", _("Platform payable")
         PAYOUT_CLEARING = "payout_clearing", _("Payout clearing")
+        # Money that left through the gateway to a bank or e-wallet.
+        DISBURSED = "disbursed", _("Paid out")
 
     kind = models.CharField(_("kind"), max_length=24, choices=Kind.choices)
     # Whose account: "participant:12", "institution:3"; empty for the

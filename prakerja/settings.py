@@ -62,6 +62,10 @@ if PRODUCTION:
         _problems.append("SMS_BACKEND must name the SMS sender class (the console one prints codes to the log)")
     if not env.str("EMAIL_URL", default=""):
         _problems.append("EMAIL_URL must point at the mail server")
+    if not env.str("XENDIT_SECRET_KEY", default="").startswith("xnd_production_"):
+        _problems.append("XENDIT_SECRET_KEY must be the gateway's live secret key (xnd_production_...)")
+    if len(env.str("XENDIT_CALLBACK_TOKEN", default="")) < 32:
+        _problems.append("XENDIT_CALLBACK_TOKEN must be the webhook verification token from the gateway's dashboard")
     if DEBUG:
         _problems.append("DJANGO_DEBUG must be off")
     if _problems:
@@ -90,6 +94,7 @@ INSTALLED_APPS = [
     "catalog",
     "enrollment",
     "payments",
+    "payouts",
 ]
 
 MIDDLEWARE = [
@@ -225,7 +230,16 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="prakerja")
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 6 * 60 * 60}
+# Redis redelivers a task nobody acknowledged after this many seconds (the
+# worker died): longer than any task runs, or a slow task would run twice at
+# once. README "Background jobs" says why these settings are what they are.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=6 * 60 * 60),
+    # How often a worker sweeps for such tasks: every interval x throttle
+    # seconds (kombu's defaults, 10 x 10). The worker test shortens both.
+    "unacked_restore_interval": env.int("CELERY_UNACKED_RESTORE_INTERVAL", default=10),
+    "unacked_restore_throttle": env.int("CELERY_UNACKED_RESTORE_THROTTLE", default=10),
+}
 CELERY_TIMEZONE = TIME_ZONE
 # Keep Django's logging (and its identity-number redaction) in workers.
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
@@ -245,6 +259,14 @@ CELERY_BEAT_SCHEDULE = {
     "enrollment-card-deadlines": {
         "task": "enrollment.tasks.card_deadlines",
         "schedule": crontab(minute=30),
+    },
+    "payouts-poll": {
+        "task": "payouts.tasks.poll_payouts",
+        "schedule": crontab(minute="*/5"),
+    },
+    "payouts-incentives": {
+        "task": "payouts.tasks.pay_incentives",
+        "schedule": crontab(minute=45),
     },
 }
 
@@ -299,6 +321,19 @@ XENDIT_BASE_URL = env.str("XENDIT_BASE_URL", default="https://api.xendit.co")
 XENDIT_SECRET_KEY = env.str("XENDIT_SECRET_KEY", default="xnd_development_demo")
 XENDIT_CALLBACK_TOKEN = env.str("XENDIT_CALLBACK_TOKEN", default="demo-callback-token")
 XENDIT_TIMEOUT_SECONDS = env.float("XENDIT_TIMEOUT_SECONDS", default=10)
+# Our payouts' reference (and idempotency key) at the gateway is
+# "<prefix>-<payout id>": a prefix per environment keeps a staging database's
+# payout 1 from colliding with production's on a shared gateway account.
+PAYOUT_REFERENCE_PREFIX = env.str("PAYOUT_REFERENCE_PREFIX", default="prakerja")
+# A send that timed out or met a 5xx is retried after base * 2^n seconds (at
+# most max), up to PAYOUT_SEND_RETRIES times; after that the poller takes over.
+PAYOUT_RETRY_BASE_SECONDS = env.float("PAYOUT_RETRY_BASE_SECONDS", default=30)
+PAYOUT_RETRY_MAX_SECONDS = env.float("PAYOUT_RETRY_MAX_SECONDS", default=3600)
+PAYOUT_SEND_RETRIES = env.int("PAYOUT_SEND_RETRIES", default=8)
+# A sent payout with no webhook after this long is asked about (polling).
+PAYOUT_POLL_AFTER_SECONDS = env.int("PAYOUT_POLL_AFTER_SECONDS", default=600)
+# Paid surveys open this many days apart, the first with the first incentive.
+INCENTIVE_SURVEY_INTERVAL_DAYS = env.int("INCENTIVE_SURVEY_INTERVAL_DAYS", default=30)
 
 # One-time codes sent by SMS.
 OTP_TTL_SECONDS = env.int("OTP_TTL_SECONDS", default=5 * 60)

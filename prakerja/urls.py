@@ -18,4 +18,5 @@ urlpatterns = [
     path("", include("kyc.urls")),
     path("", include("catalog.urls")),
     path("", include("enrollment.urls")),
+    path("", include("payouts.urls")),
 ]

@@ -430,6 +430,31 @@ def enrollments_expire_due() -> int:
     return sum(1 for pk in list(due) if enrollment_expire(enrollment_id=pk) is not None)
 
 
+def enrollments_mark_paid_out(*, enrollment_ids: list[int], reason: str) -> int:
+    """Completed enrolments whose price reached the institution: set-based,
+    for the payout of a whole institution at once. Returns how many moved;
+    those already paid out are left as they are."""
+    now = timezone.now()
+    with transaction.atomic():
+        rows = list(
+            Enrollment.objects.select_for_update()
+            .filter(pk__in=enrollment_ids, status=S.COMPLETED)
+            .order_by("pk")
+            .values_list("pk", "platform_id")
+        )
+        if not rows:
+            return 0
+        Enrollment.objects.filter(pk__in=[pk for pk, _platform in rows]).update(status=S.PAID_OUT, updated_at=now)
+        EnrollmentStatusChange.objects.bulk_create(
+            EnrollmentStatusChange(enrollment_id=pk, from_status=S.COMPLETED, to_status=S.PAID_OUT, reason=reason[:200])
+            for pk, _platform in rows
+        )
+        PlatformNotice.objects.bulk_create(
+            PlatformNotice(platform_id=platform, enrollment_id=pk, event=S.PAID_OUT) for pk, platform in rows
+        )
+    return len(rows)
+
+
 def review_create(*, participant: Participant, enrollment_id: int, rating: int, text: str) -> CourseReview:
     """The participant rates and reviews a course they completed, once."""
     errors = {}

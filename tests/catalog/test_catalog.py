@@ -52,7 +52,7 @@ def world():
     other_platform = Platform.objects.create(
         name="Tokopedia",
         payout_route="via_platform",
-        settlement_bank="BNI",
+        settlement_bank="ID_BNI",
         settlement_account_number="1",
         settlement_account_holder="PT T",
     )
@@ -63,7 +63,7 @@ def world():
             kind=kind,
             address="Jl. 1",
             province_code=province,
-            bank_name="BNI",
+            bank_name="ID_BNI",
             bank_account_number="123",
             bank_account_holder=name,
             **extra,

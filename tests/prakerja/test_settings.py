@@ -31,6 +31,8 @@ def production_env(**overrides):
         "DJANGO_ALLOWED_HOSTS": "prakerja.example.id",
         "SMS_BACKEND": "accounts.sms.ConsoleSmsSender",
         "EMAIL_URL": "smtp+tls://mailer:secret@smtp.example.id:587",
+        "XENDIT_SECRET_KEY": "xnd_production_" + secrets.token_hex(20),
+        "XENDIT_CALLBACK_TOKEN": secrets.token_urlsafe(36),
     }
     env.update(overrides)
     return {k: v for k, v in env.items() if v is not None}
@@ -53,6 +55,15 @@ def test_production_refuses_a_bad_encryption_key_and_implicit_sms_and_mail():
     result = manage("check", **production_env(FIELD_ENCRYPTION_KEYS="not-a-key", SMS_BACKEND=None, EMAIL_URL=None))
     assert result.returncode != 0
     for expected in ("not a Fernet key", "SMS_BACKEND", "EMAIL_URL"):
+        assert expected in result.stderr
+
+
+def test_production_refuses_the_demo_payout_gateway_keys():
+    result = manage(
+        "check", **production_env(XENDIT_SECRET_KEY="xnd_development_demo", XENDIT_CALLBACK_TOKEN="demo-callback-token")
+    )
+    assert result.returncode != 0
+    for expected in ("XENDIT_SECRET_KEY", "XENDIT_CALLBACK_TOKEN"):
         assert expected in result.stderr
 
 

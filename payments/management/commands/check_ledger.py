@@ -7,13 +7,19 @@
 - every account's held amount equals its pending holds;
 - no account but the programme fund has less than it holds, or below zero;
 - every hold is resolved at most once (posted/voided ones dated, pending
-  ones not).
+  ones not);
+- and the checks other apps declare in ``<app>/checks.py`` as
+  ``LEDGER_CHECKS`` (the payouts app's: batch totals, payout lines, payout
+  ledger movements, no enrolment paid out twice).
 """
 
+import contextlib
 import time
 
+from django.apps import apps
 from django.core.management.base import BaseCommand
 from django.db import connection
+from django.utils.module_loading import import_string
 
 CHECKS = {
     "all balances add up to zero (debits = credits)": "SELECT COALESCE(SUM(balance), 0) FROM payments_account",
@@ -40,6 +46,14 @@ CHECKS = {
 }
 
 
+def all_checks() -> dict[str, str]:
+    checks = dict(CHECKS)
+    for config in apps.get_app_configs():
+        with contextlib.suppress(ImportError):
+            checks.update(import_string(f"{config.name}.checks.LEDGER_CHECKS"))
+    return checks
+
+
 class Command(BaseCommand):
     help = "Checks the ledger's invariants; exits 1 on any breach."
 
@@ -49,7 +63,7 @@ class Command(BaseCommand):
         with connection.cursor() as cursor:
             cursor.execute("SELECT COUNT(*) FROM payments_transfer")
             transfers = cursor.fetchone()[0]
-            for name, sql in CHECKS.items():
+            for name, sql in all_checks().items():
                 cursor.execute(sql)
                 value = cursor.fetchone()[0]
                 ok = value == 0

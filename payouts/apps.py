@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class PayoutsConfig(AppConfig):
+    """Payout batches to institutions and incentives to participants, sent
+    through the payment gateway by Celery (issue 6)."""
+
+    name = "payouts"
+    verbose_name = _("Payouts")

@@ -1,0 +1,222 @@
+"""Payout batches to institutions: built by a PMO finance maker from
+completed, unpaid enrolments, approved or rejected by a checker who did not
+build it, then sent (disbursement.py)."""
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection, transaction
+from django.db.models import Count, Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import User
+from prakerja.lifecycle import check_move
+from prakerja.locks import advisory_xact_lock
+
+from ..models import BATCH_TRANSITIONS, Payout, PayoutBatch, PayoutItem, PayoutLine
+
+_BUILD_LOCK = 0x5041594F  # "PAYO": one batch is built at a time
+
+# A completed enrolment no live batch holds yet, completed by the cut-off.
+_ELIGIBLE = """
+    e.status = 'completed' AND e.completed_at <= %(cutoff)s
+    AND NOT EXISTS (SELECT 1 FROM payouts_payoutitem x WHERE x.enrollment_id = e.id AND x.released = %(no)s)
+"""
+
+# One payout per payee: the institution when its platform pays directly, the
+# platform when it forwards. The bank details are copied as they are now.
+_INSERT_PAYOUTS = f"""
+    INSERT INTO payouts_payout (kind, batch_id, institution_id, platform_id, channel_code, account_number,
+                                account_holder, amount, status, attempts, gateway_id, gateway_status,
+                                failure_code, failure_message, created_at)
+    SELECT 'course_fees', %(batch)s, g.institution_id, g.platform_id,
+           COALESCE(i.bank_name, pl.settlement_bank),
+           COALESCE(i.bank_account_number, pl.settlement_account_number),
+           COALESCE(i.bank_account_holder, pl.settlement_account_holder),
+           g.amount, 'pending', 0, '', '', '', '', %(now)s
+    FROM (
+        SELECT CASE WHEN p.payout_route = 'direct' THEN e.institution_id END AS institution_id,
+               CASE WHEN p.payout_route = 'direct' THEN NULL ELSE e.platform_id END AS platform_id,
+               SUM(e.price) AS amount
+        FROM enrollment_enrollment e JOIN catalog_platform p ON p.id = e.platform_id
+        WHERE {_ELIGIBLE}
+        GROUP BY 1, 2
+    ) g
+    LEFT JOIN catalog_institution i ON i.id = g.institution_id
+    LEFT JOIN catalog_platform pl ON pl.id = g.platform_id
+"""  # noqa: S608 - constant SQL, values are parameters
+
+# Every enrolment to its payee's payout; two statements so each is a plain
+# equality join.
+_INSERT_ITEMS = f"""
+    INSERT INTO payouts_payoutitem (batch_id, payout_id, enrollment_id, institution_id, amount, released)
+    SELECT %(batch)s, po.id, e.id, e.institution_id, e.price, %(no)s
+    FROM enrollment_enrollment e
+    JOIN catalog_platform p ON p.id = e.platform_id
+    JOIN payouts_payout po ON po.batch_id = %(batch)s AND {{join}}
+    WHERE {_ELIGIBLE} AND {{route}}
+"""  # noqa: S608 - constant SQL, values are parameters
+_INSERT_DIRECT_ITEMS = _INSERT_ITEMS.format(
+    join="po.institution_id = e.institution_id", route="p.payout_route = 'direct'"
+)
+_INSERT_FORWARDED_ITEMS = _INSERT_ITEMS.format(
+    join="po.platform_id = e.platform_id", route="p.payout_route <> 'direct'"
+)
+
+# A payout's amount is what its enrolments add up to (an enrolment completed
+# between the statements above joins its payee's payout, and counts).
+_PAYOUT_AMOUNTS = """
+    UPDATE payouts_payout SET amount = (
+        SELECT SUM(it.amount) FROM payouts_payoutitem it WHERE it.payout_id = payouts_payout.id
+    ) WHERE batch_id = %(batch)s
+"""
+
+# One line per institution in each payout: what leaves its payable account.
+_INSERT_LINES = """
+    INSERT INTO payouts_payoutline (payout_id, source_id, institution_id, amount, enrollment_count)
+    SELECT it.payout_id, a.id, it.institution_id, SUM(it.amount), COUNT(*)
+    FROM payouts_payoutitem it
+    JOIN payments_account a ON a.kind = 'institution_payable' AND a.owner = 'institution:' || it.institution_id
+    WHERE it.batch_id = %(batch)s
+    GROUP BY it.payout_id, a.id, it.institution_id
+"""
+
+
+def payout_batch_build(*, by: User, cutoff) -> PayoutBatch:
+    """A draft batch of every completed enrolment not yet in a live batch,
+    completed up to ``cutoff``: a handful of set-based statements whatever
+    the number of enrolments."""
+    if not by.has_perm("payouts.prepare_payoutbatch"):
+        raise PermissionDenied
+    now = timezone.now()
+    if cutoff is None:
+        raise ValidationError({"cutoff": _("Enter the cut-off time.")})
+    if cutoff > now:
+        raise ValidationError({"cutoff": _("The cut-off cannot be in the future.")})
+    with transaction.atomic():
+        advisory_xact_lock(_BUILD_LOCK)
+        batch = PayoutBatch.objects.create(cutoff=cutoff, created_by=by)
+        params = {"batch": batch.pk, "cutoff": cutoff, "now": now, "no": False}
+        with connection.cursor() as cursor:
+            cursor.execute(_INSERT_PAYOUTS, params)
+            if cursor.rowcount == 0:
+                raise ValidationError(
+                    {"cutoff": _("No completed enrolment waits for payment up to this cut-off.")}, code="empty"
+                )
+            cursor.execute(_INSERT_DIRECT_ITEMS, params)
+            cursor.execute(_INSERT_FORWARDED_ITEMS, params)
+            cursor.execute(_PAYOUT_AMOUNTS, params)
+            cursor.execute(_INSERT_LINES, params)
+        totals = Payout.objects.filter(batch=batch).aggregate(amount=Sum("amount"), payouts=Count("pk"))
+        batch.total_amount = totals["amount"] or 0
+        batch.payout_count = totals["payouts"]
+        batch.enrollment_count = PayoutItem.objects.filter(batch=batch).count()
+        batch.save(update_fields=["total_amount", "payout_count", "enrollment_count"])
+    return batch
+
+
+def _locked(batch_id: int) -> PayoutBatch:
+    return PayoutBatch.objects.select_for_update().get(pk=batch_id)
+
+
+def _release_items(batch: PayoutBatch) -> None:
+    PayoutItem.objects.filter(batch=batch, released=False).update(released=True)
+
+
+def payout_batch_submit(*, batch_id: int, by: User) -> PayoutBatch:
+    """The maker, having looked at the totals, lines and enrolments, sends
+    the draft for approval."""
+    with transaction.atomic():
+        batch = _locked(batch_id)
+        if batch.created_by_id != by.pk:
+            raise ValidationError(_("Only the person who prepared this batch can submit it."), code="not_maker")
+        check_move(BATCH_TRANSITIONS, batch.status, PayoutBatch.Status.SUBMITTED)
+        batch.status = PayoutBatch.Status.SUBMITTED
+        batch.submitted_at = timezone.now()
+        batch.save(update_fields=["status", "submitted_at"])
+    return batch
+
+
+def payout_batch_discard(*, batch_id: int, by: User) -> PayoutBatch:
+    """The maker drops a batch not yet approved; its enrolments are free for
+    the next one."""
+    with transaction.atomic():
+        batch = _locked(batch_id)
+        if batch.created_by_id != by.pk:
+            raise ValidationError(_("Only the person who prepared this batch can discard it."), code="not_maker")
+        check_move(BATCH_TRANSITIONS, batch.status, PayoutBatch.Status.DISCARDED)
+        batch.status = PayoutBatch.Status.DISCARDED
+        batch.save(update_fields=["status"])
+        _release_items(batch)
+    return batch
+
+
+def _check_checker(batch: PayoutBatch, by: User) -> None:
+    if not by.has_perm("payouts.approve_payoutbatch"):
+        raise PermissionDenied
+    if batch.created_by_id == by.pk:
+        raise ValidationError(
+            _("You prepared this batch, so another PMO finance checker must approve or reject it."),
+            code="maker_cannot_check",
+        )
+    if batch.status != PayoutBatch.Status.SUBMITTED:
+        raise ValidationError(
+            _("Only a batch waiting for approval can be approved or rejected; this one is %(status)s.")
+            % {"status": batch.get_status_display().lower()},
+            code="not_submitted",
+        )
+
+
+def payout_batch_approve(*, batch_id: int, by: User) -> PayoutBatch:
+    """The checker approves; the disbursement job is queued when this commits."""
+    from ..tasks import disburse_batch
+
+    with transaction.atomic():
+        batch = _locked(batch_id)
+        _check_checker(batch, by)
+        batch.status = PayoutBatch.Status.APPROVED
+        batch.decided_by = by
+        batch.decided_at = timezone.now()
+        batch.save(update_fields=["status", "decided_by", "decided_at"])
+        transaction.on_commit(lambda: disburse_batch.delay(batch_id))
+    return batch
+
+
+def payout_batch_reject(*, batch_id: int, by: User, reason: str) -> PayoutBatch:
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": _("Say why the batch is rejected.")})
+    if len(reason) > 500:
+        raise ValidationError({"reason": _("Keep the reason under 500 characters.")})
+    with transaction.atomic():
+        batch = _locked(batch_id)
+        _check_checker(batch, by)
+        batch.status = PayoutBatch.Status.REJECTED
+        batch.decided_by = by
+        batch.decided_at = timezone.now()
+        batch.rejection_reason = reason
+        batch.save(update_fields=["status", "decided_by", "decided_at", "rejection_reason"])
+        _release_items(batch)
+    return batch
+
+
+def payout_batch_start(*, batch_id: int) -> list[int]:
+    """Moves an approved batch to sending and returns the payouts still to
+    send (all of them the first time; those left pending after a crash when
+    run again)."""
+    with transaction.atomic():
+        batch = _locked(batch_id)
+        if batch.status == PayoutBatch.Status.APPROVED:
+            check_move(BATCH_TRANSITIONS, batch.status, PayoutBatch.Status.SENDING)
+            batch.status = PayoutBatch.Status.SENDING
+            batch.save(update_fields=["status"])
+        elif batch.status != PayoutBatch.Status.SENDING:
+            return []
+        return list(batch.payouts.filter(status=Payout.Status.PENDING).values_list("pk", flat=True))
+
+
+def batch_lines(batch: PayoutBatch):
+    """The lines of a batch with their payout and payee, for the preview and
+    the statements."""
+    return PayoutLine.objects.filter(payout__batch=batch).select_related(
+        "payout", "payout__institution", "payout__platform", "institution"
+    )

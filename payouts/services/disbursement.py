@@ -1,0 +1,243 @@
+"""Sending payouts through the gateway and recording what it answers.
+
+The order of a send, so that a worker killed at any point leads to exactly
+one payment when the task runs again:
+
+1. One transaction, under the payout's row lock: a pending payout moves its
+   lines from their ledger accounts to payout clearing and becomes *sent*.
+   A payout already final is left alone.
+2. Outside any transaction: ``create_payout`` with the payout's reference as
+   the idempotency key. A second call with the same key (the task run again
+   after a lost answer or a killed worker) gets the first payout back, never
+   a second one.
+3. Under the row lock again: the gateway's answer is recorded. Success
+   settles clearing to "paid out" and the enrolments become *paid out*; a
+   failure reverses clearing to the accounts the lines came from and frees
+   the enrolments for a later batch. A payout already final (the webhook came
+   first, or twice) is not changed again.
+"""
+
+import logging
+
+from django.db import transaction
+from django.utils import timezone
+
+from enrollment.services.purchases import enrollments_mark_paid_out
+from payments.gateway import GatewayPayout, GatewayRefused, PayoutGateway, PayoutRequest
+from payments.models import Account
+from payments.services import account_for, ledger_transfer
+from prakerja.lifecycle import check_move
+
+from ..models import PAYOUT_TRANSITIONS, Payout, PayoutBatch, PayoutItem, PayoutStatusChange
+
+log = logging.getLogger(__name__)
+
+FAILED_AT_GATEWAY = frozenset({"FAILED", "CANCELLED", "REVERSED", "COMPLIANCE_REJECTED"})
+SENDABLE_BATCH = (PayoutBatch.Status.APPROVED, PayoutBatch.Status.SENDING)
+
+
+def _clearing() -> Account:
+    return account_for(kind=Account.Kind.PAYOUT_CLEARING)
+
+
+def _move(payout: Payout, to: str, reason: str = "") -> None:
+    check_move(PAYOUT_TRANSITIONS, payout.status, to)
+    PayoutStatusChange.objects.create(payout=payout, from_status=payout.status, to_status=to, reason=reason[:200])
+    payout.status = to
+
+
+def _request(payout: Payout) -> PayoutRequest:
+    return PayoutRequest(
+        reference_id=payout.reference,
+        channel_code=payout.channel_code,
+        account_number=payout.account_number,
+        account_holder_name=payout.account_holder,
+        amount=payout.amount,
+        description=f"Prakerja {payout.get_kind_display()} {payout.pk}"[:100],
+    )
+
+
+def payout_mark_sent(*, payout_id: int) -> Payout | None:
+    """Step 1: the ledger moves to clearing and the payout is *sent*. Returns
+    the payout to send, or None when there is nothing to send."""
+    with transaction.atomic():
+        payout = Payout.objects.select_for_update(of=("self",)).select_related("batch").get(pk=payout_id)
+        if payout.is_final:
+            return None
+        if payout.batch_id and payout.batch.status not in SENDABLE_BATCH:
+            # Nothing leaves from a batch nobody approved.
+            log.warning("payout %s: batch %s is %s, not sent", payout.pk, payout.batch_id, payout.batch.status)
+            return None
+        if payout.status == Payout.Status.PENDING:
+            clearing = _clearing()
+            for line in payout.lines.select_related("source"):
+                ledger_transfer(
+                    key=f"payout:{payout.pk}:send:{line.pk}",
+                    debit=line.source,
+                    credit=clearing,
+                    amount=line.amount,
+                    reason=f"payout {payout.pk} sent",
+                )
+            _move(payout, Payout.Status.SENT)
+            payout.sent_at = timezone.now()
+        payout.attempts += 1
+        payout.save(update_fields=["status", "sent_at", "attempts"])
+        return payout
+
+
+def payout_send(*, payout_id: int, gateway: PayoutGateway) -> Payout | None:
+    """Sends one payout; safe to run any number of times. GatewayError
+    (timeout, 5xx) propagates for the task to retry with the same key."""
+    payout = payout_mark_sent(payout_id=payout_id)
+    if payout is None:
+        return None
+    try:
+        answer = gateway.create_payout(_request(payout))
+    except GatewayRefused as refusal:
+        return payout_fail(payout_id=payout_id, code=refusal.code, message=refusal.message)
+    return payout_record(payout_id=payout_id, answer=answer)
+
+
+def payout_record(*, payout_id: int, answer: GatewayPayout) -> Payout:
+    """Records what the gateway says of a payout (its answer to creation, a
+    webhook, or polling). Idempotent: a final payout does not change again."""
+    with transaction.atomic():
+        payout = Payout.objects.select_for_update().get(pk=payout_id)
+        if answer.reference_id != payout.reference:
+            raise ValueError(f"gateway answer for {answer.reference_id} recorded on {payout.reference}")
+        if payout.is_final or payout.status == Payout.Status.PENDING:
+            return payout
+        if answer.amount != payout.amount:
+            # Never settle what we did not send; reconciliation flags it.
+            log.error("payout %s: gateway amount %s, ours %s", payout.pk, answer.amount, payout.amount)
+            payout.gateway_id, payout.gateway_status = answer.id, answer.status
+            payout.checked_at = timezone.now()
+            payout.save(update_fields=["gateway_id", "gateway_status", "checked_at"])
+            return payout
+        payout.gateway_id = answer.id
+        payout.gateway_status = answer.status
+        payout.checked_at = timezone.now()
+        if answer.status == "SUCCEEDED":
+            _succeed(payout)
+        elif answer.status in FAILED_AT_GATEWAY:
+            return _fail(payout, code=answer.failure_code or answer.status, message="")
+        else:
+            payout.save(update_fields=["gateway_id", "gateway_status", "checked_at"])
+    return payout
+
+
+def _succeed(payout: Payout) -> None:
+    ledger_transfer(
+        key=f"payout:{payout.pk}:settle",
+        debit=_clearing(),
+        credit=account_for(kind=Account.Kind.DISBURSED),
+        amount=payout.amount,
+        reason=f"payout {payout.pk} succeeded",
+    )
+    _move(payout, Payout.Status.SUCCEEDED, reason=payout.gateway_id)
+    payout.finished_at = timezone.now()
+    payout.save(update_fields=["status", "gateway_id", "gateway_status", "checked_at", "finished_at"])
+    if payout.kind == Payout.Kind.COURSE_FEES:
+        enrollment_ids = list(payout.items.values_list("enrollment_id", flat=True))
+        enrollments_mark_paid_out(enrollment_ids=enrollment_ids, reason=f"payout {payout.pk}")
+        _finish_batch(payout.batch_id)
+    else:
+        from .incentives import incentive_payout_finished
+
+        incentive_payout_finished(payout=payout)
+
+
+def payout_fail(*, payout_id: int, code: str, message: str) -> Payout:
+    """A definite refusal or failure: the money goes back where it came from."""
+    with transaction.atomic():
+        payout = Payout.objects.select_for_update().get(pk=payout_id)
+        if payout.is_final:
+            return payout
+        return _fail(payout, code=code, message=message)
+
+
+def _fail(payout: Payout, *, code: str, message: str) -> Payout:
+    from ..tasks import notify_payout_failed
+
+    clearing = _clearing()
+    lines = payout.lines.select_related("source") if payout.sent_at else []
+    for line in lines:
+        ledger_transfer(
+            key=f"payout:{payout.pk}:reverse:{line.pk}",
+            debit=clearing,
+            credit=line.source,
+            amount=line.amount,
+            reason=f"payout {payout.pk} failed",
+        )
+    if payout.status == Payout.Status.PENDING:
+        _move(payout, Payout.Status.SENT, reason="refused before sending")
+    _move(payout, Payout.Status.FAILED, reason=code)
+    payout.failure_code = code[:64]
+    payout.failure_message = message[:500]
+    payout.finished_at = timezone.now()
+    payout.save(
+        update_fields=["status", "gateway_id", "gateway_status", "checked_at", "failure_code", "failure_message",
+                       "finished_at"]
+    )  # fmt: skip
+    if payout.kind == Payout.Kind.COURSE_FEES:
+        PayoutItem.objects.filter(payout=payout, released=False).update(released=True)
+        _finish_batch(payout.batch_id)
+    else:
+        from .incentives import incentive_payout_finished
+
+        incentive_payout_finished(payout=payout)
+    transaction.on_commit(lambda: notify_payout_failed.delay(payout.pk))
+    return payout
+
+
+def _finish_batch(batch_id: int) -> None:
+    """When the last payout of a batch is final, the batch is too, and its
+    reconciliation is queued."""
+    from ..tasks import reconcile_batch
+
+    # The batch's lock first, then the check: of two payouts finishing at
+    # once, the second to get the lock sees the first one committed.
+    batch = PayoutBatch.objects.select_for_update().get(pk=batch_id)
+    if batch.status != PayoutBatch.Status.SENDING:
+        return
+    if Payout.objects.filter(batch_id=batch_id, status__in=[Payout.Status.PENDING, Payout.Status.SENT]).exists():
+        return
+    failed = batch.payouts.filter(status=Payout.Status.FAILED).count()
+    if failed == 0:
+        batch.status = PayoutBatch.Status.SETTLED
+    elif failed == batch.payout_count:
+        batch.status = PayoutBatch.Status.FAILED
+    else:
+        batch.status = PayoutBatch.Status.PARTLY_FAILED
+    batch.finished_at = timezone.now()
+    batch.save(update_fields=["status", "finished_at"])
+    transaction.on_commit(lambda: reconcile_batch.delay(batch_id))
+
+
+def payouts_to_check(*, older_than_seconds: int, limit: int = 500) -> list[int]:
+    """Sent payouts whose outcome has not arrived: polled with the gateway."""
+    since = timezone.now() - timezone.timedelta(seconds=older_than_seconds)
+    return list(
+        Payout.objects.filter(status=Payout.Status.SENT, sent_at__lt=since)
+        .exclude(checked_at__gte=since)
+        .order_by("checked_at", "pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+
+
+def payout_poll(*, payout_id: int, gateway: PayoutGateway) -> str:
+    """Asks the gateway about one sent payout whose webhook never came.
+    Returns what was found: "recorded", "pending" or "unknown" (the gateway
+    never got it: the caller sends it again, under the same key)."""
+    payout = Payout.objects.get(pk=payout_id)
+    if payout.status != Payout.Status.SENT:
+        return "recorded"
+    answer = gateway.get_payout(payout.gateway_id) if payout.gateway_id else gateway.find_payout(payout.reference)
+    if answer is None:
+        Payout.objects.filter(pk=payout_id).update(checked_at=timezone.now())
+        return "unknown"
+    payout = payout_record(payout_id=payout_id, answer=answer)
+    if payout.is_final:
+        return "recorded"
+    Payout.objects.filter(pk=payout_id).update(checked_at=timezone.now())
+    return "pending"
