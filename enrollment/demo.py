@@ -4,11 +4,15 @@
 - Wave 1 is over and drawn: SITI and ANDI were selected and hold cards.
   SITI has a voucher waiting to be redeemed; ANDI has started a course, so
   the institution login can report its completion.
+- RINA, also selected in wave 1, completed a course and reviewed it: her
+  enrolment waits for the PMO's next payout batch, and her incentives page
+  lets her link an account.
 - Wave 2 is open: BUDI (identity verified) can apply from his page.
 """
 
 import datetime
 
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from accounts.models import Participant, User
@@ -53,7 +57,14 @@ def load(*, selected: list[Participant], applicant: Participant, maker: User, ch
     _verified(applicant, reviewer)
 
     courses = list(on_sale().filter(published_revision__capacity__isnull=True).order_by("pk")[:2])
-    siti, andi = selected
+    siti, andi, rina = selected
     purchases.enrollment_submit(participant=siti, course=courses[0], request_key="demo-siti")
     started = purchases.enrollment_submit(participant=andi, course=courses[1], request_key="demo-andi")
     purchases.enrollment_redeem(user=staff, voucher_code=started.voucher_code)
+    done = purchases.enrollment_submit(participant=rina, course=courses[0], request_key="demo-rina")
+    purchases.enrollment_redeem(user=staff, voucher_code=done.voucher_code)
+    certificate = SimpleUploadedFile("sertifikat-rina.pdf", b"%PDF-1.4\n% demo certificate\n%%EOF\n")
+    purchases.enrollment_complete(user=staff, enrollment_id=done.pk, certificate=certificate)
+    purchases.review_create(
+        participant=rina, enrollment_id=done.pk, rating=5, text="Materinya jelas dan langsung bisa dipraktikkan."
+    )

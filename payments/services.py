@@ -93,6 +93,14 @@ def _move(*, key: str, debit: Account, credit: Account, amount: int, reason: str
         return found
 
 
+def ledger_lock(*accounts: Account) -> None:
+    """Locks these accounts, in primary-key order, for the rest of the
+    caller's transaction: for a caller about to make several transfers over
+    them (a payout of many lines), which one by one would take the locks in
+    no fixed order and could deadlock with another such caller."""
+    _lock(*accounts)
+
+
 def ledger_transfer(*, key: str, debit: Account, credit: Account, amount: int, reason: str) -> Transfer:
     """Moves ``amount`` from ``debit`` to ``credit`` now."""
     return _move(key=key, debit=debit, credit=credit, amount=amount, reason=reason, hold=False)

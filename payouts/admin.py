@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from accounts.csvio import safe_cell
 from accounts.views import _apply_errors
 from prakerja.admin import ReadOnlyAdmin, StatusHistoryInline
 
@@ -96,7 +97,13 @@ class PayoutBatchAdmin(admin.ModelAdmin):
         return TemplateResponse(
             request,
             "admin/payouts/payoutbatch/prepare.html",
-            self._context(request, form=form, title=_("Prepare a payout batch"), media=self.media + form.media),
+            self._context(
+                request,
+                form=form,
+                title=_("Prepare a payout batch"),
+                media=self.media + form.media,
+                unbanked=batches.payees_without_bank(),
+            ),
         )
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
@@ -212,11 +219,12 @@ def _csv_rows(batch: PayoutBatch):
     )
     for item in items.iterator(chunk_size=2000):
         payout = item.payout
+        # Names and titles come from institutions: kept as text, never a formula.
         yield writer.writerow(
-            [batch.pk, payout.pk, str(payout.payee), payout.channel_code, payout.account_number,
-             payout.account_holder, payout.status, payout.gateway_id, payout.failure_code, item.institution.name,
-             item.enrollment_id, item.enrollment.revision.title, item.enrollment.completed_at.isoformat(),
-             item.amount, "yes" if item.released else "no"]
+            [batch.pk, payout.pk, safe_cell(payout.payee), payout.channel_code, safe_cell(payout.account_number),
+             safe_cell(payout.account_holder), payout.status, payout.gateway_id, safe_cell(payout.failure_code),
+             safe_cell(item.institution.name), item.enrollment_id, safe_cell(item.enrollment.revision.title),
+             item.enrollment.completed_at.isoformat(), item.amount, "yes" if item.released else "no"]
         )  # fmt: skip
 
 

@@ -33,10 +33,24 @@ LEDGER_CHECKS = {
         ) t ON t.payout_id = po.id
         WHERE NOT CASE po.status
             WHEN 'pending' THEN COALESCE(t.sent, 0) = 0 AND COALESCE(t.settled, 0) = 0
-            WHEN 'sent' THEN t.sent = po.amount AND COALESCE(t.settled, 0) = 0 AND COALESCE(t.reversed, 0) = 0
-            WHEN 'succeeded' THEN t.sent = po.amount AND t.settled = po.amount AND COALESCE(t.reversed, 0) = 0
+                AND COALESCE(t.reversed, 0) = 0
+            WHEN 'sent' THEN COALESCE(t.sent, 0) = po.amount AND COALESCE(t.settled, 0) = 0
+                AND COALESCE(t.reversed, 0) = 0
+            WHEN 'succeeded' THEN COALESCE(t.sent, 0) = po.amount AND COALESCE(t.settled, 0) = po.amount
+                AND COALESCE(t.reversed, 0) = 0
             WHEN 'failed' THEN COALESCE(t.settled, 0) = 0 AND COALESCE(t.reversed, 0) = COALESCE(t.sent, 0)
+            ELSE 1 = 0
         END""",  # noqa: S608 - constant SQL
+    "payout clearing holds exactly the payouts sent and not yet final": """
+        SELECT COUNT(*) FROM (SELECT
+            COALESCE((SELECT SUM(balance) FROM payments_account WHERE kind = 'payout_clearing'), 0) AS clearing,
+            COALESCE((SELECT SUM(amount) FROM payouts_payout WHERE status = 'sent'), 0) AS in_flight) x
+        WHERE clearing <> in_flight""",
+    "what left through the gateway equals the payouts that succeeded": """
+        SELECT COUNT(*) FROM (SELECT
+            COALESCE((SELECT SUM(balance) FROM payments_account WHERE kind = 'disbursed'), 0) AS disbursed,
+            COALESCE((SELECT SUM(amount) FROM payouts_payout WHERE status = 'succeeded'), 0) AS succeeded) x
+        WHERE disbursed <> succeeded""",
     "no enrolment paid out twice, and every paid one by a succeeded payout": """
         SELECT (SELECT COUNT(*) FROM (
                     SELECT it.enrollment_id FROM payouts_payoutitem it JOIN payouts_payout po ON po.id = it.payout_id

@@ -127,13 +127,17 @@ class Payout(models.Model):
     amount = models.BigIntegerField(_("amount (Rp)"))
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveSmallIntegerField(_("send attempts"), default=0)
-    gateway_id = models.CharField(_("gateway payout id"), max_length=64, blank=True)
+    gateway_id = models.CharField(_("gateway payout id"), max_length=64, blank=True, db_index=True)
     gateway_status = models.CharField(_("gateway status"), max_length=24, blank=True)
     failure_code = models.CharField(_("failure code"), max_length=64, blank=True)
     failure_message = models.CharField(_("failure message"), max_length=500, blank=True)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
     checked_at = models.DateTimeField(_("last checked with the gateway"), null=True, blank=True)
+    # Every attempt to pay an incentive instalment, failed ones included.
+    incentive_payment = models.ForeignKey(
+        "IncentivePayment", on_delete=models.PROTECT, null=True, blank=True, related_name="attempts"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -152,7 +156,7 @@ class Payout(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(kind="incentive", participant__isnull=False, batch__isnull=True)
-                | Q(kind="course_fees", participant__isnull=True, batch__isnull=False),
+                | Q(kind="course_fees", participant__isnull=True, batch__isnull=False, incentive_payment__isnull=True),
                 name="payout_kind_matches_payee",
             ),
             models.UniqueConstraint(

@@ -5,6 +5,9 @@ from django.db.models import Count, Sum
 
 from .models import IncentivePayment, PayoutItem
 
+# Batches the PMO has not approved: not shown to institutions and platforms.
+UNDECIDED = ("draft", "submitted", "rejected", "discarded")
+
 
 def statement_rows(**item_filter):
     """Per batch and payout, the amount and number of enrolments matching
@@ -12,7 +15,7 @@ def statement_rows(**item_filter):
     the payout's status and payee: what an institution or platform sees."""
     return (
         PayoutItem.objects.filter(**item_filter)
-        .exclude(batch__status__in=["draft", "submitted", "rejected", "discarded"])
+        .exclude(batch__status__in=UNDECIDED)
         .values(
             "batch_id",
             "batch__cutoff",

@@ -9,6 +9,7 @@ import random
 from celery import shared_task
 from django.conf import settings
 from django.core.mail import send_mail
+from django.db import OperationalError
 from django.template.loader import render_to_string
 from django.utils import translation
 
@@ -34,6 +35,9 @@ def disburse_batch(batch_id: int) -> int:
 def send_payout(self, payout_id: int) -> str:
     try:
         payout = disbursement.payout_send(payout_id=payout_id, gateway=get_gateway())
+    except OperationalError as exc:  # a deadlock or a dropped connection: nothing was committed
+        log.warning("payout %s: database error, retrying: %s", payout_id, exc)
+        return self.retry(exc=exc, countdown=random.uniform(1, 5), throw=not self.request.is_eager)
     except GatewayError as exc:
         if self.request.retries >= settings.PAYOUT_SEND_RETRIES:
             # The poller asks the gateway later and sends again if it never got it.
@@ -50,9 +54,18 @@ def send_payout(self, payout_id: int) -> str:
 @shared_task
 def poll_payouts() -> dict:
     """Beat: asks the gateway about sent payouts whose webhook never came,
-    and sends again those the gateway never received (same key)."""
+    sends again those the gateway never received (same key), and restarts
+    approved batches and pending payouts whose task was lost."""
     gateway = get_gateway()
-    found = {"recorded": 0, "pending": 0, "unknown": 0, "unreachable": 0}
+    found = {"recorded": 0, "pending": 0, "unknown": 0, "unreachable": 0, "requeued": 0}
+    # Work whose task was lost (a broker flushed, a task that failed on a
+    # database error): queued again, which is safe.
+    batch_ids, pending_ids = disbursement.payouts_stranded(older_than_seconds=settings.PAYOUT_POLL_AFTER_SECONDS)
+    for batch_id in batch_ids:
+        disburse_batch.delay(batch_id)
+    for payout_id in pending_ids:
+        send_payout.delay(payout_id)
+    found["requeued"] = len(batch_ids) + len(pending_ids)
     for payout_id in disbursement.payouts_to_check(older_than_seconds=settings.PAYOUT_POLL_AFTER_SECONDS):
         try:
             outcome = disbursement.payout_poll(payout_id=payout_id, gateway=gateway)

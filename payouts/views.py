@@ -18,11 +18,11 @@ from django.views.decorators.http import require_http_methods, require_POST
 from accounts.views import _apply_errors, participant_required
 from catalog.models import Platform
 from catalog.views import institution_staff_required
-from payments.gateway import WebhookRejected, get_gateway
+from payments.gateway import GatewayError, WebhookRejected, get_gateway
 
 from .forms import CodeForm, IncentiveAccountForm, SurveyForm
 from .models import IncentiveAccount, IncentivePayment, Payout, PayoutItem, SurveyResponse
-from .selectors import participant_incentives, statement_rows
+from .selectors import UNDECIDED, participant_incentives, statement_rows
 from .services import disbursement, incentives
 
 log = logging.getLogger(__name__)
@@ -33,14 +33,26 @@ log = logging.getLogger(__name__)
 def gateway_webhook(request):
     """Payout status webhooks: refused unless they carry the callback token;
     a repeated one changes nothing."""
+    gateway = get_gateway()
     try:
-        answer = get_gateway().parse_webhook(request.headers, request.body)
+        event = gateway.parse_webhook(request.headers, request.body)
     except WebhookRejected as exc:
         log.warning("payout webhook refused: %s", exc)
         return JsonResponse({"error": "rejected"}, status=403)
-    payout = Payout.objects.filter(gateway_id=answer.id).first() or _by_reference(answer.reference_id)
-    if payout is None:
-        log.warning("payout webhook for unknown payout %s (%s)", answer.id, answer.reference_id)
+    payout = _by_reference(event.reference_id)
+    if payout is None or (payout.gateway_id and payout.gateway_id != event.id):
+        log.warning("payout webhook for unknown payout %s (%s)", event.id, event.reference_id)
+        return JsonResponse({"status": "ignored"})
+    # The webhook says which payout changed; what it became is asked of the
+    # gateway itself, so a leaked callback token cannot fail or settle a
+    # payout by a forged body.
+    try:
+        answer = gateway.get_payout(event.id)
+    except GatewayError as exc:
+        log.warning("payout %s: webhook not confirmed with the gateway: %s", payout.pk, exc)
+        return JsonResponse({"error": "try again"}, status=503)  # the gateway retries the webhook
+    if answer.reference_id != payout.reference:
+        log.warning("payout webhook %s names %s, the gateway says %s", event.id, payout.reference, answer.reference_id)
         return JsonResponse({"status": "ignored"})
     payout = disbursement.payout_record(payout_id=payout.pk, answer=answer)
     return JsonResponse({"status": payout.status})
@@ -70,6 +82,7 @@ def institution_statement(request, institutions):
 def institution_statement_detail(request, institutions, payout_id):
     items = (
         PayoutItem.objects.filter(payout_id=payout_id, institution__in=institutions)
+        .exclude(batch__status__in=UNDECIDED)
         .select_related("enrollment__revision", "enrollment__participant", "batch", "payout")
         .order_by("enrollment__completed_at", "pk")
     )
@@ -131,8 +144,13 @@ def incentives_page(request, participant):
             else:
                 return HttpResponse(status=400)
         except ValidationError as exc:
-            form = {"account": account_form, "code": code_form, "survey": survey_form}[action]
-            _apply_errors(form, exc, field="code" if action == "code" else None)
+            if action != "code" and not hasattr(exc, "error_dict"):
+                # Not about a field (not eligible yet, survey not open): the
+                # form it came from may not even be on the page.
+                messages.error(request, " ".join(exc.messages))
+            else:
+                form = {"account": account_form, "code": code_form, "survey": survey_form}[action]
+                _apply_errors(form, exc, field="code" if action == "code" else None)
     schedule = participant_incentives(participant)
     first = next((i for i in schedule if i.kind == IncentivePayment.Kind.POST_TRAINING and i.number == 1), None)
     answered = set(SurveyResponse.objects.filter(participant=participant).values_list("number", flat=True))

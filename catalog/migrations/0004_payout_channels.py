@@ -2,21 +2,27 @@
 
 from django.db import migrations, models
 
-# Bank names typed before the field had choices, to Xendit channel codes.
-_NAMES = [
-    ("SYARIAH", "ID_BSI"), ("BSI", "ID_BSI"), ("MANDIRI", "ID_MANDIRI"), ("BNI", "ID_BNI"), ("BRI", "ID_BRI"),
-    ("BCA", "ID_BCA"), ("BTN", "ID_BTN"), ("CIMB", "ID_CIMB"), ("DANAMON", "ID_DANAMON"), ("PERMATA", "ID_PERMATA"),
-]
+# Bank names typed before the field had choices, to Xendit channel codes:
+# exact names only (a substring would send "BCA Syariah" money to BCA). Any
+# other name is left as it is: the payout batch skips that payee and the
+# PMO corrects the bank in admin.
+_NAMES = {
+    "BCA": "ID_BCA", "BANK BCA": "ID_BCA", "BANK CENTRAL ASIA": "ID_BCA",
+    "BNI": "ID_BNI", "BANK BNI": "ID_BNI", "BANK NEGARA INDONESIA": "ID_BNI",
+    "BRI": "ID_BRI", "BANK BRI": "ID_BRI", "BANK RAKYAT INDONESIA": "ID_BRI",
+    "MANDIRI": "ID_MANDIRI", "BANK MANDIRI": "ID_MANDIRI",
+    "BSI": "ID_BSI", "BANK BSI": "ID_BSI", "BANK SYARIAH INDONESIA": "ID_BSI",
+    "BTN": "ID_BTN", "BANK BTN": "ID_BTN", "BANK TABUNGAN NEGARA": "ID_BTN",
+    "CIMB NIAGA": "ID_CIMB", "BANK CIMB NIAGA": "ID_CIMB",
+    "DANAMON": "ID_DANAMON", "BANK DANAMON": "ID_DANAMON",
+    "PERMATA": "ID_PERMATA", "BANK PERMATA": "ID_PERMATA",
+}
 
 
 def _code(name):
-    upper = (name or "").upper()
-    if upper.startswith("ID_"):
+    if (name or "").startswith("ID_"):
         return name
-    for word, code in _NAMES:
-        if word in upper:
-            return code
-    return name  # unknown: left for the PMO to correct; its payouts fail with the gateway's reason
+    return _NAMES.get(" ".join((name or "").upper().split()), name)
 
 
 def to_channel_codes(apps, schema_editor):

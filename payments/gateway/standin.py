@@ -164,7 +164,7 @@ class StandinGateway:
                 return self._reply(
                     handler,
                     409,
-                    {"error_code": "DUPLICATE_TRANSACTION_ERROR", "message": "Idempotency key has been used before"},
+                    {"error_code": "DUPLICATE_ERROR", "message": "Idempotency key has been used before"},
                 )
         mode = spec.get("mode", "succeed")
         if mode == "refuse":
@@ -176,7 +176,7 @@ class StandinGateway:
         payout = {"id": f"disb-standin-{next(_ids):08d}", **payout_fields, "status": "ACCEPTED", "created": now}
         with self.lock:
             if key in self.by_key:  # a concurrent duplicate won the race
-                return self._reply(handler, 409, {"error_code": "DUPLICATE_TRANSACTION_ERROR", "message": "used"})
+                return self._reply(handler, 409, {"error_code": "DUPLICATE_ERROR", "message": "used"})
             self.by_key[key] = payout["id"]
             self.payouts[payout["id"]] = payout
         threading.Thread(target=self._settle, args=(payout["id"], spec), daemon=True).start()

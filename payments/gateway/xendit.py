@@ -4,9 +4,13 @@
   empty password), an ``Idempotency-key`` header, and ``reference_id``,
   ``channel_code``, ``channel_properties`` {account_number,
   account_holder_name}, ``amount`` and ``currency`` IDR.
-- A repeated key is refused with ``DUPLICATE_TRANSACTION_ERROR``: the payout
-  already exists, so it is fetched by reference (``GET
-  /v2/payouts?reference_id=``) instead of being created again.
+- A repeated key is refused with HTTP 409 (``DUPLICATE_ERROR``; the older
+  disbursement API said ``DUPLICATE_TRANSACTION_ERROR``): the payout already
+  exists, so it is fetched by reference (``GET /v2/payouts?reference_id=``)
+  instead of being created again. Any 409 is read that way.
+- Our own mistakes (a wrong or under-privileged key, a wrong URL) and an
+  empty balance are not the payee's: they are GatewayError, retried and
+  logged, never a refusal that would fail the payout.
 - Status: ``GET /v2/payouts/{id}``; webhooks ``payout.succeeded`` and
   ``payout.failed`` carry an ``x-callback-token`` header to compare with the
   verification token from the dashboard.
@@ -20,18 +24,13 @@ from django.conf import settings
 
 from . import GatewayError, GatewayPayout, GatewayRefused, PayoutRequest, WebhookRejected
 
-# Error codes that retrying the same request cannot fix.
-DEFINITE_ERRORS = frozenset(
-    {
-        "API_VALIDATION_ERROR",
-        "INVALID_JSON_FORMAT",
-        "CHANNEL_CODE_NOT_SUPPORTED_ERROR",
-        "RECIPIENT_ACCOUNT_NUMBER_ERROR",
-        "RECIPIENT_AMOUNT_ERROR",
-        "MAXIMUM_TRANSFER_LIMIT_ERROR",
-        "REQUEST_FORBIDDEN_ERROR",
-        "INVALID_API_KEY",
-    }
+DUPLICATE_ERRORS = frozenset({"DUPLICATE_ERROR", "DUPLICATE_TRANSACTION_ERROR", "IDEMPOTENCY_ERROR"})
+
+# Answers about our own set-up or funds, not the payee's account: retrying
+# (after someone fixes the key or tops up the balance) is right; failing
+# the payout and blaming the payee is not.
+OUR_PROBLEMS = frozenset(
+    {"INVALID_API_KEY", "REQUEST_FORBIDDEN_ERROR", "INSUFFICIENT_BALANCE", "FEATURE_NOT_ACTIVATED", "NOT_FOUND"}
 )
 
 
@@ -64,6 +63,9 @@ class XenditPayoutGateway:
             raise GatewayError(f"{method} {path}: {exc.__class__.__name__}") from exc
         if response.status_code >= 500 or response.status_code == 429:
             raise GatewayError(f"{method} {path}: HTTP {response.status_code}")
+        if response.status_code in (401, 403):
+            code, _message = self._error(response)
+            raise GatewayError(f"{method} {path}: HTTP {response.status_code} {code}: check XENDIT_SECRET_KEY")
         return response
 
     @staticmethod
@@ -90,12 +92,14 @@ class XenditPayoutGateway:
         if response.status_code in (200, 201):
             return _payout(response.json())
         code, message = self._error(response)
-        if code == "DUPLICATE_TRANSACTION_ERROR":
+        if response.status_code == 409 or code in DUPLICATE_ERRORS:
             found = self.find_payout(request.reference_id)
             if found is None:
                 raise GatewayError(f"duplicate key but no payout with reference {request.reference_id}")
             return found
-        if code in DEFINITE_ERRORS or 400 <= response.status_code < 500:
+        if code in OUR_PROBLEMS or response.status_code == 404:
+            raise GatewayError(f"create payout: HTTP {response.status_code} {code}: {message}")
+        if 400 <= response.status_code < 500:
             raise GatewayRefused(code, message)
         raise GatewayError(f"create payout: {code} {message}")
 

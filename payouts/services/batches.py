@@ -9,6 +9,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from catalog.models import Institution, Platform
+from payments.channels import PayoutChannel
 from prakerja.lifecycle import check_move
 from prakerja.locks import advisory_xact_lock
 
@@ -16,11 +18,17 @@ from ..models import BATCH_TRANSITIONS, Payout, PayoutBatch, PayoutItem, PayoutL
 
 _BUILD_LOCK = 0x5041594F  # "PAYO": one batch is built at a time
 
-# A completed enrolment no live batch holds yet, completed by the cut-off.
-_ELIGIBLE = """
+_CHANNELS = ", ".join(f"'{code}'" for code in PayoutChannel.values)
+
+# A completed enrolment no live batch holds yet, completed by the cut-off,
+# whose payee has a bank the gateway knows (see payees_without_bank).
+_ELIGIBLE = f"""
     e.status = 'completed' AND e.completed_at <= %(cutoff)s
     AND NOT EXISTS (SELECT 1 FROM payouts_payoutitem x WHERE x.enrollment_id = e.id AND x.released = %(no)s)
-"""
+    AND CASE WHEN p.payout_route = 'direct'
+             THEN (SELECT i2.bank_name FROM catalog_institution i2 WHERE i2.id = e.institution_id)
+             ELSE p.settlement_bank END IN ({_CHANNELS})
+"""  # noqa: S608 - constant SQL
 
 # One payout per payee: the institution when its platform pays directly, the
 # platform when it forwards. The bank details are copied as they are now.
@@ -112,6 +120,20 @@ def payout_batch_build(*, by: User, cutoff) -> PayoutBatch:
         batch.enrollment_count = PayoutItem.objects.filter(batch=batch).count()
         batch.save(update_fields=["total_amount", "payout_count", "enrollment_count"])
     return batch
+
+
+def payees_without_bank() -> list[str]:
+    """Institutions and forwarding platforms with completed enrolments
+    waiting whose bank is not one the gateway knows: their enrolments stay
+    out of batches until the PMO corrects the bank in admin."""
+    waiting = {"enrollments__status": "completed"}
+    institutions = Institution.objects.filter(**waiting, enrollments__platform__payout_route="direct").exclude(
+        bank_name__in=PayoutChannel.values
+    )
+    platforms = Platform.objects.filter(payout_route="via_platform", **waiting).exclude(
+        settlement_bank__in=PayoutChannel.values
+    )
+    return sorted({i.name for i in institutions} | {p.name for p in platforms})
 
 
 def _locked(batch_id: int) -> PayoutBatch:

@@ -20,12 +20,13 @@ one payment when the task runs again:
 import logging
 
 from django.db import transaction
+from django.db.models import F, Q
 from django.utils import timezone
 
 from enrollment.services.purchases import enrollments_mark_paid_out
 from payments.gateway import GatewayPayout, GatewayRefused, PayoutGateway, PayoutRequest
 from payments.models import Account
-from payments.services import account_for, ledger_transfer
+from payments.services import account_for, ledger_lock, ledger_transfer
 from prakerja.lifecycle import check_move
 
 from ..models import PAYOUT_TRANSITIONS, Payout, PayoutBatch, PayoutItem, PayoutStatusChange
@@ -53,7 +54,8 @@ def _request(payout: Payout) -> PayoutRequest:
         account_number=payout.account_number,
         account_holder_name=payout.account_holder,
         amount=payout.amount,
-        description=f"Prakerja {payout.get_kind_display()} {payout.pk}"[:100],
+        # The same bytes on every attempt, whatever the language active.
+        description=f"Prakerja {payout.kind} {payout.pk}",
     )
 
 
@@ -70,7 +72,9 @@ def payout_mark_sent(*, payout_id: int) -> Payout | None:
             return None
         if payout.status == Payout.Status.PENDING:
             clearing = _clearing()
-            for line in payout.lines.select_related("source"):
+            lines = list(payout.lines.select_related("source"))
+            ledger_lock(clearing, *(line.source for line in lines))
+            for line in lines:
                 ledger_transfer(
                     key=f"payout:{payout.pk}:send:{line.pk}",
                     debit=line.source,
@@ -94,7 +98,12 @@ def payout_send(*, payout_id: int, gateway: PayoutGateway) -> Payout | None:
     try:
         answer = gateway.create_payout(_request(payout))
     except GatewayRefused as refusal:
-        return payout_fail(payout_id=payout_id, code=refusal.code, message=refusal.message)
+        # Before failing it (and freeing its enrolments for another batch):
+        # is there a payout under this reference after all, from an earlier
+        # attempt whose answer was lost? Then that is the answer.
+        answer = gateway.find_payout(payout.reference)
+        if answer is None:
+            return payout_fail(payout_id=payout_id, code=refusal.code, message=refusal.message)
     return payout_record(payout_id=payout_id, answer=answer)
 
 
@@ -160,7 +169,8 @@ def _fail(payout: Payout, *, code: str, message: str) -> Payout:
     from ..tasks import notify_payout_failed
 
     clearing = _clearing()
-    lines = payout.lines.select_related("source") if payout.sent_at else []
+    lines = list(payout.lines.select_related("source")) if payout.sent_at else []
+    ledger_lock(clearing, *(line.source for line in lines))
     for line in lines:
         ledger_transfer(
             key=f"payout:{payout.pk}:reverse:{line.pk}",
@@ -220,9 +230,30 @@ def payouts_to_check(*, older_than_seconds: int, limit: int = 500) -> list[int]:
     return list(
         Payout.objects.filter(status=Payout.Status.SENT, sent_at__lt=since)
         .exclude(checked_at__gte=since)
-        .order_by("checked_at", "pk")
+        .order_by(F("checked_at").asc(nulls_first=True), "pk")
         .values_list("pk", flat=True)[:limit]
     )
+
+
+def payouts_stranded(*, older_than_seconds: int) -> tuple[list[int], list[int]]:
+    """Work a lost task left undone: approved batches never started, and
+    pending payouts of batches that are sending (their send task failed or
+    was lost). The caller queues them again; both are safe to repeat."""
+    since = timezone.now() - timezone.timedelta(seconds=older_than_seconds)
+    batches = list(
+        PayoutBatch.objects.filter(status=PayoutBatch.Status.APPROVED, decided_at__lt=since).values_list(
+            "pk", flat=True
+        )
+    )
+    pending = list(
+        Payout.objects.filter(status=Payout.Status.PENDING)
+        .filter(
+            Q(batch__status=PayoutBatch.Status.SENDING, batch__decided_at__lt=since)
+            | Q(batch__isnull=True, created_at__lt=since)
+        )
+        .values_list("pk", flat=True)[:1000]
+    )
+    return batches, pending
 
 
 def payout_poll(*, payout_id: int, gateway: PayoutGateway) -> str:

@@ -28,6 +28,22 @@ from payments.services import account_for, ledger_transfer
 from ..models import IncentiveAccount, IncentivePayment, Payout, PayoutLine, SurveyResponse
 
 MONTH = timedelta(days=30)
+
+# Failure codes that say the account itself cannot receive money (Xendit's
+# payout failure codes and the create-time refusals about the recipient).
+ACCOUNT_FAILURES = frozenset(
+    {
+        "INVALID_DESTINATION",
+        "INVALID_ACCOUNT_DETAILS",
+        "RECIPIENT_ACCOUNT_NUMBER_ERROR",
+        "RECIPIENT_NAME_MISMATCH",
+        "ACCOUNT_NOT_FOUND",
+        "ACCOUNT_ACCESS_BLOCKED",
+        "DESTINATION_MAXIMUM_LIMIT",
+        "REJECTED_BY_CHANNEL",
+        "API_VALIDATION_ERROR",
+    }
+)
 PURPOSE = OneTimeCode.Purpose.INCENTIVE_ACCOUNT
 
 
@@ -170,7 +186,9 @@ def incentive_account_confirm(*, participant: Participant, code: str) -> Incenti
         subject=f"incentive-account:{account.pk}",
     )
     with transaction.atomic():
-        account = IncentiveAccount.objects.select_for_update().get(pk=account.pk)
+        account = IncentiveAccount.objects.select_for_update().filter(pk=account.pk).first()
+        if account is None:  # replaced by another account entered meanwhile
+            raise ValidationError(_("No account is waiting for a code. Enter the account again."), code="none_waiting")
         if account.status != IncentiveAccount.Status.UNCONFIRMED:
             return account
         IncentiveAccount.objects.filter(participant=participant, status=IncentiveAccount.Status.CONFIRMED).update(
@@ -250,6 +268,7 @@ def incentive_pay(*, incentive_id: int) -> Payout | None:
         )
         payout = Payout.objects.create(
             kind=Payout.Kind.INCENTIVE,
+            incentive_payment=instalment,
             participant=instalment.participant,
             channel_code=account.channel_code,
             account_number=account.account_number,
@@ -276,23 +295,25 @@ def incentives_pay_due(*, limit: int = 5000) -> int:
 
 def incentive_payout_finished(*, payout: Payout) -> None:
     """Called inside the payout's transaction when it succeeded or failed."""
-    instalment = IncentivePayment.objects.select_for_update().filter(payout=payout).first()
-    if instalment is None:
+    instalment = IncentivePayment.objects.select_for_update().filter(pk=payout.incentive_payment_id).first()
+    if instalment is None or instalment.payout_id != payout.pk:
         return
     if payout.status == Payout.Status.SUCCEEDED:
         instalment.status = IncentivePayment.Status.PAID
         instalment.paid_at = payout.finished_at
         instalment.save(update_fields=["status", "paid_at"])
         return
-    # Failed: the account is not used again until the participant links one
-    # that works; the instalment waits for it.
+    # Failed. When the bank refused the account itself, it is not used again
+    # until the participant links one that works; other failures are tried
+    # again at the next run.
     reason = payout.failure_message or payout.failure_code
-    IncentiveAccount.objects.filter(
-        participant_id=payout.participant_id,
-        status=IncentiveAccount.Status.CONFIRMED,
-        channel_code=payout.channel_code,
-        account_number=payout.account_number,
-    ).update(status=IncentiveAccount.Status.REFUSED, refused_reason=reason[:500])
+    if payout.failure_code in ACCOUNT_FAILURES:
+        IncentiveAccount.objects.filter(
+            participant_id=payout.participant_id,
+            status=IncentiveAccount.Status.CONFIRMED,
+            channel_code=payout.channel_code,
+            account_number=payout.account_number,
+        ).update(status=IncentiveAccount.Status.REFUSED, refused_reason=reason[:500])
     instalment.status = IncentivePayment.Status.SCHEDULED
     instalment.payout = None
     instalment.last_failure = reason[:500]

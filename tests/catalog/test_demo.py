@@ -23,6 +23,12 @@ def test_the_demo_loads_the_first_year_partners_and_sisnakers_catalog():
     assert published > 152 // 2
     statuses = set(CourseRevision.objects.exclude(status="published").values_list("status", flat=True))
     assert statuses == {"draft", "submitted", "stage1_approved"}
+    # A graduate whose course waits for the next payout batch, with incentives.
+    from enrollment.models import Enrollment
+    from payouts.services.incentives import first_reviewed_course
+
+    rina = Enrollment.objects.get(participant__user__email="rina@demo.prakerja.id")
+    assert rina.status == "completed" and first_reviewed_course(rina.participant) == rina
     # Running it again changes nothing.
     call_command("demo_data", stdout=open("/dev/null", "w"))  # noqa: SIM115
     assert Course.objects.count() == 152

@@ -10,6 +10,7 @@ import time
 import pytest
 from django.core import mail
 from django.core.exceptions import ValidationError
+from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
@@ -140,6 +141,7 @@ def test_the_maker_cannot_approve_their_own_batch_and_nothing_leaves_unapproved(
         batches.payout_batch_approve(batch_id=batch.pk, by=finance["maker"])
     assert refused.value.code == "maker_cannot_check"
     client.force_login(finance["maker"])
+    client.cookies["django_language"] = "en"
     page = client.get(reverse("admin:payouts_payoutbatch_change", args=[batch.pk])).content.decode()
     assert "another PMO finance checker" in page and "/approve/" not in page
     client.post(reverse("admin:payouts_payoutbatch_approve", args=[batch.pk]))
@@ -163,6 +165,7 @@ def test_the_maker_prepares_in_admin_sees_every_line_and_the_checker_rejects(
     inst, staff = world["institution"]("LPK Dua")
     enrollment = completed_enrollment(committed, world, inst, staff, price=275_000)
     client.force_login(finance["maker"])
+    client.cookies["django_language"] = "en"
     add = reverse("admin:payouts_payoutbatch_add")
     future = timezone.localtime() + timezone.timedelta(days=1)
     response = client.post(add, {"cutoff_0": future.strftime("%Y-%m-%d"), "cutoff_1": future.strftime("%H:%M:%S")})
@@ -199,7 +202,7 @@ def test_the_maker_prepares_in_admin_sees_every_line_and_the_checker_rejects(
 
 
 def test_a_lost_answer_retried_pays_once_and_a_missing_webhook_is_found_by_polling(
-    committed, world, finance, standin, settings
+    committed, world, finance, standin, settings, client
 ):
     inst, staff = world["institution"]("LPK Tiga")
     Institution.objects.filter(pk=inst.pk).update(bank_account_number="555")
@@ -222,6 +225,25 @@ def test_a_lost_answer_retried_pays_once_and_a_missing_webhook_is_found_by_polli
     batch2 = approved_batch(finance)
     payout2 = batch2.payouts.get()
     wait_for(lambda: any(p["status"] == "SUCCEEDED" for p in standin.payouts() if p["account_number"] == "666"))
+    assert Payout.objects.get(pk=payout2.pk).status == "sent"
+    # A webhook with the right token but a forged body (FAILED) is checked
+    # with the gateway, which says the payout succeeded: that is recorded.
+    forged = {"event": "payout.failed", "data": {**standin.payouts()[-1], "status": "FAILED"}}
+    response = client.post(
+        reverse("payouts:gateway_webhook"),
+        json.dumps(forged),
+        content_type="application/json",
+        headers={"x-callback-token": settings.XENDIT_CALLBACK_TOKEN},
+    )
+    assert response.status_code == 200 and Payout.objects.get(pk=payout2.pk).status == "succeeded"
+    # And polling finds a payout whose webhook never came.
+    inst3, staff3 = world["institution"]("LPK Tujuh")
+    Institution.objects.filter(pk=inst3.pk).update(bank_account_number="999")
+    completed_enrollment(committed, world, inst3, staff3)
+    standin.mode("no_webhook", account_number="999")
+    batch2 = approved_batch(finance)
+    payout2 = batch2.payouts.get()
+    wait_for(lambda: any(p["status"] == "SUCCEEDED" for p in standin.payouts() if p["account_number"] == "999"))
     assert Payout.objects.get(pk=payout2.pk).status == "sent"
     settings.PAYOUT_POLL_AFTER_SECONDS = 0
     assert poll_payouts()["recorded"] == 1
@@ -282,12 +304,20 @@ def test_a_duplicate_webhook_changes_nothing_and_a_forged_one_is_refused(
     assert payout.status == "succeeded" and balance("disbursed") == 300_000
     ledger_ok()
 
+    # The invariant command notices a payout changed behind the ledger's back.
+    Payout.objects.filter(pk=payout.pk).update(amount=300_001)
+    out = io.StringIO()
+    with pytest.raises(SystemExit):
+        call_command("check_ledger", stdout=out)
+    assert "BREACH every payout equals its lines" in out.getvalue()
+    assert "BREACH every payout's ledger movements match its status" in out.getvalue()
+
 
 def test_statements_show_each_institution_and_platform_their_own_and_the_pmo_gets_csv(
     committed, world, finance, standin, client
 ):
     mine, my_staff = world["institution"]("LPK Milik Saya")
-    other, other_staff = world["institution"]("LPK Lain")
+    other, other_staff = world["institution"]('=HYPERLINK("http://x")')
     a = completed_enrollment(committed, world, mine, my_staff, price=310_000)
     completed_enrollment(committed, world, other, other_staff, price=320_000)
     batch = approved_batch(finance)
@@ -296,7 +326,7 @@ def test_statements_show_each_institution_and_platform_their_own_and_the_pmo_get
     client.force_login(my_staff)
     page = client.get(reverse("payouts:institution_statement")).content.decode()
     assert "310.000" in page or "310,000" in page
-    assert "LPK Lain" not in page
+    assert "HYPERLINK" not in page
     mine_payout = Payout.objects.get(institution=mine)
     detail = client.get(reverse("payouts:institution_statement_detail", args=[mine_payout.pk])).content.decode()
     assert a.participant.full_name in detail
@@ -307,7 +337,7 @@ def test_statements_show_each_institution_and_platform_their_own_and_the_pmo_get
     world["platform"].staff.add(platform_staff)
     client.force_login(platform_staff)
     page = client.get(reverse("payouts:platform_statement")).content.decode()
-    assert "LPK Milik Saya" in page and "LPK Lain" in page
+    assert "LPK Milik Saya" in page and "HYPERLINK" in page
 
     client.force_login(my_staff)
     assert client.get(reverse("admin:payouts_payoutbatch_csv", args=[batch.pk])).status_code == 302
@@ -316,3 +346,19 @@ def test_statements_show_each_institution_and_platform_their_own_and_the_pmo_get
     rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
     assert sorted(int(r["amount"]) for r in rows) == [310_000, 320_000]
     assert {r["payout_status"] for r in rows} == {"succeeded"}
+    # An institution's name that would be a formula in a spreadsheet stays text.
+    assert {r["institution"] for r in rows} == {"LPK Milik Saya", '\'=HYPERLINK("http://x")'}
+
+
+def test_a_payee_whose_bank_the_gateway_does_not_know_is_left_out_and_named(committed, world, finance, client):
+    known, known_staff = world["institution"]("LPK Bank Dikenal")
+    unknown, unknown_staff = world["institution"]("LPK Bank Lama")
+    completed_enrollment(committed, world, known, known_staff)
+    completed_enrollment(committed, world, unknown, unknown_staff)
+    Institution.objects.filter(pk=unknown.pk).update(bank_name="Bank Koperasi Lama")  # from before the choices
+    client.force_login(finance["maker"])
+    client.cookies["django_language"] = "en"
+    page = client.get(reverse("admin:payouts_payoutbatch_add")).content.decode()
+    assert "LPK Bank Lama" in page and "is not one the payment gateway knows" in page
+    batch = batches.payout_batch_build(by=finance["maker"], cutoff=timezone.now())
+    assert [str(p.payee) for p in batch.payouts.all()] == ["LPK Bank Dikenal"]

@@ -23,6 +23,7 @@ PARTICIPANTS = [
     ("budi", "BUDI SANTOSO", "327301", datetime.date(1993, 3, 5), "M", "3273010101960001", "081234567802", "Bandung"),
     ("andi", "ANDI PRATAMA", "317101", datetime.date(2000, 1, 21), "M", "3171010202000002", "081234567803", "Jakarta"),
     ("dewi", "DEWI LESTARI", "350101", datetime.date(1998, 11, 2), "F", "3501010303980003", "081234567804", "Pacitan"),
+    ("rina", "RINA WULANDARI", "337201", datetime.date(1995, 6, 9), "F", "3372010404950004", "081234567805", "Solo"),
 ]
 
 
@@ -31,6 +32,7 @@ PARTICIPANT_NOTES = {
     "andi": "participant with a card and a course in progress",
     "budi": "participant, identity verified: can apply to wave 2 (/peserta/gelombang/)",
     "dewi": "participant, registered: phone and identity checks to do",
+    "rina": "participant who completed and reviewed a course: incentives (/peserta/insentif/)",
 }
 
 
@@ -48,7 +50,7 @@ class Command(BaseCommand):
 
         by_email = {p.user.email: p for p in Participant.objects.select_related("user")}
         enrollment_demo.load(
-            selected=[by_email[f"siti@{DOMAIN}"], by_email[f"andi@{DOMAIN}"]],
+            selected=[by_email[f"siti@{DOMAIN}"], by_email[f"andi@{DOMAIN}"], by_email[f"rina@{DOMAIN}"]],
             applicant=by_email[f"budi@{DOMAIN}"],
             maker=User.objects.get(email=f"pmo-finance-maker@{DOMAIN}"),
             checker=User.objects.get(email=f"pmo-finance-checker@{DOMAIN}"),
@@ -112,7 +114,12 @@ class Command(BaseCommand):
         from catalog import demo as catalog_demo
 
         staff = self._user("lembaga", group=roles.INSTITUTION_STAFF, name="Staf Lembaga")
-        logins.append((staff.email, "institution staff of the 14 demo institutions (/lembaga/, /lembaga/peserta/)"))
+        logins.append(
+            (
+                staff.email,
+                "institution staff of the 14 demo institutions (/lembaga/, /lembaga/peserta/, /lembaga/pembayaran/)",
+            )
+        )
         catalog_demo.load(
             staff_user=staff,
             curator1=User.objects.get(email=f"curator-binalattas@{DOMAIN}"),
@@ -122,5 +129,5 @@ class Command(BaseCommand):
 
         platform_staff = self._user("mitra", group=roles.PLATFORM_STAFF, name="Staf Sisnaker")
         Platform.objects.get(name="Sisnaker").staff.add(platform_staff)
-        logins.append((platform_staff.email, "platform staff of Sisnaker (/mitra/pesanan/)"))
+        logins.append((platform_staff.email, "platform staff of Sisnaker (/mitra/pesanan/, /mitra/pembayaran/)"))
         return logins
