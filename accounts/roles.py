@@ -45,6 +45,7 @@ _MONEY_VIEWS = [
     "payments.view_account",
     "payments.view_transfer",
     "payouts.view_payoutbatch",
+    "payouts.view_payoutbatchstatuschange",
     "payouts.view_payout",
     "payouts.view_payoutline",
     "payouts.view_payoutitem",

@@ -25,6 +25,7 @@ from .models import (
     IncentivePayment,
     Payout,
     PayoutBatch,
+    PayoutBatchStatusChange,
     PayoutItem,
     PayoutLine,
     PayoutStatusChange,
@@ -46,6 +47,10 @@ class RejectForm(forms.Form):
     reason = forms.CharField(label=gettext_lazy("Reason"), max_length=500, widget=forms.Textarea(attrs={"rows": 3}))
 
 
+class BatchHistoryInline(StatusHistoryInline):
+    model = PayoutBatchStatusChange
+
+
 @admin.register(PayoutBatch)
 class PayoutBatchAdmin(admin.ModelAdmin):
     list_display = ["pk", "status", "cutoff", "total_amount", "payout_count", "enrollment_count", "created_by",
@@ -55,6 +60,7 @@ class PayoutBatchAdmin(admin.ModelAdmin):
                        "created_at", "submitted_at", "decided_by", "decided_at", "rejection_reason", "finished_at",
                        "reconciled_at", "reconciliation_ok", "reconciliation"]  # fmt: skip
     change_form_template = "admin/payouts/payoutbatch/change_form.html"
+    inlines = [BatchHistoryInline]
 
     def has_add_permission(self, request):
         return request.user.has_perm("payouts.prepare_payoutbatch")

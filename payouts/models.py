@@ -92,6 +92,25 @@ BATCH_TRANSITIONS = {
 }
 
 
+class PayoutBatchStatusChange(models.Model):
+    batch = models.ForeignKey(PayoutBatch, on_delete=models.CASCADE, related_name="status_changes")
+    from_status = models.CharField(_("from"), max_length=14, blank=True)
+    to_status = models.CharField(_("to"), max_length=14)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    reason = models.CharField(_("reason"), max_length=500, blank=True)
+    created_at = models.DateTimeField(_("when"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["pk"]
+        verbose_name = _("payout batch status change")
+        verbose_name_plural = _("payout batch status changes")
+
+    def __str__(self):
+        return f"{self.batch_id}: {self.from_status} -> {self.to_status}"
+
+
 class Payout(models.Model):
     """One transfer through the gateway. Its id is the gateway's reference
     and idempotency key, so sending it again cannot pay twice."""

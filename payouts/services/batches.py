@@ -14,7 +14,7 @@ from payments.channels import PayoutChannel
 from prakerja.lifecycle import check_move
 from prakerja.locks import advisory_xact_lock
 
-from ..models import BATCH_TRANSITIONS, Payout, PayoutBatch, PayoutItem, PayoutLine
+from ..models import BATCH_TRANSITIONS, Payout, PayoutBatch, PayoutBatchStatusChange, PayoutItem, PayoutLine
 
 _BUILD_LOCK = 0x5041594F  # "PAYO": one batch is built at a time
 
@@ -103,6 +103,7 @@ def payout_batch_build(*, by: User, cutoff) -> PayoutBatch:
     with transaction.atomic():
         advisory_xact_lock(_BUILD_LOCK)
         batch = PayoutBatch.objects.create(cutoff=cutoff, created_by=by)
+        PayoutBatchStatusChange.objects.create(batch=batch, to_status=batch.status, changed_by=by)
         params = {"batch": batch.pk, "cutoff": cutoff, "now": now, "no": False}
         with connection.cursor() as cursor:
             cursor.execute(_INSERT_PAYOUTS, params)
@@ -140,6 +141,15 @@ def _locked(batch_id: int) -> PayoutBatch:
     return PayoutBatch.objects.select_for_update().get(pk=batch_id)
 
 
+def batch_move(batch: PayoutBatch, to: str, *, by: User | None = None, reason: str = "") -> None:
+    """Checks and records a move of a locked batch; the caller saves it."""
+    check_move(BATCH_TRANSITIONS, batch.status, to)
+    PayoutBatchStatusChange.objects.create(
+        batch=batch, from_status=batch.status, to_status=to, changed_by=by, reason=reason[:500]
+    )
+    batch.status = to
+
+
 def _release_items(batch: PayoutBatch) -> None:
     PayoutItem.objects.filter(batch=batch, released=False).update(released=True)
 
@@ -151,8 +161,7 @@ def payout_batch_submit(*, batch_id: int, by: User) -> PayoutBatch:
         batch = _locked(batch_id)
         if batch.created_by_id != by.pk:
             raise ValidationError(_("Only the person who prepared this batch can submit it."), code="not_maker")
-        check_move(BATCH_TRANSITIONS, batch.status, PayoutBatch.Status.SUBMITTED)
-        batch.status = PayoutBatch.Status.SUBMITTED
+        batch_move(batch, PayoutBatch.Status.SUBMITTED, by=by)
         batch.submitted_at = timezone.now()
         batch.save(update_fields=["status", "submitted_at"])
     return batch
@@ -165,8 +174,7 @@ def payout_batch_discard(*, batch_id: int, by: User) -> PayoutBatch:
         batch = _locked(batch_id)
         if batch.created_by_id != by.pk:
             raise ValidationError(_("Only the person who prepared this batch can discard it."), code="not_maker")
-        check_move(BATCH_TRANSITIONS, batch.status, PayoutBatch.Status.DISCARDED)
-        batch.status = PayoutBatch.Status.DISCARDED
+        batch_move(batch, PayoutBatch.Status.DISCARDED, by=by)
         batch.save(update_fields=["status"])
         _release_items(batch)
     return batch
@@ -195,7 +203,7 @@ def payout_batch_approve(*, batch_id: int, by: User) -> PayoutBatch:
     with transaction.atomic():
         batch = _locked(batch_id)
         _check_checker(batch, by)
-        batch.status = PayoutBatch.Status.APPROVED
+        batch_move(batch, PayoutBatch.Status.APPROVED, by=by)
         batch.decided_by = by
         batch.decided_at = timezone.now()
         batch.save(update_fields=["status", "decided_by", "decided_at"])
@@ -212,7 +220,7 @@ def payout_batch_reject(*, batch_id: int, by: User, reason: str) -> PayoutBatch:
     with transaction.atomic():
         batch = _locked(batch_id)
         _check_checker(batch, by)
-        batch.status = PayoutBatch.Status.REJECTED
+        batch_move(batch, PayoutBatch.Status.REJECTED, by=by, reason=reason)
         batch.decided_by = by
         batch.decided_at = timezone.now()
         batch.rejection_reason = reason
@@ -228,8 +236,7 @@ def payout_batch_start(*, batch_id: int) -> list[int]:
     with transaction.atomic():
         batch = _locked(batch_id)
         if batch.status == PayoutBatch.Status.APPROVED:
-            check_move(BATCH_TRANSITIONS, batch.status, PayoutBatch.Status.SENDING)
-            batch.status = PayoutBatch.Status.SENDING
+            batch_move(batch, PayoutBatch.Status.SENDING)
             batch.save(update_fields=["status"])
         elif batch.status != PayoutBatch.Status.SENDING:
             return []

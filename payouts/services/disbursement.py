@@ -114,7 +114,15 @@ def payout_record(*, payout_id: int, answer: GatewayPayout) -> Payout:
         payout = Payout.objects.select_for_update().get(pk=payout_id)
         if answer.reference_id != payout.reference:
             raise ValueError(f"gateway answer for {answer.reference_id} recorded on {payout.reference}")
-        if payout.is_final or payout.status == Payout.Status.PENDING:
+        if payout.status == Payout.Status.PENDING:
+            return payout
+        if payout.is_final:
+            if answer.status != payout.gateway_status and payout.gateway_status:
+                # E.g. REVERSED after SUCCEEDED: the bank sent the money back.
+                # Not undone automatically; reconciliation shows it.
+                log.error("payout %s is %s here but now %s at the gateway", payout.pk, payout.status, answer.status)
+                payout.gateway_status = answer.status
+                payout.save(update_fields=["gateway_status"])
             return payout
         if answer.amount != payout.amount:
             # Never settle what we did not send; reconciliation flags it.
@@ -212,13 +220,15 @@ def _finish_batch(batch_id: int) -> None:
         return
     if Payout.objects.filter(batch_id=batch_id, status__in=[Payout.Status.PENDING, Payout.Status.SENT]).exists():
         return
+    from .batches import batch_move
+
     failed = batch.payouts.filter(status=Payout.Status.FAILED).count()
     if failed == 0:
-        batch.status = PayoutBatch.Status.SETTLED
+        batch_move(batch, PayoutBatch.Status.SETTLED)
     elif failed == batch.payout_count:
-        batch.status = PayoutBatch.Status.FAILED
+        batch_move(batch, PayoutBatch.Status.FAILED, reason=f"{failed} payouts failed")
     else:
-        batch.status = PayoutBatch.Status.PARTLY_FAILED
+        batch_move(batch, PayoutBatch.Status.PARTLY_FAILED, reason=f"{failed} of {batch.payout_count} payouts failed")
     batch.finished_at = timezone.now()
     batch.save(update_fields=["status", "finished_at"])
     transaction.on_commit(lambda: reconcile_batch.delay(batch_id))

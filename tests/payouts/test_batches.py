@@ -157,6 +157,14 @@ def test_the_maker_cannot_approve_their_own_batch_and_nothing_leaves_unapproved(
     batch.refresh_from_db()
     assert (batch.status, batch.decided_by) == ("settled", finance["checker"])
     assert len(standin.payouts()) == 1
+    history = [(c.to_status, c.changed_by) for c in batch.status_changes.all()]
+    assert history == [
+        ("draft", finance["maker"]),
+        ("submitted", finance["maker"]),
+        ("approved", finance["checker"]),
+        ("sending", None),
+        ("settled", None),
+    ]
 
 
 def test_the_maker_prepares_in_admin_sees_every_line_and_the_checker_rejects(
