@@ -98,7 +98,10 @@ def test_withdrawal_after_the_window_closed_is_refused(committed):
 
 def test_the_lottery_respects_quotas_skips_the_ineligible_and_can_be_rerun_by_anyone(committed, settings):
     wave = make_wave(quota=6)
+    # Quotas that add up to the total, so the outcome per province does not
+    # depend on the seed (a province quota is a cap, not a floor).
     WaveProvinceQuota.objects.create(wave=wave, province_code="32", quota=2)
+    WaveProvinceQuota.objects.create(wave=wave, province_code="35", quota=4)
     people = [verified_participant(committed, province="32") for _i in range(6)]
     people += [verified_participant(committed, province="35") for _i in range(6)]
     for person in people:
