@@ -66,6 +66,7 @@ def poll_payouts() -> dict:
     for payout_id in pending_ids:
         send_payout.delay(payout_id)
     found["requeued"] = len(batch_ids) + len(pending_ids)
+    found["batches_finished"] = disbursement.batches_finish_stale()
     for payout_id in disbursement.payouts_to_check(older_than_seconds=settings.PAYOUT_POLL_AFTER_SECONDS):
         try:
             outcome = disbursement.payout_poll(payout_id=payout_id, gateway=gateway)

@@ -30,53 +30,49 @@ _ELIGIBLE = f"""
              ELSE p.settlement_bank END IN ({_CHANNELS})
 """  # noqa: S608 - constant SQL
 
+# The eligible enrolments, chosen once into a temporary table: the
+# statements after it all see the same set, and none of them reads
+# payouts_payoutitem while writing it (a plan that did, made after the table
+# was analysed empty, rescanned it per enrolment: 87 s instead of 2 s).
+_ELIGIBLE_TABLE = "payout_build_eligible"
+_SELECT_ELIGIBLE = f"""
+    CREATE TEMPORARY TABLE {_ELIGIBLE_TABLE} AS
+    SELECT e.id AS enrollment_id, e.price, e.institution_id,
+           CASE WHEN p.payout_route = 'direct' THEN e.institution_id END AS payee_institution_id,
+           CASE WHEN p.payout_route = 'direct' THEN NULL ELSE e.platform_id END AS payee_platform_id
+    FROM enrollment_enrollment e JOIN catalog_platform p ON p.id = e.platform_id
+    WHERE {_ELIGIBLE}
+"""  # noqa: S608 - constant SQL, values are parameters
+
 # One payout per payee: the institution when its platform pays directly, the
 # platform when it forwards. The bank details are copied as they are now.
 _INSERT_PAYOUTS = f"""
     INSERT INTO payouts_payout (kind, batch_id, institution_id, platform_id, channel_code, account_number,
                                 account_holder, amount, status, attempts, gateway_id, gateway_status,
                                 failure_code, failure_message, created_at)
-    SELECT 'course_fees', %(batch)s, g.institution_id, g.platform_id,
+    SELECT 'course_fees', %(batch)s, g.payee_institution_id, g.payee_platform_id,
            COALESCE(i.bank_name, pl.settlement_bank),
            COALESCE(i.bank_account_number, pl.settlement_account_number),
            COALESCE(i.bank_account_holder, pl.settlement_account_holder),
            g.amount, 'pending', 0, '', '', '', '', %(now)s
     FROM (
-        SELECT CASE WHEN p.payout_route = 'direct' THEN e.institution_id END AS institution_id,
-               CASE WHEN p.payout_route = 'direct' THEN NULL ELSE e.platform_id END AS platform_id,
-               SUM(e.price) AS amount
-        FROM enrollment_enrollment e JOIN catalog_platform p ON p.id = e.platform_id
-        WHERE {_ELIGIBLE}
-        GROUP BY 1, 2
+        SELECT payee_institution_id, payee_platform_id, SUM(price) AS amount
+        FROM {_ELIGIBLE_TABLE} GROUP BY payee_institution_id, payee_platform_id
     ) g
-    LEFT JOIN catalog_institution i ON i.id = g.institution_id
-    LEFT JOIN catalog_platform pl ON pl.id = g.platform_id
+    LEFT JOIN catalog_institution i ON i.id = g.payee_institution_id
+    LEFT JOIN catalog_platform pl ON pl.id = g.payee_platform_id
 """  # noqa: S608 - constant SQL, values are parameters
 
 # Every enrolment to its payee's payout; two statements so each is a plain
 # equality join.
 _INSERT_ITEMS = f"""
     INSERT INTO payouts_payoutitem (batch_id, payout_id, enrollment_id, institution_id, amount, released)
-    SELECT %(batch)s, po.id, e.id, e.institution_id, e.price, %(no)s
-    FROM enrollment_enrollment e
-    JOIN catalog_platform p ON p.id = e.platform_id
-    JOIN payouts_payout po ON po.batch_id = %(batch)s AND {{join}}
-    WHERE {_ELIGIBLE} AND {{route}}
+    SELECT %(batch)s, po.id, el.enrollment_id, el.institution_id, el.price, %(no)s
+    FROM {_ELIGIBLE_TABLE} el
+    JOIN payouts_payout po ON po.batch_id = %(batch)s AND po.{{payee}} = el.payee_{{payee}}
 """  # noqa: S608 - constant SQL, values are parameters
-_INSERT_DIRECT_ITEMS = _INSERT_ITEMS.format(
-    join="po.institution_id = e.institution_id", route="p.payout_route = 'direct'"
-)
-_INSERT_FORWARDED_ITEMS = _INSERT_ITEMS.format(
-    join="po.platform_id = e.platform_id", route="p.payout_route <> 'direct'"
-)
-
-# A payout's amount is what its enrolments add up to (an enrolment completed
-# between the statements above joins its payee's payout, and counts).
-_PAYOUT_AMOUNTS = """
-    UPDATE payouts_payout SET amount = (
-        SELECT SUM(it.amount) FROM payouts_payoutitem it WHERE it.payout_id = payouts_payout.id
-    ) WHERE batch_id = %(batch)s
-"""
+_INSERT_DIRECT_ITEMS = _INSERT_ITEMS.format(payee="institution_id")
+_INSERT_FORWARDED_ITEMS = _INSERT_ITEMS.format(payee="platform_id")
 
 # One line per institution in each payout: what leaves its payable account.
 _INSERT_LINES = """
@@ -92,7 +88,8 @@ _INSERT_LINES = """
 def payout_batch_build(*, by: User, cutoff) -> PayoutBatch:
     """A draft batch of every completed enrolment not yet in a live batch,
     completed up to ``cutoff``: a handful of set-based statements whatever
-    the number of enrolments."""
+    the number of enrolments. A refused build leaves nothing (its temporary
+    table included: it goes with the rolled-back transaction)."""
     if not by.has_perm("payouts.prepare_payoutbatch"):
         raise PermissionDenied
     now = timezone.now()
@@ -106,6 +103,10 @@ def payout_batch_build(*, by: User, cutoff) -> PayoutBatch:
         PayoutBatchStatusChange.objects.create(batch=batch, to_status=batch.status, changed_by=by)
         params = {"batch": batch.pk, "cutoff": cutoff, "now": now, "no": False}
         with connection.cursor() as cursor:
+            cursor.execute(f"DROP TABLE IF EXISTS {_ELIGIBLE_TABLE}")
+            cursor.execute(_SELECT_ELIGIBLE, params)
+            if connection.vendor == "postgresql":
+                cursor.execute(f"ANALYZE {_ELIGIBLE_TABLE}")  # temporary tables get no autovacuum
             cursor.execute(_INSERT_PAYOUTS, params)
             if cursor.rowcount == 0:
                 raise ValidationError(
@@ -113,8 +114,8 @@ def payout_batch_build(*, by: User, cutoff) -> PayoutBatch:
                 )
             cursor.execute(_INSERT_DIRECT_ITEMS, params)
             cursor.execute(_INSERT_FORWARDED_ITEMS, params)
-            cursor.execute(_PAYOUT_AMOUNTS, params)
             cursor.execute(_INSERT_LINES, params)
+            cursor.execute(f"DROP TABLE {_ELIGIBLE_TABLE}")
         totals = Payout.objects.filter(batch=batch).aggregate(amount=Sum("amount"), payouts=Count("pk"))
         batch.total_amount = totals["amount"] or 0
         batch.payout_count = totals["payouts"]

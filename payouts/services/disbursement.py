@@ -20,7 +20,7 @@ one payment when the task runs again:
 import logging
 
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
 from enrollment.services.purchases import enrollments_mark_paid_out
@@ -70,23 +70,32 @@ def payout_mark_sent(*, payout_id: int) -> Payout | None:
             # Nothing leaves from a batch nobody approved.
             log.warning("payout %s: batch %s is %s, not sent", payout.pk, payout.batch_id, payout.batch.status)
             return None
-        if payout.status == Payout.Status.PENDING:
-            clearing = _clearing()
-            lines = list(payout.lines.select_related("source"))
-            ledger_lock(clearing, *(line.source for line in lines))
-            for line in lines:
-                ledger_transfer(
-                    key=f"payout:{payout.pk}:send:{line.pk}",
-                    debit=line.source,
-                    credit=clearing,
-                    amount=line.amount,
-                    reason=f"payout {payout.pk} sent",
-                )
+        first_send = payout.status == Payout.Status.PENDING
+        if first_send:
             _move(payout, Payout.Status.SENT)
             payout.sent_at = timezone.now()
         payout.attempts += 1
         payout.save(update_fields=["status", "sent_at", "attempts"])
+        if first_send:
+            _to_clearing(payout)
         return payout
+
+
+def _to_clearing(payout: Payout) -> None:
+    """The payout's lines to payout clearing. Last in its transaction: the
+    clearing account's row is shared by every payout, and stays locked from
+    here to the commit."""
+    clearing = _clearing()
+    lines = list(payout.lines.select_related("source"))
+    ledger_lock(clearing, *(line.source for line in lines))
+    for line in lines:
+        ledger_transfer(
+            key=f"payout:{payout.pk}:send:{line.pk}",
+            debit=line.source,
+            credit=clearing,
+            amount=line.amount,
+            reason=f"payout {payout.pk} sent",
+        )
 
 
 def payout_send(*, payout_id: int, gateway: PayoutGateway) -> Payout | None:
@@ -144,6 +153,17 @@ def payout_record(*, payout_id: int, answer: GatewayPayout) -> Payout:
 
 
 def _succeed(payout: Payout) -> None:
+    _move(payout, Payout.Status.SUCCEEDED, reason=payout.gateway_id)
+    payout.finished_at = timezone.now()
+    payout.save(update_fields=["status", "gateway_id", "gateway_status", "checked_at", "finished_at"])
+    if payout.kind == Payout.Kind.COURSE_FEES:
+        enrollment_ids = list(payout.items.values_list("enrollment_id", flat=True))
+        enrollments_mark_paid_out(enrollment_ids=enrollment_ids, reason=f"payout {payout.pk}")
+    else:
+        from .incentives import incentive_payout_finished
+
+        incentive_payout_finished(payout=payout)
+    # The shared clearing and paid-out rows last, held only to the commit.
     ledger_transfer(
         key=f"payout:{payout.pk}:settle",
         debit=_clearing(),
@@ -151,17 +171,8 @@ def _succeed(payout: Payout) -> None:
         amount=payout.amount,
         reason=f"payout {payout.pk} succeeded",
     )
-    _move(payout, Payout.Status.SUCCEEDED, reason=payout.gateway_id)
-    payout.finished_at = timezone.now()
-    payout.save(update_fields=["status", "gateway_id", "gateway_status", "checked_at", "finished_at"])
-    if payout.kind == Payout.Kind.COURSE_FEES:
-        enrollment_ids = list(payout.items.values_list("enrollment_id", flat=True))
-        enrollments_mark_paid_out(enrollment_ids=enrollment_ids, reason=f"payout {payout.pk}")
+    if payout.batch_id:
         _finish_batch(payout.batch_id)
-    else:
-        from .incentives import incentive_payout_finished
-
-        incentive_payout_finished(payout=payout)
 
 
 def payout_fail(*, payout_id: int, code: str, message: str) -> Payout:
@@ -176,17 +187,7 @@ def payout_fail(*, payout_id: int, code: str, message: str) -> Payout:
 def _fail(payout: Payout, *, code: str, message: str) -> Payout:
     from ..tasks import notify_payout_failed
 
-    clearing = _clearing()
-    lines = list(payout.lines.select_related("source")) if payout.sent_at else []
-    ledger_lock(clearing, *(line.source for line in lines))
-    for line in lines:
-        ledger_transfer(
-            key=f"payout:{payout.pk}:reverse:{line.pk}",
-            debit=clearing,
-            credit=line.source,
-            amount=line.amount,
-            reason=f"payout {payout.pk} failed",
-        )
+    was_sent = payout.sent_at is not None
     if payout.status == Payout.Status.PENDING:
         _move(payout, Payout.Status.SENT, reason="refused before sending")
     _move(payout, Payout.Status.FAILED, reason=code)
@@ -199,11 +200,25 @@ def _fail(payout: Payout, *, code: str, message: str) -> Payout:
     )  # fmt: skip
     if payout.kind == Payout.Kind.COURSE_FEES:
         PayoutItem.objects.filter(payout=payout, released=False).update(released=True)
-        _finish_batch(payout.batch_id)
     else:
         from .incentives import incentive_payout_finished
 
         incentive_payout_finished(payout=payout)
+    if was_sent:
+        # Back where the lines came from; the shared clearing row last.
+        clearing = _clearing()
+        lines = list(payout.lines.select_related("source"))
+        ledger_lock(clearing, *(line.source for line in lines))
+        for line in lines:
+            ledger_transfer(
+                key=f"payout:{payout.pk}:reverse:{line.pk}",
+                debit=clearing,
+                credit=line.source,
+                amount=line.amount,
+                reason=f"payout {payout.pk} failed",
+            )
+    if payout.batch_id:
+        _finish_batch(payout.batch_id)
     transaction.on_commit(lambda: notify_payout_failed.delay(payout.pk))
     return payout
 
@@ -213,8 +228,13 @@ def _finish_batch(batch_id: int) -> None:
     reconciliation is queued."""
     from ..tasks import reconcile_batch
 
-    # The batch's lock first, then the check: of two payouts finishing at
-    # once, the second to get the lock sees the first one committed.
+    open_statuses = [Payout.Status.PENDING, Payout.Status.SENT]
+    if Payout.objects.filter(batch_id=batch_id, status__in=open_statuses).exists():
+        return  # the usual case, decided without touching the batch's row
+    # Then the batch's lock and the check again: of two last payouts
+    # finishing at once, the second to get the lock sees the first one
+    # committed. (If each saw the other still open above, neither gets here:
+    # the poller's batches_finish_stale finishes the batch.)
     batch = PayoutBatch.objects.select_for_update().get(pk=batch_id)
     if batch.status != PayoutBatch.Status.SENDING:
         return
@@ -232,6 +252,18 @@ def _finish_batch(batch_id: int) -> None:
     batch.finished_at = timezone.now()
     batch.save(update_fields=["status", "finished_at"])
     transaction.on_commit(lambda: reconcile_batch.delay(batch_id))
+
+
+def batches_finish_stale() -> int:
+    """Sending batches with no payout left open: finished (see _finish_batch)."""
+    open_payouts = Payout.objects.filter(batch_id=OuterRef("pk"), status__in=["pending", "sent"])
+    stale = PayoutBatch.objects.filter(status=PayoutBatch.Status.SENDING).exclude(Exists(open_payouts))
+    finished = 0
+    for batch_id in stale.values_list("pk", flat=True):
+        with transaction.atomic():
+            _finish_batch(batch_id)
+        finished += 1
+    return finished
 
 
 def payouts_to_check(*, older_than_seconds: int, limit: int = 500) -> list[int]:
