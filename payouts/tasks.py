@@ -12,7 +12,9 @@ from django.core.mail import send_mail
 from django.db import OperationalError
 from django.template.loader import render_to_string
 from django.utils import translation
+from django.utils.translation import gettext as _
 
+from accounts.tasks import send_sms
 from payments.gateway import GatewayError, get_gateway
 
 from .models import Payout
@@ -106,11 +108,23 @@ def notify_payout_failed(payout_id: int) -> None:
     else:
         recipients = list(payout.platform.staff.exclude(email="").values_list("email", flat=True))
         recipients += [payout.platform.contact_email] if payout.platform.contact_email else []
-    if not recipients:
+    recipients = [email for email in recipients if email]
+    if not recipients and not payout.participant_id:
         log.warning("payout %s failed and nobody has an email to be told", payout_id)
         return
     with translation.override(settings.LANGUAGE_CODE):
         context = {"payout": payout, "site_url": settings.SITE_URL}
         subject = render_to_string("payouts/email/payout_failed_subject.txt", context).strip()
         body = render_to_string("payouts/email/payout_failed.txt", context)
-    send_mail(subject, body, None, sorted(set(recipients)))
+        sms = (
+            _("Prakerja: your incentive of Rp %(amount)s could not be paid to %(channel)s ...%(last)s. "
+              "Add another account in your own name on the incentives page.")
+            % {"amount": f"{payout.amount:,}".replace(",", "."), "channel": payout.get_channel_code_display(),
+               "last": payout.account_number[-4:]}
+        ) if payout.participant_id else ""  # fmt: skip
+    if recipients:
+        send_mail(subject, body, None, sorted(set(recipients)))
+    if sms:
+        # A task of its own: a failing SMS must not make this task (and its
+        # email) run again.
+        send_sms.delay(payout.participant.phone, sms)

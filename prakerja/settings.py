@@ -66,6 +66,10 @@ if PRODUCTION:
         _problems.append("XENDIT_SECRET_KEY must be the gateway's live secret key (xnd_production_...)")
     if len(env.str("XENDIT_CALLBACK_TOKEN", default="")) < 32:
         _problems.append("XENDIT_CALLBACK_TOKEN must be the webhook verification token from the gateway's dashboard")
+    if not env.str("PAYOUT_REFERENCE_PREFIX", default=""):
+        _problems.append(
+            "PAYOUT_REFERENCE_PREFIX must be set, different in every environment sharing one gateway account"
+        )
     if DEBUG:
         _problems.append("DJANGO_DEBUG must be off")
     if _problems:

@@ -33,6 +33,7 @@ def production_env(**overrides):
         "EMAIL_URL": "smtp+tls://mailer:secret@smtp.example.id:587",
         "XENDIT_SECRET_KEY": "xnd_production_" + secrets.token_hex(20),
         "XENDIT_CALLBACK_TOKEN": secrets.token_urlsafe(36),
+        "PAYOUT_REFERENCE_PREFIX": "prakerja-prod",
     }
     env.update(overrides)
     return {k: v for k, v in env.items() if v is not None}
@@ -60,10 +61,15 @@ def test_production_refuses_a_bad_encryption_key_and_implicit_sms_and_mail():
 
 def test_production_refuses_the_demo_payout_gateway_keys():
     result = manage(
-        "check", **production_env(XENDIT_SECRET_KEY="xnd_development_demo", XENDIT_CALLBACK_TOKEN="demo-callback-token")
+        "check",
+        **production_env(
+            XENDIT_SECRET_KEY="xnd_development_demo",
+            XENDIT_CALLBACK_TOKEN="demo-callback-token",
+            PAYOUT_REFERENCE_PREFIX=None,
+        ),
     )
     assert result.returncode != 0
-    for expected in ("XENDIT_SECRET_KEY", "XENDIT_CALLBACK_TOKEN"):
+    for expected in ("XENDIT_SECRET_KEY", "XENDIT_CALLBACK_TOKEN", "PAYOUT_REFERENCE_PREFIX"):
         assert expected in result.stderr
 
 
