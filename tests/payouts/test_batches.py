@@ -106,7 +106,9 @@ def test_a_batch_of_mixed_outcomes_ends_with_the_right_states_ledger_and_report(
     # Exactly one payment per payout reached the gateway; the refused one none.
     at_gateway = standin.payouts()
     assert sorted(p["amount"] for p in at_gateway) == [150_000, 250_000, 500_000]
-    # The institutions whose payment failed are told why.
+    # The institutions whose payment failed are told why (after the commit,
+    # in the thread that received the webhook).
+    wait_for(lambda: sum("pembayaran" in m.subject and "gagal" in m.subject for m in mail.outbox) == 2, what="emails")
     told = {m.to[0]: m.body for m in mail.outbox}
     assert "INVALID_DESTINATION" in told[bounce_staff.email]
     assert "RECIPIENT_ACCOUNT_NUMBER_ERROR" in told[refused_staff.email]

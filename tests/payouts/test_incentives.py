@@ -144,7 +144,9 @@ def test_a_refused_account_gets_the_money_back_and_the_next_account_is_paid_once
     assert (instalment.status, instalment.payout, instalment.last_failure) == ("scheduled", None, "INVALID_DESTINATION")
     assert IncentiveAccount.objects.get(participant=participant).status == "refused"
     assert balance("participant_incentive", f"participant:{participant.pk}") == 600_000
-    assert "INVALID_DESTINATION" in mail.outbox[-1].body and mail.outbox[-1].to == [participant.user.email]
+    # Told after the failure commits, in the thread that received the webhook.
+    wait_for(lambda: any("INVALID_DESTINATION" in m.body for m in mail.outbox), what="the email")
+    assert mail.outbox[-1].to == [participant.user.email]
     wait_for(lambda: sms.outbox and "Rp 600.000" in sms.outbox[-1].body, what="the SMS")  # in Indonesian
     assert sms.outbox[-1].to == participant.phone
     assert pay_incentives() == 0, "not paid again to the account that failed"
