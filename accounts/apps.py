@@ -1,6 +1,12 @@
-from django.apps import AppConfig
+from django.apps import AppConfig, apps
 from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
+
+
+def _email_proved_by_reset(sender, request, user, **kwargs):
+    from .services.registration import email_confirm_by_password_reset
+
+    email_confirm_by_password_reset(user=user)
 
 
 def _grant_role_permissions(sender, **kwargs):
@@ -14,6 +20,12 @@ class AccountsConfig(AppConfig):
     verbose_name = _("Accounts and participants")
 
     def ready(self):
-        # Runs after every app's permissions exist (post_migrate of the last
-        # app), and again after a test database flush.
-        post_migrate.connect(_grant_role_permissions, dispatch_uid="accounts.sync_roles")
+        # Once per migrate (and per test database flush), after the last app's
+        # post_migrate, when every app's permissions exist: with sender=self
+        # the apps after accounts would have none yet, and without a sender it
+        # would run once per app.
+        last = [config for config in apps.get_app_configs() if config.models_module is not None][-1]
+        post_migrate.connect(_grant_role_permissions, sender=last, dispatch_uid="accounts.sync_roles")
+        from allauth.account.signals import password_reset
+
+        password_reset.connect(_email_proved_by_reset, dispatch_uid="accounts.email_proved_by_reset")

@@ -116,6 +116,20 @@ class OperatorProfileForm(ProfileForm):
 
     field_order = ["email"]
 
+    def __init__(self, *args, **kwargs):
+        # The operator fills this in for somebody else: speak of "their" KTP.
+        super().__init__(*args, **kwargs)
+        f = self.fields
+        f["full_name"].label = _("Full name as on their KTP")
+        f["nik"].help_text = _("16 digits, on their KTP.")
+        f["kk_number"].help_text = _("16 digits, on their Kartu Keluarga.")
+        f["phone"].label = _("Their mobile number")
+        f["phone"].help_text = _("They verify it with an SMS code when they first log in.")
+        f["address"].label = _("Their domicile address")
+        f["gender"].error_messages["invalid_choice"] = _("Choose their gender.")
+        f["education"].error_messages["invalid_choice"] = _("Choose their last education.")
+        f["employment_status"].error_messages["invalid_choice"] = _("Choose their employment status.")
+
 
 class PhoneCodeForm(forms.Form):
     code = forms.CharField(

@@ -14,6 +14,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
 
+from prakerja.web import apply_errors, role_home
+
 from .forms import (
     BatchUploadForm,
     ChangePhoneForm,
@@ -24,16 +26,6 @@ from .forms import (
 from .models import DinasOperator, Participant, RegistrationBatch
 from .phone import mask_phone
 from .services import batches, registration
-
-
-def _apply_errors(form, error: ValidationError, field: str | None = None) -> None:
-    """Puts a service's refusal next to the fields it concerns (``field`` for
-    a refusal that names none)."""
-    if hasattr(error, "error_dict"):
-        for name, errors in error.error_dict.items():
-            form.add_error(name if name in form.fields else None, errors)
-    else:
-        form.add_error(field, error)
 
 
 def participant_required(view):
@@ -61,16 +53,19 @@ def operator_required(view):
 
 
 def home(request):
+    """Each role's own start: the participant's dashboard, the institution's,
+    platform's or Dinas office's pages, admin for PMO staff; someone signed in
+    with none of these registers as a participant."""
     user = request.user
-    if user.is_authenticated:
-        if DinasOperator.objects.filter(user=user).exists():
-            return redirect("accounts:operator_dashboard")
-        participant = Participant.objects.filter(user=user).first()
-        if participant is not None:
-            return render(request, "accounts/dashboard.html", {"participant": participant})
-        if not user.is_staff:
-            return redirect("accounts:register")
-    return render(request, "home.html")
+    if not user.is_authenticated:
+        return render(request, "home.html")
+    elsewhere = role_home(user)
+    if elsewhere:
+        return redirect(elsewhere)
+    participant = Participant.objects.filter(user=user).first()
+    if participant is None:
+        return redirect("accounts:register")
+    return render(request, "accounts/dashboard.html", {"participant": participant})
 
 
 @never_cache
@@ -85,7 +80,7 @@ def register(request):
         try:
             registration.participant_register(user=request.user, profile=form.to_input())
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         else:
             messages.success(request, _("You are registered. Now verify your mobile number."))
             return redirect("accounts:verify_phone")
@@ -127,9 +122,9 @@ def verify_phone(request, participant):
                 messages.error(request, " ".join(exc.messages))
                 return redirect("accounts:verify_phone")
             if action == "change":
-                _apply_errors(phone_form, exc, field="phone")
+                apply_errors(phone_form, exc, field="phone")
             else:
-                _apply_errors(code_form, exc, field="code")
+                apply_errors(code_form, exc, field="code")
     return render(
         request,
         "accounts/verify_phone.html",
@@ -168,7 +163,7 @@ def operator_register(request, office):
                 profile=form.to_input(),
             )
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         else:
             messages.success(
                 request,
@@ -190,7 +185,7 @@ def operator_batch_upload(request, office):
                 operator=request.user, uploaded_file=upload, file_name=upload.name
             )
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         else:
             messages.success(
                 request,
@@ -200,18 +195,23 @@ def operator_batch_upload(request, office):
     return render(
         request,
         "accounts/operator/batch_upload.html",
-        {"form": form, "office": office, "columns": list(batches.COLUMNS)},
+        {"form": form, "office": office, "columns": list(batches.COLUMNS), "example": EXAMPLE_ROW},
     )
+
+
+# Shown on the upload page, never put in the template file.
+EXAMPLE_ROW = (
+    "3273014508990001,3273010101990001,SITI AMINAH,Bandung,1999-08-05,P,081234567890,"
+    'siti@example.com,"Jl. Merdeka 1, Bandung",SMA,belum bekerja'
+)
 
 
 @operator_required
 def operator_batch_template(request, office):
+    # The header alone: an example row left in by mistake would register
+    # somebody. The upload page shows an example instead.
     header = ",".join(batches.COLUMNS)
-    example = (
-        "3273014508990001,3273010101990001,SITI AMINAH,Bandung,1999-08-05,P,081234567890,"
-        'siti@example.com,"Jl. Merdeka 1, Bandung",SMA,belum bekerja'
-    )
-    response = HttpResponse(f"{header}\r\n{example}\r\n", content_type="text/csv; charset=utf-8")
+    response = HttpResponse(f"{header}\r\n", content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="templat-pendaftaran.csv"'
     return response
 

@@ -1,10 +1,7 @@
 """The public catalog and the institutions' own course pages."""
 
-from functools import wraps
-
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404
@@ -12,8 +9,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts.views import _apply_errors
 from enrollment import selectors as card_selectors
+from prakerja.web import apply_errors, institution_staff_required
 
 from .forms import CatalogFilterForm, CourseForm
 from .models import Course, CourseRevision, Institution, RevisionStatus
@@ -98,18 +95,6 @@ def course_detail(request, pk):
 # --------------------------------------------------------------- institutions
 
 
-def institution_staff_required(view):
-    @wraps(view)
-    @login_required
-    def wrapper(request, *args, **kwargs):
-        institutions = list(Institution.objects.filter(staff=request.user))
-        if not institutions:
-            raise Http404
-        return view(request, institutions, *args, **kwargs)
-
-    return wrapper
-
-
 def _own_course(institutions, pk) -> Course:
     """A course of one of the user's institutions, else 404."""
     return get_object_or_404(
@@ -150,7 +135,7 @@ def institution_course_new(request, institutions):
                 institution=institution, platform=form.cleaned_data["platform"], data=form.to_input(), by=request.user
             )
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         else:
             messages.success(request, _("Course saved as a draft. Submit it for curation when it is ready."))
             return redirect("catalog:institution_course", pk=revision.course_id)
@@ -183,7 +168,7 @@ def institution_course_edit(request, institutions, pk):
         try:
             revision_update(revision=revision, data=form.to_input(), by=request.user)
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         else:
             messages.success(request, _("Changes saved."))
             return redirect("catalog:institution_course", pk=course.pk)

@@ -14,5 +14,6 @@ urlpatterns = [
     path("pembelian/<int:pk>/sertifikat/", views.certificate, name="certificate"),
     path("lembaga/peserta/", views.institution_enrollments, name="institution_enrollments"),
     path("lembaga/peserta/<int:pk>/selesai/", views.institution_complete, name="institution_complete"),
+    path("mitra/", views.platform_orders, name="platform_home"),
     path("mitra/pesanan/", views.platform_orders, name="platform_orders"),
 ]

@@ -17,11 +17,11 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.models import Participant
 from accounts.phone import mask_phone
-from accounts.views import _apply_errors, participant_required
-from catalog.models import Institution, Platform
+from accounts.views import participant_required
+from catalog.models import Institution
 from catalog.selectors import on_sale
-from catalog.views import institution_staff_required
 from payments.models import Account
+from prakerja.web import apply_errors, institution_staff_required, platform_staff_required
 
 from .certificates import CONTENT_TYPES
 from .forms import CheckoutForm, CompletionForm, RedeemForm, ReviewForm
@@ -121,7 +121,7 @@ def checkout(request, participant, pk):
                 request_key=form.cleaned_data["request_key"],
             )
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         else:
             return redirect("enrollment:purchase", enrollment.pk)
     return render(
@@ -181,7 +181,7 @@ def purchase_review(request, participant, pk):
                 text=form.cleaned_data["text"],
             )
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         else:
             messages.success(request, _("Thank you for your review."))
             return redirect("enrollment:purchase", pk)
@@ -230,7 +230,7 @@ def institution_enrollments(request, institutions):
         try:
             enrollment = purchases.enrollment_redeem(user=request.user, voucher_code=form.cleaned_data["voucher_code"])
         except ValidationError as exc:
-            _apply_errors(form, exc, field="voucher_code")
+            apply_errors(form, exc, field="voucher_code")
         else:
             messages.success(
                 request,
@@ -262,7 +262,7 @@ def institution_complete(request, institutions, pk):
                 user=request.user, enrollment_id=enrollment.pk, certificate=form.cleaned_data["certificate"]
             )
         except ValidationError as exc:
-            _apply_errors(form, exc, field="certificate")
+            apply_errors(form, exc, field="certificate")
         else:
             messages.success(request, _("Completion recorded. The price is now payable to your institution."))
             return redirect("enrollment:institution_enrollments")
@@ -273,11 +273,8 @@ def institution_complete(request, institutions, pk):
 
 
 @never_cache
-@login_required
-def platform_orders(request):
-    platforms = list(Platform.objects.filter(staff=request.user))
-    if not platforms:
-        raise Http404
+@platform_staff_required
+def platform_orders(request, platforms):
     notices = (
         PlatformNotice.objects.filter(platform__in=platforms)
         .select_related("enrollment__revision", "enrollment__institution", "platform")

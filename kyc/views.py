@@ -10,7 +10,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
-from accounts.views import _apply_errors, participant_required
+from accounts.views import participant_required
+from prakerja.web import apply_errors
 
 from .forms import KycUploadForm
 from .images import PhotoRefused, as_jpeg
@@ -31,7 +32,7 @@ def status(request, participant):
                 selfie=form.cleaned_data["selfie"],
             )
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         else:
             messages.success(request, _("Your photos were received. The check takes a minute or two."))
             return redirect("kyc:status")

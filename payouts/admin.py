@@ -17,8 +17,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.csvio import safe_cell
-from accounts.views import _apply_errors
 from prakerja.admin import ReadOnlyAdmin, StatusHistoryInline
+from prakerja.web import apply_errors
 
 from .models import (
     IncentiveAccount,
@@ -94,7 +94,7 @@ class PayoutBatchAdmin(admin.ModelAdmin):
             try:
                 batch = batches.payout_batch_build(by=request.user, cutoff=form.cleaned_data["cutoff"])
             except ValidationError as exc:
-                _apply_errors(form, exc)
+                apply_errors(form, exc)
             else:
                 messages.success(
                     request, _("Draft batch prepared. Check its lines and enrolments, then submit it for approval.")
@@ -150,6 +150,13 @@ class PayoutBatchAdmin(admin.ModelAdmin):
     def discard_view(self, request, pk):
         if not request.user.has_perm("payouts.prepare_payoutbatch"):
             raise PermissionDenied
+        if request.method != "POST":
+            batch = get_object_or_404(PayoutBatch, pk=pk)
+            return TemplateResponse(
+                request,
+                "admin/payouts/payoutbatch/decide.html",
+                self._context(request, batch=batch, title=_("Discard %(batch)s") % {"batch": batch}, discard=True),
+            )
         return self._act(request, pk, batches.payout_batch_discard, _("Discarded; its enrolments are free again."))
 
     def approve_view(self, request, pk):

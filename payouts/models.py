@@ -208,6 +208,12 @@ def payout_reference(payout_id: int) -> str:
     return f"{settings.PAYOUT_REFERENCE_PREFIX}-{payout_id}"
 
 
+def payout_id_of(reference: str) -> int | None:
+    """The payout a reference of this environment names, else None."""
+    prefix, _sep, number = (reference or "").rpartition("-")
+    return int(number) if number.isdigit() and prefix == settings.PAYOUT_REFERENCE_PREFIX else None
+
+
 PAYOUT_TRANSITIONS = {
     Payout.Status.PENDING: frozenset({Payout.Status.SENT}),
     Payout.Status.SENT: frozenset({Payout.Status.SUCCEEDED, Payout.Status.FAILED}),

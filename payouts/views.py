@@ -4,7 +4,6 @@ and the participant's incentives page."""
 import logging
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse, JsonResponse
@@ -15,13 +14,12 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts.views import _apply_errors, participant_required
-from catalog.models import Platform
-from catalog.views import institution_staff_required
+from accounts.views import participant_required
 from payments.gateway import GatewayError, WebhookRejected, get_gateway
+from prakerja.web import apply_errors, institution_staff_required, platform_staff_required
 
 from .forms import CodeForm, IncentiveAccountForm, SurveyForm
-from .models import IncentiveAccount, IncentivePayment, Payout, PayoutItem, SurveyResponse
+from .models import IncentiveAccount, IncentivePayment, Payout, PayoutItem, SurveyResponse, payout_id_of
 from .selectors import UNDECIDED, participant_incentives, statement_rows
 from .services import disbursement, incentives
 
@@ -59,11 +57,8 @@ def gateway_webhook(request):
 
 
 def _by_reference(reference: str) -> Payout | None:
-    _prefix, _sep, number = (reference or "").rpartition("-")
-    if not number.isdigit():
-        return None
-    payout = Payout.objects.filter(pk=int(number)).first()
-    return payout if payout and payout.reference == reference else None
+    payout_id = payout_id_of(reference)
+    return Payout.objects.filter(pk=payout_id).first() if payout_id else None
 
 
 # ---------------------------------------------------------------- statements
@@ -96,11 +91,8 @@ def institution_statement_detail(request, institutions, payout_id):
 
 
 @never_cache
-@login_required
-def platform_statement(request):
-    platforms = list(Platform.objects.filter(staff=request.user))
-    if not platforms:
-        raise Http404
+@platform_staff_required
+def platform_statement(request, platforms):
     rows = statement_rows(enrollment__platform__in=platforms)
     page = Paginator(rows, 50).get_page(request.GET.get("page"))
     return render(request, "payouts/statement.html", {"page": page, "for_institution": False, "owners": platforms})
@@ -150,7 +142,7 @@ def incentives_page(request, participant):
                 messages.error(request, " ".join(exc.messages))
             else:
                 form = {"account": account_form, "code": code_form, "survey": survey_form}[action]
-                _apply_errors(form, exc, field="code" if action == "code" else None)
+                apply_errors(form, exc, field="code" if action == "code" else None)
     schedule = participant_incentives(participant)
     first = next((i for i in schedule if i.kind == IncentivePayment.Kind.POST_TRAINING and i.number == 1), None)
     answered = set(SurveyResponse.objects.filter(participant=participant).values_list("number", flat=True))

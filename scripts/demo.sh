@@ -18,6 +18,10 @@ gateway_port=$((port + 765))
 gateway_pid=$!
 trap 'kill "${gateway_pid}" 2>/dev/null || true' EXIT
 export XENDIT_BASE_URL="http://127.0.0.1:${gateway_port}"
+# Links in emails (password, confirmation) point at this server's own port.
+export SITE_URL="http://127.0.0.1:${port}"
+# As in production: error pages in people's words, never a debug page.
+export DJANGO_DEBUG=false
 cat <<TXT
 
   Prakerja is running at http://127.0.0.1:${port}/

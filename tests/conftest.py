@@ -3,6 +3,9 @@ from django.core.cache import cache
 
 from accounts import sms
 
+# Browser fixtures (page, phone_page) for every test module.
+pytest_plugins = ["tests.browser"]
+
 
 @pytest.fixture(autouse=True)
 def _private_media_in_tmp(settings, tmp_path):

@@ -89,7 +89,7 @@ def _validate(profile: ProfileInput) -> _CleanProfile:
 
     full_name = _collapse(profile.full_name)
     if not full_name:
-        err("full_name", _("Enter your full name as written on your KTP."), "required")
+        err("full_name", _("Enter the full name as written on the KTP."), "required")
     elif len(full_name) > 100:
         err("full_name", _("A name can be at most 100 characters long."), "too_long")
     elif not _NAME_RE.match(full_name):
@@ -105,7 +105,7 @@ def _validate(profile: ProfileInput) -> _CleanProfile:
 
     birth_place = _collapse(profile.birth_place)
     if not birth_place:
-        err("birth_place", _("Enter your place of birth."), "required")
+        err("birth_place", _("Enter the place of birth."), "required")
     elif len(birth_place) > 60:
         err(
             "birth_place",
@@ -116,42 +116,43 @@ def _validate(profile: ProfileInput) -> _CleanProfile:
     today = timezone.localdate()
     birth_date = profile.birth_date
     if birth_date is None:
-        err("birth_date", _("Enter your date of birth."), "required")
+        err("birth_date", _("Enter the date of birth."), "required")
     elif birth_date >= today or birth_date.year < 1900:
-        err("birth_date", _("Enter your real date of birth."), "birth_date_invalid")
+        err("birth_date", _("Enter a real date of birth."), "birth_date_invalid")
     else:
         if nik and not nik.matches_birth_date(birth_date):
             err(
                 "birth_date",
-                _("This date of birth does not match the one in your NIK (digits 7 to 12)."),
+                _("This date of birth does not match the one in the NIK (digits 7 to 12)."),
                 "birth_date_mismatch",
             )
         if _age_on(birth_date, today) < settings.PRAKERJA_MIN_AGE:
             err(
                 "birth_date",
-                _("You must be at least %(age)d years old to join Prakerja.") % {"age": settings.PRAKERJA_MIN_AGE},
+                _("A participant must be at least %(age)d years old to join Prakerja.")
+                % {"age": settings.PRAKERJA_MIN_AGE},
                 "too_young",
             )
 
     if profile.gender not in Participant.Gender.values:
-        err("gender", _("Choose your gender."), "required")
+        err("gender", _("Choose the gender."), "required")
     elif nik and nik.gender != profile.gender:
         err(
             "gender",
-            _("This gender does not match your NIK: for women the birth day in the NIK has 40 added to it."),
+            _("This gender does not match the NIK: for women the birth day in the NIK has 40 added to it."),
             "gender_mismatch",
         )
 
     address = _collapse(profile.address)
     if not address:
-        err("address", _("Enter your domicile address."), "required")
+        err("address", _("Enter the domicile address."), "required")
     elif len(address) > 255:
         err("address", _("An address can be at most 255 characters long."), "too_long")
 
     if profile.education not in Participant.Education.values:
-        err("education", _("Choose your last education."), "required")
+        err("education", _("Choose the last education."), "required")
     if profile.employment_status not in Participant.Employment.values:
-        err("employment_status", _("Choose your employment status."), "required")
+        err("employment_status", _("Choose the employment status."), "required")
 
     if errors:
         raise ValidationError(errors)
@@ -448,6 +449,18 @@ def participant_register_offline(
 
     transaction.on_commit(lambda: send_offline_welcome.delay(participant.pk))
     return participant
+
+
+def email_confirm_by_password_reset(*, user: User) -> None:
+    """Setting a password from an emailed link proves the address, as the
+    confirmation link would: a person registered at a Dinas office, whose
+    first email is that link, is not asked to confirm the same address again.
+    Only an account with one address, so the link can have gone nowhere else."""
+    addresses = list(EmailAddress.objects.filter(user=user))
+    if len(addresses) == 1 and addresses[0].email.lower() == user.email.lower() and not addresses[0].verified:
+        addresses[0].verified = True
+        addresses[0].primary = True
+        addresses[0].save(update_fields=["verified", "primary"])
 
 
 def _transition(*, participant: Participant, to: str, by: User | None, reason: str) -> None:

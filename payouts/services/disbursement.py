@@ -30,6 +30,7 @@ from payments.services import account_for, ledger_lock, ledger_transfer
 from prakerja.lifecycle import check_move
 
 from ..models import PAYOUT_TRANSITIONS, Payout, PayoutBatch, PayoutItem, PayoutStatusChange
+from .incentives import incentive_payout_finished
 
 log = logging.getLogger(__name__)
 
@@ -77,24 +78,25 @@ def payout_mark_sent(*, payout_id: int) -> Payout | None:
         payout.attempts += 1
         payout.save(update_fields=["status", "sent_at", "attempts"])
         if first_send:
-            _to_clearing(payout)
+            _move_lines(payout, back=False)
         return payout
 
 
-def _to_clearing(payout: Payout) -> None:
-    """The payout's lines to payout clearing. Last in its transaction: the
-    clearing account's row is shared by every payout, and stays locked from
-    here to the commit."""
+def _move_lines(payout: Payout, *, back: bool) -> None:
+    """The payout's lines from their accounts to payout clearing, or back
+    (``back``, when it failed). Last in its transaction: the clearing
+    account's row is shared by every payout, and stays locked from here to
+    the commit."""
     clearing = _clearing()
     lines = list(payout.lines.select_related("source"))
     ledger_lock(clearing, *(line.source for line in lines))
     for line in lines:
         ledger_transfer(
-            key=f"payout:{payout.pk}:send:{line.pk}",
-            debit=line.source,
-            credit=clearing,
+            key=f"payout:{payout.pk}:{'reverse' if back else 'send'}:{line.pk}",
+            debit=clearing if back else line.source,
+            credit=line.source if back else clearing,
             amount=line.amount,
-            reason=f"payout {payout.pk} sent",
+            reason=f"payout {payout.pk} {'failed' if back else 'sent'}",
         )
 
 
@@ -160,8 +162,6 @@ def _succeed(payout: Payout) -> None:
         enrollment_ids = list(payout.items.values_list("enrollment_id", flat=True))
         enrollments_mark_paid_out(enrollment_ids=enrollment_ids, reason=f"payout {payout.pk}")
     else:
-        from .incentives import incentive_payout_finished
-
         incentive_payout_finished(payout=payout)
     # The shared clearing and paid-out rows last, held only to the commit.
     ledger_transfer(
@@ -201,22 +201,9 @@ def _fail(payout: Payout, *, code: str, message: str) -> Payout:
     if payout.kind == Payout.Kind.COURSE_FEES:
         PayoutItem.objects.filter(payout=payout, released=False).update(released=True)
     else:
-        from .incentives import incentive_payout_finished
-
         incentive_payout_finished(payout=payout)
     if was_sent:
-        # Back where the lines came from; the shared clearing row last.
-        clearing = _clearing()
-        lines = list(payout.lines.select_related("source"))
-        ledger_lock(clearing, *(line.source for line in lines))
-        for line in lines:
-            ledger_transfer(
-                key=f"payout:{payout.pk}:reverse:{line.pk}",
-                debit=clearing,
-                credit=line.source,
-                amount=line.amount,
-                reason=f"payout {payout.pk} failed",
-            )
+        _move_lines(payout, back=True)
     if payout.batch_id:
         _finish_batch(payout.batch_id)
     transaction.on_commit(lambda: notify_payout_failed.delay(payout.pk))

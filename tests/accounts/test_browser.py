@@ -3,117 +3,17 @@ Playwright, against the live server. Mail and SMS land in the in-process
 outboxes because the live server runs in a thread of the test process."""
 
 import re
-import uuid
 
 import pytest
 from django.core import mail
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
 from accounts import sms
 from accounts.models import Participant
+from tests.browser import PASSWORD, _fill_profile, _log_in, _path_is, _submit, _url
 from tests.factories import UserFactory, make_profile, profile_post_data
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
-TIMEOUT_MS = 15_000
-PASSWORD = "Peserta-Kuat-2026"
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
-
-
-def _open_page(browser: Browser, **context_options):
-    # A participant's phone or laptop in Indonesia asks for Indonesian pages.
-    context = browser.new_context(locale="id-ID", **context_options)
-    context.set_default_timeout(TIMEOUT_MS)
-    context.set_default_navigation_timeout(TIMEOUT_MS)
-    return context, context.new_page()
-
-
-@pytest.fixture
-def page(browser):
-    context, page = _open_page(browser)
-    yield page
-    context.close()
-
-
-@pytest.fixture
-def phone_page(browser):
-    context, page = _open_page(browser, viewport={"width": 360, "height": 740}, is_mobile=True, has_touch=True)
-    yield page
-    context.close()
-
-
-@pytest.fixture(autouse=True)
-def _expect_timeout():
-    expect.set_options(timeout=TIMEOUT_MS)
-
-
-@pytest.fixture(autouse=True)
-def _own_cache(settings):
-    """A cache of this test's own. allauth keeps its rate limits in the cache
-    (one confirmation email per address every 3 minutes, sign-ups and log-ins
-    per IP), and the tests' Redis cache outlives a run: a second run within
-    minutes would get no confirmation email. The live server runs in this
-    process, so it uses this cache too."""
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-            "LOCATION": f"browser-test-{uuid.uuid4()}",
-        }
-    }
-
-
-def _url(live_server, path: str) -> str:
-    return live_server.url + path
-
-
-def _path_is(path: str):
-    """A URL matcher for page.wait_for_url that ignores the host and query."""
-    return re.compile(r"^https?://[^/]+" + re.escape(path) + r"(\?.*)?$")
-
-
-def _submit(page: Page, form_selector: str) -> None:
-    page.locator(form_selector).locator("button[type=submit]").click()
-
-
-def _fill_profile(page: Page, data: dict[str, str]) -> None:
-    page.fill("#id_full_name", data["full_name"])
-    page.fill("#id_nik", data["nik"])
-    page.fill("#id_kk_number", data["kk_number"])
-    page.fill("#id_birth_place", data["birth_place"])
-    page.fill("#id_birth_date", data["birth_date"])
-    page.check("#id_gender_1" if data["gender"] == "F" else "#id_gender_0")
-    page.fill("#id_phone", data["phone"])
-    page.fill("#id_address", data["address"])
-    page.select_option("#id_education", data["education"])
-    page.select_option("#id_employment_status", data["employment_status"])
-
-
-def _log_in(page: Page, live_server, email: str, password: str) -> None:
-    page.goto(_url(live_server, "/akun/login/"))
-    page.fill("#id_login", email)
-    page.fill("#id_password", password)
-    _submit(page, "main form")
-    expect(page.locator("a[href='/akun/logout/']")).to_be_visible()
 
 
 def test_a_participant_signs_up_registers_and_verifies_their_phone_in_a_browser(page, live_server):

@@ -6,6 +6,7 @@ import io
 import re
 
 import pytest
+from allauth.account.models import EmailAddress
 from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
@@ -88,9 +89,13 @@ def test_an_operator_registers_a_person_of_their_province(client, committed):
     page = client.get(link.replace("http://127.0.0.1:8000", ""), follow=True)
     assert page.status_code == 200
     set_url = page.redirect_chain[-1][0] if page.redirect_chain else link.replace("http://127.0.0.1:8000", "")
-    done = client.post(set_url, {"password1": "Peserta-Baru-2026", "password2": "Peserta-Baru-2026"})
-    assert done.status_code == 302
+    done = client.post(set_url, {"password1": "Peserta-Baru-2026", "password2": "Peserta-Baru-2026"}, follow=True)
     assert User.objects.get(pk=participant.user_id).check_password("Peserta-Baru-2026")
+    # The link came by email, so the address is proved: they are signed in
+    # and land on their own page, not asked to confirm the address again.
+    assert EmailAddress.objects.get(user=participant.user).verified
+    assert done.redirect_chain[-1][0] == "/"
+    assert "accounts/dashboard.html" in [t.name for t in done.templates]
 
     # The operator's own list shows the person with a masked NIK.
     client.force_login(operator)
@@ -306,8 +311,21 @@ def test_a_system_error_mid_batch_ends_it_failed_with_the_rows_so_far(client, mo
 def test_the_template_csv_has_every_column(client):
     client.force_login(make_operator("32"))
     response = client.get(reverse("accounts:operator_batch_template"))
-    header = response.content.decode().splitlines()[0].split(",")
-    assert header == list(COLUMNS)
+    lines = response.content.decode().splitlines()
+    assert lines[0].split(",") == list(COLUMNS)
+    # No example row: one left in by mistake would register somebody.
+    assert lines[1:] == []
+    page = client.get(reverse("accounts:operator_batch_upload")).content.decode()
+    assert "SITI AMINAH" in page and "jangan diunggah" in page
+
+
+def test_the_operator_form_speaks_of_the_person_not_to_the_operator(client):
+    client.force_login(make_operator("32"))
+    page = client.get(reverse("accounts:operator_register")).content.decode()
+    assert "KTP-nya" in page and "KTP Anda" not in page
+    refused = client.post(reverse("accounts:operator_register"), {"email": "a@example.com"}).content.decode()
+    assert "Pilih jenis kelamin." in refused and "Masukkan nama lengkap sesuai yang tertulis di KTP." in refused
+    assert "kelamin Anda" not in refused and "lahir Anda" not in refused
 
 
 def test_the_operator_dashboard_costs_the_same_queries_for_3_or_30_people(client):

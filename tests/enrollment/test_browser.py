@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 
 from accounts import sms
 from enrollment.models import Enrollment
-from tests.accounts.test_browser import _log_in, _own_cache, _url, browser, phone_page  # noqa: F401 (fixtures)
+from tests.browser import _log_in, _url
 
 from .conftest import card_holder
 
@@ -21,7 +21,7 @@ def _fits(page):
     assert scroll <= width, f"page scrolls sideways: {scroll} > {width}"
 
 
-def test_a_participant_buys_a_course_on_a_phone_and_sees_the_voucher(phone_page, live_server, committed, courses):  # noqa: F811
+def test_a_participant_buys_a_course_on_a_phone_and_sees_the_voucher(phone_page, live_server, committed, courses):
     page = phone_page
     card = card_holder(committed)
     (course,) = courses(250_000, title="Servis AC")

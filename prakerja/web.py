@@ -1,0 +1,105 @@
+"""Web helpers every app's pages share: a service's refusal onto a form, the
+gates of institution and platform staff, each role's home, and the net that
+turns a refusal no view caught into a message instead of a 500."""
+
+import logging
+from functools import wraps
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+
+log = logging.getLogger(__name__)
+
+
+def apply_errors(form, error: ValidationError, field: str | None = None) -> None:
+    """Puts a service's refusal next to the fields it concerns (``field`` for
+    a refusal that names none)."""
+    if hasattr(error, "error_dict"):
+        for name, errors in error.error_dict.items():
+            form.add_error(name if name in form.fields else None, errors)
+    else:
+        form.add_error(field, error)
+
+
+def institution_staff_required(view):
+    """The user's institutions (lembaga pelatihan) as the view's second
+    argument; 404 for anyone who works for none."""
+    from catalog.models import Institution
+
+    @wraps(view)
+    @login_required
+    def wrapper(request, *args, **kwargs):
+        institutions = list(Institution.objects.filter(staff=request.user))
+        if not institutions:
+            raise Http404
+        return view(request, institutions, *args, **kwargs)
+
+    return wrapper
+
+
+def platform_staff_required(view):
+    """The user's digital platforms (mitra platform digital) as the view's
+    second argument; 404 for anyone who works for none."""
+    from catalog.models import Platform
+
+    @wraps(view)
+    @login_required
+    def wrapper(request, *args, **kwargs):
+        platforms = list(Platform.objects.filter(staff=request.user))
+        if not platforms:
+            raise Http404
+        return view(request, platforms, *args, **kwargs)
+
+    return wrapper
+
+
+def role_home(user) -> str | None:
+    """Where a signed-in person starts: their own pages by role, or None for
+    a participant (and someone who is yet to register as one)."""
+    from accounts.models import DinasOperator, Participant
+    from catalog.models import Institution, Platform
+
+    if DinasOperator.objects.filter(user=user).exists():
+        return reverse("accounts:operator_dashboard")
+    if Participant.objects.filter(user=user).exists():
+        return None
+    if Institution.objects.filter(staff=user).exists():
+        return reverse("catalog:institution_courses")
+    if Platform.objects.filter(staff=user).exists():
+        return reverse("enrollment:platform_home")
+    if user.is_staff:
+        return reverse("admin:index")
+    return None
+
+
+class DomainErrorMiddleware:
+    """A service's refusal (a ``ValidationError``, ``DomainError`` among them)
+    that a view let through becomes a message, never a 500: after a POST the
+    person is sent back to the page they were on with the message on top; a
+    GET shows the message on a page of its own; the API answers JSON."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if not isinstance(exception, ValidationError):
+            return None
+        text = " ".join(str(m) for m in exception.messages)
+        code = getattr(exception, "code", None) or "invalid"
+        log.info("refusal shown as a message: %s %s (%s)", request.method, request.path, code)
+        if request.path.startswith("/api/"):
+            return JsonResponse({"error": {"code": code, "message": text}}, status=409)
+        if request.method == "POST":
+            messages.error(request, text)
+            back = request.META.get("HTTP_REFERER", "")
+            safe = url_has_allowed_host_and_scheme(back, {request.get_host()}, request.is_secure())
+            return redirect(back if back and safe else request.get_full_path())
+        return render(request, "refused.html", {"message": text}, status=409)
