@@ -14,6 +14,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
 
+from prakerja.journey import next_step, participant_journey
 from prakerja.web import apply_errors, role_home
 
 from .forms import (
@@ -65,7 +66,10 @@ def home(request):
     participant = Participant.objects.filter(user=user).first()
     if participant is None:
         return redirect("accounts:register")
-    return render(request, "accounts/dashboard.html", {"participant": participant})
+    steps = participant_journey(participant)
+    return render(
+        request, "accounts/dashboard.html", {"participant": participant, "steps": steps, "next": next_step(steps)}
+    )
 
 
 @never_cache

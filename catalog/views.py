@@ -79,14 +79,15 @@ def course_list(request):
 
 def course_detail(request, pk):
     course = get_object_or_404(on_sale().select_related("published_revision", "institution", "platform"), pk=pk)
-    can_buy = request.user.is_authenticated and card_selectors.has_active_card(request.user)
+    outlook = card_selectors.purchase_outlook(request.user, course)
     return render(
         request,
         "catalog/detail.html",
         {
             "course": course,
             "revision": course.published_revision,
-            "can_buy": can_buy,
+            "can_buy": outlook == "",
+            "cannot_buy": outlook or "",
             "reviews": card_selectors.course_reviews(course, limit=10),
         },
     )

@@ -3,8 +3,19 @@
 from .models import Card, CourseReview
 
 
-def has_active_card(user) -> bool:
-    return Card.objects.filter(participant__user=user, status=Card.Status.ACTIVE).exists()
+def purchase_outlook(user, course) -> str | None:
+    """For the course page: None when ``user`` holds no card (no buy button),
+    "" when they can buy ``course`` now, else why the purchase would be
+    declined, in words."""
+    from .services.purchases import decline_message, purchase_obstacle
+
+    if not user.is_authenticated:
+        return None
+    card = Card.objects.filter(participant__user=user).select_related("participant").first()
+    if card is None:
+        return None
+    reason = purchase_obstacle(participant=card.participant, course=course)
+    return decline_message(reason) if reason else ""
 
 
 def course_reviews(course, *, limit: int):

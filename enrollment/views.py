@@ -124,10 +124,18 @@ def checkout(request, participant, pk):
             apply_errors(form, exc)
         else:
             return redirect("enrollment:purchase", enrollment.pk)
+    obstacle = purchases.purchase_obstacle(participant=participant, course=course)
     return render(
         request,
         "enrollment/checkout.html",
-        {"course": course, "revision": course.published_revision, "card": card, "account": account, "form": form},
+        {
+            "course": course,
+            "revision": course.published_revision,
+            "card": card,
+            "account": account,
+            "form": form,
+            "obstacle": purchases.decline_message(obstacle) if obstacle else "",
+        },
     )
 
 

@@ -103,3 +103,51 @@ class DomainErrorMiddleware:
             safe = url_has_allowed_host_and_scheme(back, {request.get_host()}, request.is_secure())
             return redirect(back if back and safe else request.get_full_path())
         return render(request, "refused.html", {"message": text}, status=409)
+
+
+class _Roles:
+    """What the signed-in person is, for the header's links: read once, in
+    one query, and only if a template asks."""
+
+    def __init__(self, user):
+        self.user = user
+        self._found = None
+
+    def _read(self) -> dict:
+        if self._found is None:
+            self._found = {}
+            if self.user.is_authenticated:
+                from django.db.models import Exists, OuterRef
+
+                from accounts.models import DinasOperator, Participant, User
+                from catalog.models import Institution, Platform
+
+                mine = {"user": OuterRef("pk")}
+                self._found = (
+                    User.objects.filter(pk=self.user.pk)
+                    .annotate(
+                        is_participant=Exists(Participant.objects.filter(**mine)),
+                        is_dinas=Exists(DinasOperator.objects.filter(**mine)),
+                        is_institution=Exists(Institution.objects.filter(staff=OuterRef("pk"))),
+                        is_platform=Exists(Platform.objects.filter(staff=OuterRef("pk"))),
+                    )
+                    .values("is_participant", "is_dinas", "is_institution", "is_platform")
+                    .first()
+                    or {}
+                )
+        return self._found
+
+    def __getattr__(self, name):
+        if name in ("participant", "dinas", "institution", "platform"):
+            return self._read().get(f"is_{name}", False)
+        raise AttributeError(name)
+
+
+def roles(request):
+    """Context processor: ``roles.participant``, ``roles.institution``,
+    ``roles.platform``, ``roles.dinas`` for the signed-in user."""
+    return {"roles": _Roles(getattr(request, "user", None) or _Anonymous())}
+
+
+class _Anonymous:
+    is_authenticated = False

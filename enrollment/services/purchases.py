@@ -44,6 +44,7 @@ VOUCHER_LENGTH = 12  # 60 random bits
 def decline_message(code: str) -> str:
     """What a participant is told when the PMO declines a purchase."""
     messages = {
+        "no_card": _("You have no Prakerja card yet."),
         "card_inactive": _("Your card is not active."),
         "deadline_passed": _("The time to buy your first course with this card has passed."),
         "not_on_sale": _("This course is no longer on sale."),
@@ -105,13 +106,31 @@ def _subject(course: Course) -> str:
     return f"revision:{course.published_revision_id}"
 
 
+def purchase_obstacle(*, participant: Participant, course: Course) -> str | None:
+    """Why the PMO would decline buying ``course`` now (a decline code), or
+    None: the same rules as the authorisation, read without locks, so the
+    course page can say so and no SMS code is spent on a purchase bound to be
+    declined. The authorisation checks them again under its locks."""
+    card = Card.objects.filter(participant=participant).select_related("wave").first()
+    if card is None:
+        return "no_card"
+    reason = _rule_refusal(participant_id=participant.pk, course_id=course.pk, card=card)
+    if reason:
+        return reason
+    price = on_sale().filter(pk=course.pk).values_list("published_revision__price", flat=True).first()
+    if price is not None and Account.objects.get(pk=card.account_id).available < price:
+        return "insufficient_balance"
+    return None
+
+
 def checkout_send_code(*, participant: Participant, course: Course) -> None:
     """Sends the one-time code that confirms buying ``course`` at the price
-    of its published version, which the SMS names."""
-    _card_of(participant)
-    course = on_sale().select_related("published_revision").filter(pk=course.pk).first()
-    if course is None:
-        raise ValidationError(decline_message("not_on_sale"), code="not_on_sale")
+    of its published version, which the SMS names; refused, with the reason
+    and no SMS, when the purchase would be declined."""
+    reason = purchase_obstacle(participant=participant, course=course)
+    if reason:
+        raise ValidationError(decline_message(reason), code=reason)
+    course = on_sale().select_related("published_revision").get(pk=course.pk)
     otp.otp_send(
         user=participant.user,
         phone=participant.phone,
@@ -204,35 +223,50 @@ def _lock_card(cards) -> Card | None:
 
 
 def _decline_reason(enrollment: Enrollment, card: Card) -> str | None:
+    return _rule_refusal(
+        participant_id=enrollment.participant_id,
+        course_id=enrollment.course_id,
+        card=card,
+        revision_id=enrollment.revision_id,
+        exclude_pk=enrollment.pk,
+        lock=True,
+    )
+
+
+def _rule_refusal(
+    *, participant_id: int, course_id: int, card: Card, revision_id=None, exclude_pk=None, lock: bool = False
+) -> str | None:
+    """The programme's purchase rules, but the balance (the ledger's hold
+    checks that itself). ``lock``: queue buyers of a course with few seats."""
     if card.status != Card.Status.ACTIVE:
         return "card_inactive"
     # One read of the participant's other purchases answers three rules.
-    others = list(
-        Enrollment.objects.filter(participant_id=enrollment.participant_id, status__in=HELD_STATUSES)
-        .exclude(pk=enrollment.pk)
-        .values_list("course_id", "status")
-    )
+    held = Enrollment.objects.filter(participant_id=participant_id, status__in=HELD_STATUSES)
+    if exclude_pk is not None:
+        held = held.exclude(pk=exclude_pk)
+    others = list(held.values_list("course_id", "status"))
     if not others and timezone.now() >= card.purchase_deadline:
         return "deadline_passed"
-    course = on_sale().filter(pk=enrollment.course_id).select_related("published_revision").first()
+    course = on_sale().filter(pk=course_id).select_related("published_revision").first()
     if course is None:
         return "not_on_sale"
-    if course.published_revision_id != enrollment.revision_id:
+    if revision_id is not None and course.published_revision_id != revision_id:
         return "course_changed"
-    if any(course_id == enrollment.course_id for course_id, _status in others):
+    if any(other == course_id for other, _status in others):
         return "already_bought"
     if any(status in IN_PROGRESS_STATUSES for _course, status in others):
         return "course_in_progress"
     capacity = course.published_revision.capacity
     if capacity:
-        # Buyers of one course queue here only when it has seats to count.
-        Course.objects.select_for_update().only("pk").get(pk=course.pk)
+        if lock:
+            # Buyers of one course queue here only when it has seats to count.
+            Course.objects.select_for_update().only("pk").get(pk=course.pk)
         # Seats of the course, whichever version sold them (a new version
         # copies the capacity; it does not add seats).
-        taken = Enrollment.objects.filter(course_id=enrollment.course_id, status__in=HELD_STATUSES).count()
+        taken = Enrollment.objects.filter(course_id=course_id, status__in=HELD_STATUSES).count()
         if taken >= capacity:
             return "course_full"
-    return None  # the balance is checked by the ledger hold itself
+    return None
 
 
 def enrollment_authorize(*, enrollment_id: int) -> Enrollment:

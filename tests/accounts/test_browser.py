@@ -96,8 +96,11 @@ def test_a_participant_signs_up_registers_and_verifies_their_phone_in_a_browser(
     _submit(page, verify_form)
     page.wait_for_url(_path_is("/"))
 
-    # 5. The dashboard shows the status in Indonesian and only the masked NIK.
-    expect(page.locator(".badge")).to_have_text("Profil lengkap")
+    # 5. The home is the task list: the phone is done, the identity check is
+    # the next step, in Indonesian; and only the masked NIK is shown.
+    expect(page.locator(".step[data-step=phone]")).to_contain_text("Selesai")
+    expect(page.locator("#next-step")).to_contain_text("Verifikasi identitas")
+    expect(page.locator("#next-step a.button")).to_have_attribute("href", "/peserta/identitas/")
     expect(page.locator(".facts")).to_contain_text(masked_nik)
     content = page.content()
     assert masked_nik in content
@@ -112,7 +115,7 @@ def test_a_participant_signs_up_registers_and_verifies_their_phone_in_a_browser(
     _submit(page, "header form.lang")
     expect(page.locator("html")).to_have_attribute("lang", "en")
     page.wait_for_url(_path_is("/"))
-    expect(page.locator(".badge")).to_have_text("Profile complete")
+    expect(page.locator("#next-step")).to_contain_text("Identity check")
     assert profile.nik not in page.content()
 
 
