@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.debug import sensitive_post_parameters
 
-from prakerja.admin import ReadOnlyAdmin, StatusHistoryInline
+from prakerja.admin import EventsInline, ReadOnlyAdmin
 
 from . import crypto
 from .forms import ExclusionImportForm
@@ -23,7 +23,6 @@ from .models import (
     ExclusionList,
     IdentityAccessLog,
     Participant,
-    ParticipantStatusChange,
     RegistrationBatch,
     User,
 )
@@ -75,10 +74,6 @@ class ProvinceFilter(admin.SimpleListFilter):
         return queryset
 
 
-class StatusChangeInline(StatusHistoryInline):
-    model = ParticipantStatusChange
-
-
 @admin.register(Participant)
 class ParticipantAdmin(ReadOnlyAdmin):
     """Read-only: a participant changes only through the services."""
@@ -100,7 +95,7 @@ class ParticipantAdmin(ReadOnlyAdmin):
     list_select_related = ["user"]
     date_hierarchy = "created_at"
     ordering = ["-created_at"]
-    inlines = [StatusChangeInline]
+    inlines = [EventsInline]
     fields = [
         "user",
         "full_name",

@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
+from django.contrib.contenttypes.fields import GenericRelation
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
@@ -196,6 +197,8 @@ class Participant(models.Model):
     created_at = models.DateTimeField(_("registered at"), auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    events = GenericRelation("audit.AuditEvent", verbose_name=_("history"))
+
     class Meta:
         verbose_name = _("participant")
         verbose_name_plural = _("participants")
@@ -276,34 +279,6 @@ PARTICIPANT_TRANSITIONS = {
     # Found on an exclusion list after registering; the list is the PMO's.
     Participant.Status.INELIGIBLE: frozenset(),
 }
-
-
-class ParticipantStatusChange(models.Model):
-    """Who moved a participant from one status to another, when and why."""
-
-    participant = models.ForeignKey(
-        Participant, on_delete=models.CASCADE, related_name="status_changes", verbose_name=_("participant")
-    )
-    from_status = models.CharField(_("from"), max_length=20, blank=True, choices=ParticipantStatus.choices)
-    to_status = models.CharField(_("to"), max_length=20, choices=ParticipantStatus.choices)
-    changed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("changed by"),
-    )
-    reason = models.CharField(_("reason"), max_length=255, blank=True)
-    created_at = models.DateTimeField(_("when"), auto_now_add=True)
-
-    class Meta:
-        ordering = ["created_at", "id"]
-        verbose_name = _("participant status change")
-        verbose_name_plural = _("participant status changes")
-
-    def __str__(self):
-        return f"{self.from_status or '-'} -> {self.to_status}"
 
 
 class DinasOperator(models.Model):

@@ -139,11 +139,13 @@ def build_participants(n: int) -> list[int]:
 
     from django.contrib.auth.hashers import make_password
     from django.contrib.auth.models import Group
+    from django.contrib.contenttypes.models import ContentType
     from django.utils import timezone
 
     from accounts import crypto, roles
-    from accounts.models import FamilyCard, Participant, ParticipantStatusChange, User
+    from accounts.models import FamilyCard, Participant, User
     from accounts.nik import compose_nik
+    from audit.models import AuditEvent
     from enrollment.models import Wave, WaveApplication
 
     now = timezone.now()
@@ -194,9 +196,10 @@ def build_participants(n: int) -> list[int]:
             )
         )
     people = Participant.objects.bulk_create(people, batch_size=2000)
-    ParticipantStatusChange.objects.bulk_create(
+    participant_type = ContentType.objects.get_for_model(Participant)
+    AuditEvent.objects.bulk_create(
         [
-            ParticipantStatusChange(participant=p, from_status=a, to_status=b, reason=why)
+            AuditEvent(content_type=participant_type, object_id=p.pk, from_status=a, to_status=b, reason=why)
             for p in people
             for a, b, why in (
                 ("", "registered", "registered online"),

@@ -9,7 +9,7 @@ from django.urls import path, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from prakerja.admin import ReadOnlyAdmin, StatusHistoryInline
+from prakerja.admin import EventsInline, ReadOnlyAdmin
 
 from .models import (
     CONTENT_FIELDS,
@@ -19,7 +19,6 @@ from .models import (
     Institution,
     Platform,
     RevisionStatus,
-    RevisionStatusChange,
     Stage1Queue,
     Stage2Queue,
 )
@@ -87,10 +86,6 @@ class DecisionInline(admin.TabularInline):
         return False
 
 
-class RevisionHistoryInline(StatusHistoryInline):
-    model = RevisionStatusChange
-
-
 class ReasonForm(forms.Form):
     reason = forms.CharField(label=gettext_lazy("Reason"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
 
@@ -115,7 +110,7 @@ class _QueueAdmin(ReadOnlyAdmin):
     list_display = ["title", "institution", "platform", "price", "delivery_mode", "waiting_since"]
     list_select_related = ["course__institution", "course__platform"]
     search_fields = ["title", "course__institution__name"]
-    inlines = [DecisionInline, RevisionHistoryInline]
+    inlines = [DecisionInline, EventsInline]
     actions = ["approve_selected", "reject_selected"]
     fields = [*CONTENT_FIELDS, "number"]
     readonly_fields = fields
@@ -265,7 +260,7 @@ class CourseRevisionAdmin(ReadOnlyAdmin):
     search_fields = ["title", "course__institution__name"]
     fields = _QueueAdmin.fields
     readonly_fields = fields
-    inlines = [DecisionInline, RevisionHistoryInline]
+    inlines = [DecisionInline, EventsInline]
 
 
 @admin.register(Course)

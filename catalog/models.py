@@ -8,6 +8,7 @@ sale.
 """
 
 from django.conf import settings
+from django.contrib.contenttypes.fields import GenericRelation
 from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.utils import timezone
@@ -37,6 +38,8 @@ class Platform(models.Model):
         settings.AUTH_USER_MODEL, related_name="platforms", blank=True, verbose_name=_("staff users")
     )
     created_at = models.DateTimeField(auto_now_add=True)
+
+    events = GenericRelation("audit.AuditEvent", verbose_name=_("history"))
 
     class Meta:
         ordering = ["name"]
@@ -87,6 +90,8 @@ class Institution(models.Model):
     )
     suspension_changed_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    events = GenericRelation("audit.AuditEvent", verbose_name=_("history"))
 
     class Meta:
         ordering = ["name"]
@@ -146,6 +151,8 @@ class Course(models.Model):
     rating_sum = models.PositiveIntegerField(default=0, editable=False)
     rating_count = models.PositiveIntegerField(_("reviews"), default=0, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    events = GenericRelation("audit.AuditEvent", verbose_name=_("history"))
 
     class Meta:
         ordering = ["-created_at"]
@@ -222,6 +229,8 @@ class CourseRevision(models.Model):
     submitted_at = models.DateTimeField(null=True, blank=True, db_index=True)
     stage1_at = models.DateTimeField(null=True, blank=True, db_index=True)
 
+    events = GenericRelation("audit.AuditEvent", verbose_name=_("history"))
+
     class Meta:
         ordering = ["course_id", "-number"]
         verbose_name = _("course version")
@@ -279,30 +288,6 @@ class CurationDecision(models.Model):
 
     def __str__(self):
         return f"stage {self.stage}: {'approved' if self.approved else 'rejected'}"
-
-
-class RevisionStatusChange(models.Model):
-    revision = models.ForeignKey(CourseRevision, on_delete=models.CASCADE, related_name="status_changes")
-    from_status = models.CharField(_("from"), max_length=16, blank=True, choices=RevisionStatus.choices)
-    to_status = models.CharField(_("to"), max_length=16, choices=RevisionStatus.choices)
-    changed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("changed by"),
-    )
-    reason = models.CharField(_("reason"), max_length=500, blank=True)
-    created_at = models.DateTimeField(_("when"), auto_now_add=True)
-
-    class Meta:
-        ordering = ["created_at", "id"]
-        verbose_name = _("course version status change")
-        verbose_name_plural = _("course version status changes")
-
-    def __str__(self):
-        return f"{self.from_status or '-'} -> {self.to_status}"
 
 
 class Stage1Queue(CourseRevision):

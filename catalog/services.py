@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import User
-from prakerja.lifecycle import check_move
+from prakerja.lifecycle import record_change, record_created, record_move
 
 from .models import (
     CONTENT_FIELDS,
@@ -27,7 +27,6 @@ from .models import (
     Institution,
     Platform,
     RevisionStatus,
-    RevisionStatusChange,
 )
 
 STAGE1_CRITERIA = {
@@ -123,12 +122,7 @@ def _staff_of(institution: Institution, user: User) -> None:
 
 
 def _move(revision: CourseRevision, to: str, *, by: User | None, reason: str = "") -> None:
-    check_move(REVISION_TRANSITIONS, revision.status, to)
-    previous = revision.status
-    revision.status = to
-    RevisionStatusChange.objects.create(
-        revision=revision, from_status=previous, to_status=to, changed_by=by, reason=reason[:500]
-    )
+    record_move(revision, to, table=REVISION_TRANSITIONS, by=by, reason=reason)
 
 
 def course_create(*, institution: Institution, platform: Platform, data: CourseInput, by: User) -> CourseRevision:
@@ -140,9 +134,7 @@ def course_create(*, institution: Institution, platform: Platform, data: CourseI
     with transaction.atomic():
         course = Course.objects.create(institution=institution, platform=platform)
         revision = CourseRevision.objects.create(course=course, number=1, created_by=by, **fields)
-        RevisionStatusChange.objects.create(
-            revision=revision, from_status="", to_status=RevisionStatus.DRAFT, changed_by=by
-        )
+        record_created(revision, RevisionStatus.DRAFT, by=by)
     return revision
 
 
@@ -181,9 +173,7 @@ def revision_start(*, course: Course, by: User) -> CourseRevision:
         number = (locked.revisions.order_by("-number").values_list("number", flat=True).first() or 0) + 1
         copied = {f: getattr(source, f) for f in CONTENT_FIELDS}
         revision = CourseRevision.objects.create(course=locked, number=number, created_by=by, **copied)
-        RevisionStatusChange.objects.create(
-            revision=revision, from_status="", to_status=RevisionStatus.DRAFT, changed_by=by, reason="new version"
-        )
+        record_created(revision, RevisionStatus.DRAFT, by=by, reason="new version")
     return revision
 
 
@@ -297,17 +287,18 @@ def course_set_suspended(*, course: Course, suspended: bool, reason: str, by: Us
         locked = Course.objects.select_for_update().get(pk=course.pk)
         if suspended and locked.published_revision_id is None:
             raise ValidationError(_("Only a published course can be suspended."), code="not_published")
+        before = {"suspended": locked.is_suspended, "reason": locked.suspended_reason}
         locked.is_suspended = suspended
         locked.suspended_reason = reason[:500] if suspended else ""
         locked.save(update_fields=["is_suspended", "suspended_reason"])
-        if locked.published_revision_id:
-            RevisionStatusChange.objects.create(
-                revision_id=locked.published_revision_id,
-                from_status=RevisionStatus.PUBLISHED,
-                to_status=RevisionStatus.PUBLISHED,
-                changed_by=by,
-                reason=("suspended: " + reason if suspended else "suspension lifted")[:500],
-            )
+        record_change(
+            locked,
+            "suspension",
+            by=by,
+            before=before,
+            after={"suspended": suspended, "reason": locked.suspended_reason},
+            reason=reason if suspended else "suspension lifted",
+        )
     return locked
 
 

@@ -146,7 +146,7 @@ def institution_course_new(request, institutions):
 @institution_staff_required
 def institution_course(request, institutions, pk):
     course = _own_course(institutions, pk)
-    revisions = list(course.revisions.prefetch_related("decisions__decided_by", "status_changes").order_by("-number"))
+    revisions = list(course.revisions.prefetch_related("decisions__decided_by", "events").order_by("-number"))
     current = revisions[0] if revisions else None
     return render(
         request,

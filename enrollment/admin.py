@@ -13,14 +13,12 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from prakerja.admin import ReadOnlyAdmin, StatusHistoryInline
+from prakerja.admin import EventsInline, ReadOnlyAdmin
 
 from .models import (
     Card,
-    CardStatusChange,
     CourseReview,
     Enrollment,
-    EnrollmentStatusChange,
     PlatformNotice,
     Wave,
     WaveApplication,
@@ -234,25 +232,17 @@ class WaveApplicationAdmin(ReadOnlyAdmin):
     ordering = ["wave", "draw_position", "id"]
 
 
-class CardHistoryInline(StatusHistoryInline):
-    model = CardStatusChange
-
-
 @admin.register(Card)
 class CardAdmin(ReadOnlyAdmin):
     list_display = ["__str__", "participant", "wave", "status", "balance", "purchase_deadline"]
     list_filter = ["status", "wave"]
     list_select_related = ["participant", "wave", "account"]
     raw_id_fields = ["participant"]
-    inlines = [CardHistoryInline]
+    inlines = [EventsInline]
 
     @admin.display(description=gettext_lazy("balance (Rp)"))
     def balance(self, obj):
         return f"{obj.account.available:,}".replace(",", ".")
-
-
-class EnrollmentHistoryInline(StatusHistoryInline):
-    model = EnrollmentStatusChange
 
 
 @admin.register(Enrollment)
@@ -264,7 +254,7 @@ class EnrollmentAdmin(ReadOnlyAdmin):
     date_hierarchy = "created_at"
     exclude = ["voucher_code", "certificate"]
     readonly_fields = ["voucher", "certificate_link"]
-    inlines = [EnrollmentHistoryInline]
+    inlines = [EventsInline]
 
     @admin.display(description=gettext_lazy("voucher code"))
     def voucher(self, obj):

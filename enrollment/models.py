@@ -7,6 +7,7 @@ purchase is an Enrollment that the PMO authorises by holding its price.
 """
 
 from django.conf import settings
+from django.contrib.contenttypes.fields import GenericRelation
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
@@ -55,6 +56,8 @@ class Wave(models.Model):
         verbose_name=_("selection run by"),
     )
     created_at = models.DateTimeField(auto_now_add=True)
+
+    events = GenericRelation("audit.AuditEvent", verbose_name=_("history"))
 
     class Meta:
         ordering = ["-number"]
@@ -159,6 +162,8 @@ class Card(models.Model):
     closed_at = models.DateTimeField(_("completed or revoked at"), null=True, blank=True)
     closed_reason = models.CharField(_("reason"), max_length=200, blank=True)
 
+    events = GenericRelation("audit.AuditEvent", verbose_name=_("history"))
+
     class Meta:
         verbose_name = _("card")
         verbose_name_plural = _("cards")
@@ -179,23 +184,11 @@ class Card(models.Model):
         return f"{self.number[:4]} •••• {self.number[-4:]}"
 
 
-class CardStatusChange(models.Model):
-    card = models.ForeignKey(Card, on_delete=models.CASCADE, related_name="status_changes")
-    from_status = models.CharField(_("from"), max_length=10, blank=True)
-    to_status = models.CharField(_("to"), max_length=10)
-    changed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
-    reason = models.CharField(_("reason"), max_length=200, blank=True)
-    created_at = models.DateTimeField(_("when"), auto_now_add=True)
-
-    class Meta:
-        ordering = ["created_at", "id"]
-        verbose_name = _("card status change")
-        verbose_name_plural = _("card status changes")
-
-    def __str__(self):
-        return f"{self.from_status or '-'} -> {self.to_status}"
+CARD_TRANSITIONS = {
+    Card.Status.ACTIVE: frozenset({Card.Status.COMPLETED, Card.Status.REVOKED}),
+    Card.Status.COMPLETED: frozenset(),
+    Card.Status.REVOKED: frozenset(),
+}
 
 
 class EnrollmentStatus(models.TextChoices):
@@ -276,6 +269,8 @@ class Enrollment(models.Model):
     created_at = models.DateTimeField(_("requested at"), auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    events = GenericRelation("audit.AuditEvent", verbose_name=_("history"))
+
     class Meta:
         ordering = ["-created_at", "-id"]
         verbose_name = _("enrolment")
@@ -313,25 +308,6 @@ class Enrollment(models.Model):
 
     def __str__(self):
         return f"#{self.pk} {self.course} ({self.get_status_display()})"
-
-
-class EnrollmentStatusChange(models.Model):
-    enrollment = models.ForeignKey(Enrollment, on_delete=models.CASCADE, related_name="status_changes")
-    from_status = models.CharField(_("from"), max_length=12, blank=True, choices=EnrollmentStatus.choices)
-    to_status = models.CharField(_("to"), max_length=12, choices=EnrollmentStatus.choices)
-    changed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
-    reason = models.CharField(_("reason"), max_length=200, blank=True)
-    created_at = models.DateTimeField(_("when"), auto_now_add=True)
-
-    class Meta:
-        ordering = ["created_at", "id"]
-        verbose_name = _("enrolment status change")
-        verbose_name_plural = _("enrolment status changes")
-
-    def __str__(self):
-        return f"{self.from_status or '-'} -> {self.to_status}"
 
 
 class PlatformNotice(models.Model):

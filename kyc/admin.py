@@ -10,15 +10,11 @@ from django.urls import path, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from prakerja.admin import ReadOnlyAdmin, StatusHistoryInline
+from prakerja.admin import EventsInline, ReadOnlyAdmin
 
 from .forms import RegistryImportForm, ReviewForm
-from .models import KycPhotoLog, KycReviewCase, KycStatusChange, KycSubmission, RegistryImport
+from .models import KycPhotoLog, KycReviewCase, KycSubmission, RegistryImport
 from .services import kyc_review, registry_extract_upload
-
-
-class StatusChangeInline(StatusHistoryInline):
-    model = KycStatusChange
 
 
 @admin.register(KycSubmission)
@@ -31,7 +27,7 @@ class KycSubmissionAdmin(ReadOnlyAdmin):
     list_select_related = ["participant"]
     search_fields = ["participant__full_name", "participant__user__email"]
     ordering = ["created_at"]
-    inlines = [StatusChangeInline]
+    inlines = [EventsInline]
     fields = [
         "participant",
         "attempt",

@@ -6,6 +6,7 @@ import uuid
 
 import numpy as np
 from django.conf import settings
+from django.contrib.contenttypes.fields import GenericRelation
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -93,6 +94,8 @@ class KycSubmission(models.Model):
     photos_deleted_at = models.DateTimeField(_("photos deleted at"), null=True, blank=True)
     created_at = models.DateTimeField(_("submitted at"), auto_now_add=True, db_index=True)
 
+    events = GenericRelation("audit.AuditEvent", verbose_name=_("history"))
+
     class Meta:
         verbose_name = _("KYC submission")
         verbose_name_plural = _("KYC submissions")
@@ -117,31 +120,6 @@ class KycSubmission(models.Model):
     @property
     def has_photos(self) -> bool:
         return self.photos_deleted_at is None and bool(self.ktp_photo) and bool(self.selfie)
-
-
-class KycStatusChange(models.Model):
-    submission = models.ForeignKey(KycSubmission, on_delete=models.CASCADE, related_name="status_changes")
-    from_status = models.CharField(_("from"), max_length=16, blank=True, choices=SubmissionStatus.choices)
-    to_status = models.CharField(_("to"), max_length=16, choices=SubmissionStatus.choices)
-    changed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("changed by"),
-        help_text=_("Empty when the automatic check made the change."),
-    )
-    reason = models.CharField(_("reason"), max_length=500, blank=True)
-    created_at = models.DateTimeField(_("when"), auto_now_add=True)
-
-    class Meta:
-        ordering = ["created_at", "id"]
-        verbose_name = _("KYC status change")
-        verbose_name_plural = _("KYC status changes")
-
-    def __str__(self):
-        return f"{self.from_status or '-'} -> {self.to_status}"
 
 
 class KycPhotoLog(models.Model):

@@ -23,7 +23,7 @@ from accounts.models import Participant, User
 from accounts.nik import compact_number, is_sixteen_digits
 from accounts.services.registration import participant_mark_kyc_verified
 from prakerja import ratelimit
-from prakerja.lifecycle import check_move
+from prakerja.lifecycle import record_created, record_move
 from prakerja.locks import advisory_xact_lock
 
 from . import faces, images
@@ -33,7 +33,6 @@ from .models import (
     SUBMISSION_TRANSITIONS,
     FaceTemplate,
     KycPhotoLog,
-    KycStatusChange,
     KycSubmission,
     RegistryImport,
     RegistryRecord,
@@ -138,9 +137,7 @@ def kyc_submit(*, participant: Participant, ktp_photo: BinaryIO, selfie: BinaryI
         submission.ktp_photo.save(uuid.uuid4().hex, File(ktp_photo), save=False)
         submission.selfie.save(uuid.uuid4().hex, File(selfie), save=False)
         submission.save()
-        KycStatusChange.objects.create(
-            submission=submission, from_status="", to_status=Status.SUBMITTED, changed_by=locked.user
-        )
+        record_created(submission, Status.SUBMITTED, by=locked.user)
         transaction.on_commit(lambda: run_kyc_check.delay(submission.pk))
     return submission
 
@@ -290,12 +287,7 @@ def _lock_face_acceptance() -> None:
 
 
 def _move(submission: KycSubmission, to: str, *, by: User | None, reason: str = "") -> None:
-    check_move(SUBMISSION_TRANSITIONS, submission.status, to)
-    previous = submission.status
-    submission.status = to
-    KycStatusChange.objects.create(
-        submission=submission, from_status=previous, to_status=to, changed_by=by, reason=reason[:500]
-    )
+    record_move(submission, to, table=SUBMISSION_TRANSITIONS, by=by, reason=reason)
 
 
 def _accept(submission: KycSubmission, *, by: User | None, reason: str) -> None:
@@ -377,7 +369,7 @@ def kyc_requeue_stale(*, now: datetime.datetime | None = None) -> int:
     cutoff = now - _STALE_CHECK
     stale = list(
         KycSubmission.objects.filter(status__in=(Status.SUBMITTED, Status.PROCESSING), created_at__lt=cutoff)
-        .exclude(status_changes__created_at__gte=cutoff)
+        .exclude(events__created_at__gte=cutoff)
         .values_list("pk", flat=True)
         .distinct()
     )

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.csvio import safe_cell
-from prakerja.admin import ReadOnlyAdmin, StatusHistoryInline
+from prakerja.admin import EventsInline, ReadOnlyAdmin
 from prakerja.web import apply_errors
 
 from .models import (
@@ -25,10 +25,8 @@ from .models import (
     IncentivePayment,
     Payout,
     PayoutBatch,
-    PayoutBatchStatusChange,
     PayoutItem,
     PayoutLine,
-    PayoutStatusChange,
     SurveyResponse,
 )
 from .services import batches
@@ -47,10 +45,6 @@ class RejectForm(forms.Form):
     reason = forms.CharField(label=gettext_lazy("Reason"), max_length=500, widget=forms.Textarea(attrs={"rows": 3}))
 
 
-class BatchHistoryInline(StatusHistoryInline):
-    model = PayoutBatchStatusChange
-
-
 @admin.register(PayoutBatch)
 class PayoutBatchAdmin(admin.ModelAdmin):
     list_display = ["pk", "status", "cutoff", "total_amount", "payout_count", "enrollment_count", "created_by",
@@ -60,7 +54,7 @@ class PayoutBatchAdmin(admin.ModelAdmin):
                        "created_at", "submitted_at", "decided_by", "decided_at", "rejection_reason", "finished_at",
                        "reconciled_at", "reconciliation_ok", "reconciliation"]  # fmt: skip
     change_form_template = "admin/payouts/payoutbatch/change_form.html"
-    inlines = [BatchHistoryInline]
+    inlines = [EventsInline]
 
     def has_add_permission(self, request):
         return request.user.has_perm("payouts.prepare_payoutbatch")
@@ -252,12 +246,6 @@ class PayoutLineInline(admin.TabularInline):
         return False
 
 
-class PayoutHistoryInline(StatusHistoryInline):
-    model = PayoutStatusChange
-    fields = ["created_at", "from_status", "to_status", "reason"]
-    readonly_fields = fields
-
-
 @admin.register(Payout)
 class PayoutAdmin(ReadOnlyAdmin):
     list_display = ["pk", "kind", "batch", "payee", "channel_code", "amount", "status", "gateway_status",
@@ -265,7 +253,7 @@ class PayoutAdmin(ReadOnlyAdmin):
     list_filter = ["status", "kind", "channel_code"]
     search_fields = ["=id", "gateway_id", "institution__name", "platform__name"]
     list_select_related = ["institution", "platform", "participant"]
-    inlines = [PayoutLineInline, PayoutHistoryInline]
+    inlines = [PayoutLineInline, EventsInline]
     raw_id_fields = ["batch", "institution", "platform", "participant"]
 
 

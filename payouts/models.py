@@ -10,6 +10,7 @@ success and reversed when it reports failure.
 """
 
 from django.conf import settings
+from django.contrib.contenttypes.fields import GenericRelation
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
@@ -54,6 +55,8 @@ class PayoutBatch(models.Model):
     reconciliation_ok = models.BooleanField(_("reconciliation clean"), null=True)
     reconciliation = models.JSONField(_("reconciliation report"), default=dict, blank=True)
 
+    events = GenericRelation("audit.AuditEvent", verbose_name=_("history"))
+
     class Meta:
         ordering = ["-created_at"]
         verbose_name = _("payout batch")
@@ -90,25 +93,6 @@ BATCH_TRANSITIONS = {
     PayoutBatch.Status.REJECTED: frozenset(),
     PayoutBatch.Status.DISCARDED: frozenset(),
 }
-
-
-class PayoutBatchStatusChange(models.Model):
-    batch = models.ForeignKey(PayoutBatch, on_delete=models.CASCADE, related_name="status_changes")
-    from_status = models.CharField(_("from"), max_length=14, blank=True)
-    to_status = models.CharField(_("to"), max_length=14)
-    changed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
-    reason = models.CharField(_("reason"), max_length=500, blank=True)
-    created_at = models.DateTimeField(_("when"), auto_now_add=True)
-
-    class Meta:
-        ordering = ["pk"]
-        verbose_name = _("payout batch status change")
-        verbose_name_plural = _("payout batch status changes")
-
-    def __str__(self):
-        return f"{self.batch_id}: {self.from_status} -> {self.to_status}"
 
 
 class Payout(models.Model):
@@ -158,6 +142,8 @@ class Payout(models.Model):
         "IncentivePayment", on_delete=models.PROTECT, null=True, blank=True, related_name="attempts"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+
+    events = GenericRelation("audit.AuditEvent", verbose_name=_("history"))
 
     class Meta:
         ordering = ["pk"]
@@ -274,22 +260,6 @@ class PayoutItem(models.Model):
 
     def __str__(self):
         return f"{self.batch_id}: {self.enrollment_id}"
-
-
-class PayoutStatusChange(models.Model):
-    payout = models.ForeignKey(Payout, on_delete=models.CASCADE, related_name="status_changes")
-    from_status = models.CharField(_("from"), max_length=10, blank=True)
-    to_status = models.CharField(_("to"), max_length=10)
-    reason = models.CharField(_("reason"), max_length=200, blank=True)
-    created_at = models.DateTimeField(_("when"), auto_now_add=True)
-
-    class Meta:
-        ordering = ["pk"]
-        verbose_name = _("payout status change")
-        verbose_name_plural = _("payout status changes")
-
-    def __str__(self):
-        return f"{self.payout_id}: {self.from_status} -> {self.to_status}"
 
 
 class IncentiveAccount(models.Model):

@@ -1,18 +1,36 @@
 """Admin pieces shared by the apps."""
 
 from django.contrib import admin
+from django.contrib.contenttypes.admin import GenericTabularInline
+from django.utils.translation import gettext_lazy as _
+
+from audit.models import AuditEvent
 
 
-class StatusHistoryInline(admin.TabularInline):
-    """The status changes of an object, read-only: who, when, from, to, why."""
+class EventsInline(GenericTabularInline):
+    """An object's history from the audit trail, read-only: who, when, what
+    (from, to), why, and the details of a changed setting."""
 
-    fields = ["created_at", "from_status", "to_status", "changed_by", "reason"]
+    model = AuditEvent
+    fields = ["created_at", "kind", "name", "from_status", "to_status", "actor", "reason", "payload"]
     readonly_fields = fields
     extra = 0
     can_delete = False
+    verbose_name = _("history event")
+    verbose_name_plural = _("History")
 
     def has_add_permission(self, request, obj=None):
         return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_view_permission(self, request, obj=None):
+        # Whoever may see the object sees its history.
+        return True
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("actor")
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

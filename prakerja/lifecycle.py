@@ -1,13 +1,23 @@
-"""The one check every status transition makes against its table."""
+"""The lifecycle kernel: every status move of every app goes through
+``record_move`` (one row's move, the row locked by the caller) or
+``transition`` (which locks and saves too) or ``transition_many`` (a bulk
+move); each checks the model's table of allowed moves and writes one audit
+event in the same transaction. Staff changes that are not status moves are
+recorded with ``record_change``."""
 
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 
+from django.contrib.contenttypes.models import ContentType
+from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .errors import IllegalTransition
 
+Table = Mapping[str, frozenset[str]]
 
-def _label(table: Mapping[str, frozenset[str]], value: str) -> str:
+
+def _label(table: Table, value: str) -> str:
     """A status as people read it: the table's keys are the model's
     TextChoices, whose labels are translated."""
     choices = type(next(iter(table), ""))
@@ -17,7 +27,7 @@ def _label(table: Mapping[str, frozenset[str]], value: str) -> str:
         return str(value)
 
 
-def check_move(table: Mapping[str, frozenset[str]], current: str, target: str) -> None:
+def check_move(table: Table, current: str, target: str) -> None:
     """Refuses a move the lifecycle table does not list, in words a person
     reads (a double click, a second tab, someone else acting first)."""
     if target not in table.get(current, frozenset()):
@@ -26,3 +36,91 @@ def check_move(table: Mapping[str, frozenset[str]], current: str, target: str) -
             % {"current": _label(table, current).lower()},
             code="illegal_transition",
         )
+
+
+def _event(obj_or_model, pk, **fields):
+    from audit.models import AuditEvent
+
+    return AuditEvent(content_type=ContentType.objects.get_for_model(obj_or_model), object_id=pk, **fields)
+
+
+def record_move(obj, to: str, *, table: Table, by=None, reason: str = "", field: str = "status", payload=None) -> str:
+    """Checks the move of ``obj`` (a row the caller holds locked) to ``to``,
+    sets it, and writes its audit event; the caller saves the row, with the
+    fields that change along, in the same transaction. Returns the status it
+    came from."""
+    previous = getattr(obj, field)
+    check_move(table, previous, to)
+    setattr(obj, field, to)
+    record_created(obj, to, by=by, reason=reason, previous=previous, payload=payload)
+    return previous
+
+
+def record_created(obj, status: str, *, by=None, reason: str = "", previous: str = "", payload=None) -> None:
+    """The audit event of a row born in ``status`` (or moved, from
+    ``record_move``)."""
+    _event(
+        obj, obj.pk, from_status=previous, to_status=status, actor=by, reason=reason[:500], payload=payload or {}
+    ).save()
+
+
+def transition(
+    obj,
+    to: str,
+    *,
+    table: Table,
+    by=None,
+    reason: str = "",
+    field: str = "status",
+    also: Iterable[str] = (),
+    payload=None,
+    after_commit: Callable[[], None] | None = None,
+):
+    """The whole move of one row: locks it, checks the move against the
+    status it has now, saves it with ``also`` (fields the caller set),
+    records it, and runs ``after_commit`` only once the move is committed."""
+    model = type(obj)
+    with transaction.atomic():
+        setattr(obj, field, model._default_manager.select_for_update().values_list(field, flat=True).get(pk=obj.pk))
+        record_move(obj, to, table=table, by=by, reason=reason, field=field, payload=payload)
+        fields = [field, *also]
+        if any(f.name == "updated_at" for f in model._meta.concrete_fields) and "updated_at" not in fields:
+            fields.append("updated_at")
+        obj.save(update_fields=fields)
+        if after_commit is not None:
+            transaction.on_commit(after_commit)
+    return obj
+
+
+def transition_many(model, ids: list[int], *, source: str, to: str, table: Table, by=None, reason: str = "", **also):
+    """A bulk move of rows of ``model`` that are in ``source`` (others are
+    left alone): one check of the table, one UPDATE, one event per row moved.
+    Returns the ids moved."""
+    check_move(table, source, to)
+    with transaction.atomic():
+        moved = list(
+            model._default_manager.select_for_update()
+            .filter(pk__in=ids, status=source)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+        if not moved:
+            return []
+        if any(f.name == "updated_at" for f in model._meta.concrete_fields):
+            also.setdefault("updated_at", timezone.now())
+        model._default_manager.filter(pk__in=moved).update(status=to, **also)
+        from audit.models import AuditEvent
+
+        AuditEvent.objects.bulk_create(
+            _event(model, pk, from_status=source, to_status=to, actor=by, reason=reason[:500]) for pk in moved
+        )
+    return moved
+
+
+def record_change(obj, name: str, *, by, before: dict, after: dict, reason: str = "", kind: str = "setting") -> None:
+    """A staff change that is not a status move (a bank account, a payout
+    route, a wave's rules, a list imported, a role granted), with what it
+    was and what it became."""
+    _event(
+        obj, obj.pk, kind=kind, name=name, actor=by, reason=reason[:500], payload={"before": before, "after": after}
+    ).save()

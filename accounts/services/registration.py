@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from prakerja import ratelimit
-from prakerja.lifecycle import check_move
+from prakerja.lifecycle import record_created, record_move, transition_many
 
 from .. import crypto
 from ..models import (
@@ -26,7 +26,6 @@ from ..models import (
     ExclusionList,
     FamilyCard,
     Participant,
-    ParticipantStatusChange,
     RegistrationBatch,
     User,
 )
@@ -273,11 +272,10 @@ def _create_participant(*, user, clean: _CleanProfile, channel, operator, nik_id
         registration_batch=batch[0] if batch else None,
         registration_batch_line=batch[1] if batch else None,
     )
-    ParticipantStatusChange.objects.create(
-        participant=participant,
-        from_status="",
-        to_status=Participant.Status.REGISTERED,
-        changed_by=operator or user,
+    record_created(
+        participant,
+        Participant.Status.REGISTERED,
+        by=operator or user,
         reason="registered online" if operator is None else "registered by Dinas operator",
     )
     User.groups.through.objects.create(user_id=user.pk, group_id=Group.objects.only("pk").get(name=PARTICIPANT).pk)
@@ -465,17 +463,8 @@ def email_confirm_by_password_reset(*, user: User) -> None:
 
 def _transition(*, participant: Participant, to: str, by: User | None, reason: str) -> None:
     """Moves a locked participant to ``to`` and records who did it."""
-    check_move(PARTICIPANT_TRANSITIONS, participant.status, to)
-    previous = participant.status
-    participant.status = to
+    record_move(participant, to, table=PARTICIPANT_TRANSITIONS, by=by, reason=reason)
     participant.save(update_fields=["status", "updated_at"])
-    ParticipantStatusChange.objects.create(
-        participant=participant,
-        from_status=previous,
-        to_status=to,
-        changed_by=by,
-        reason=reason,
-    )
 
 
 def _phone_verified_elsewhere(phone: str, participant_pk: int) -> bool:
@@ -606,20 +595,12 @@ def participants_move(*, participant_ids: list[int], source: str, to: str, by: U
     """Moves many participants from ``source`` to ``to`` in a few set-based
     queries (the lottery's outcome for a whole wave). Only those still in
     ``source`` move; returns how many did."""
-    check_move(PARTICIPANT_TRANSITIONS, source, to)
     moved = 0
     for start in range(0, len(participant_ids), 5000):
         chunk = participant_ids[start : start + 5000]
-        ids = list(
-            Participant.objects.select_for_update()
-            .filter(pk__in=chunk, status=source)
-            .order_by("pk")
-            .values_list("pk", flat=True)
+        moved += len(
+            transition_many(
+                Participant, chunk, source=source, to=to, table=PARTICIPANT_TRANSITIONS, by=by, reason=reason
+            )
         )
-        Participant.objects.filter(pk__in=ids).update(status=to, updated_at=timezone.now())
-        ParticipantStatusChange.objects.bulk_create(
-            ParticipantStatusChange(participant_id=pk, from_status=source, to_status=to, changed_by=by, reason=reason)
-            for pk in ids
-        )
-        moved += len(ids)
     return moved

@@ -14,8 +14,9 @@ from accounts.models import Participant, User
 from accounts.services.registration import participant_move
 from payments.models import Account
 from payments.services import account_for, ledger_transfer
+from prakerja.lifecycle import record_created, record_move
 
-from ..models import HELD_STATUSES, Card, CardStatusChange, Enrollment, WaveApplication
+from ..models import CARD_TRANSITIONS, HELD_STATUSES, Card, Enrollment, WaveApplication
 
 # The first digits of every card number (an issuer prefix of our own).
 CARD_PREFIX = "6062"
@@ -38,12 +39,6 @@ def training_account(participant_id: int) -> Account:
 
 def programme_fund() -> Account:
     return account_for(kind=Account.Kind.PROGRAMME_FUND)
-
-
-def _record(card: Card, previous: str, *, by: User | None, reason: str) -> None:
-    CardStatusChange.objects.create(
-        card=card, from_status=previous, to_status=card.status, changed_by=by, reason=reason[:200]
-    )
 
 
 def card_issue(*, application_id: int) -> Card:
@@ -73,7 +68,7 @@ def card_issue(*, application_id: int) -> Card:
                     purchase_deadline=deadline,
                     remind_at=deadline - timedelta(days=wave.reminder_days_before),
                 )
-                _record(card, "", by=None, reason=f"selected in wave {wave.number}")
+                record_created(card, Card.Status.ACTIVE, reason=f"selected in wave {wave.number}")
                 ledger_transfer(
                     key=f"card:{card.pk}:balance",
                     debit=programme_fund(),
@@ -112,11 +107,10 @@ def card_revoke(*, card_id: int, by: User | None, reason: str) -> Card:
                 amount=account.available,
                 reason=f"card revoked: {reason}"[:200],
             )
-        card.status = Card.Status.REVOKED
+        record_move(card, Card.Status.REVOKED, table=CARD_TRANSITIONS, by=by, reason=reason)
         card.closed_at = timezone.now()
         card.closed_reason = reason[:200]
         card.save(update_fields=["status", "closed_at", "closed_reason"])
-        _record(card, Card.Status.ACTIVE, by=by, reason=reason)
         participant_move(participant_id=card.participant_id, to=Participant.Status.REVOKED, by=by, reason=reason)
         transaction.on_commit(lambda: send_card_revoked.delay(card_id))
     return card
@@ -174,8 +168,7 @@ def card_complete_if_used_up(*, card: Card, min_price: int) -> None:
     account = Account.objects.get(pk=card.account_id)
     in_progress = Enrollment.objects.filter(card=card, status__in=("authorised", "redeemed")).exists()
     if card.status == Card.Status.ACTIVE and account.available < min_price and not in_progress:
-        card.status = Card.Status.COMPLETED
+        record_move(card, Card.Status.COMPLETED, table=CARD_TRANSITIONS, reason="balance used")
         card.closed_at = timezone.now()
         card.closed_reason = "balance used"
         card.save(update_fields=["status", "closed_at", "closed_reason"])
-        _record(card, Card.Status.ACTIVE, by=None, reason="balance used")

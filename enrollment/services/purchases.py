@@ -20,7 +20,7 @@ from catalog.services import course_add_rating
 from payments.models import Account
 from payments.services import account_for, ledger_hold, ledger_post, ledger_void
 from prakerja import ratelimit
-from prakerja.lifecycle import check_move
+from prakerja.lifecycle import record_created, record_move, transition_many
 
 from ..models import (
     ENROLLMENT_TRANSITIONS,
@@ -29,7 +29,6 @@ from ..models import (
     Card,
     CourseReview,
     Enrollment,
-    EnrollmentStatusChange,
     PlatformNotice,
 )
 from .cards import card_complete_if_used_up
@@ -74,12 +73,7 @@ def voucher_display(code: str) -> str:
 
 def _move(enrollment: Enrollment, to: str, *, by: User | None, reason: str = "") -> None:
     """Records a checked move of a locked enrolment and tells its platform."""
-    check_move(ENROLLMENT_TRANSITIONS, enrollment.status, to)
-    previous = enrollment.status
-    enrollment.status = to
-    EnrollmentStatusChange.objects.create(
-        enrollment=enrollment, from_status=previous, to_status=to, changed_by=by, reason=reason[:200]
-    )
+    record_move(enrollment, to, table=ENROLLMENT_TRANSITIONS, by=by, reason=reason)
     PlatformNotice.objects.create(platform_id=enrollment.platform_id, enrollment=enrollment, event=to)
 
 
@@ -212,7 +206,7 @@ def enrollment_submit(
             price=revision.price,
             request_key=request_key,
         )
-        EnrollmentStatusChange.objects.create(enrollment=enrollment, to_status=S.REQUESTED, changed_by=participant.user)
+        record_created(enrollment, S.REQUESTED, by=participant.user)
         PlatformNotice.objects.create(platform_id=course.platform_id, enrollment=enrollment, event=S.REQUESTED)
         return _authorize_locked(enrollment, card)
 
@@ -468,25 +462,17 @@ def enrollments_mark_paid_out(*, enrollment_ids: list[int], reason: str) -> int:
     """Completed enrolments whose price reached the institution: set-based,
     for the payout of a whole institution at once. Returns how many moved;
     those already paid out are left as they are."""
-    now = timezone.now()
     with transaction.atomic():
-        rows = list(
-            Enrollment.objects.select_for_update()
-            .filter(pk__in=enrollment_ids, status=S.COMPLETED)
-            .order_by("pk")
-            .values_list("pk", "platform_id")
+        moved = transition_many(
+            Enrollment, enrollment_ids, source=S.COMPLETED, to=S.PAID_OUT, table=ENROLLMENT_TRANSITIONS, reason=reason
         )
-        if not rows:
+        if not moved:
             return 0
-        Enrollment.objects.filter(pk__in=[pk for pk, _platform in rows]).update(status=S.PAID_OUT, updated_at=now)
-        EnrollmentStatusChange.objects.bulk_create(
-            EnrollmentStatusChange(enrollment_id=pk, from_status=S.COMPLETED, to_status=S.PAID_OUT, reason=reason[:200])
-            for pk, _platform in rows
-        )
+        rows = Enrollment.objects.filter(pk__in=moved).values_list("pk", "platform_id")
         PlatformNotice.objects.bulk_create(
             PlatformNotice(platform_id=platform, enrollment_id=pk, event=S.PAID_OUT) for pk, platform in rows
         )
-    return len(rows)
+    return len(moved)
 
 
 def review_create(*, participant: Participant, enrollment_id: int, rating: int, text: str) -> CourseReview:

@@ -11,10 +11,10 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from catalog.models import Institution, Platform
 from payments.channels import PayoutChannel
-from prakerja.lifecycle import check_move
+from prakerja.lifecycle import record_created, record_move
 from prakerja.locks import advisory_xact_lock
 
-from ..models import BATCH_TRANSITIONS, Payout, PayoutBatch, PayoutBatchStatusChange, PayoutItem, PayoutLine
+from ..models import BATCH_TRANSITIONS, Payout, PayoutBatch, PayoutItem, PayoutLine
 
 _BUILD_LOCK = 0x5041594F  # "PAYO": one batch is built at a time
 
@@ -100,7 +100,7 @@ def payout_batch_build(*, by: User, cutoff) -> PayoutBatch:
     with transaction.atomic():
         advisory_xact_lock(_BUILD_LOCK)
         batch = PayoutBatch.objects.create(cutoff=cutoff, created_by=by)
-        PayoutBatchStatusChange.objects.create(batch=batch, to_status=batch.status, changed_by=by)
+        record_created(batch, batch.status, by=by)
         params = {"batch": batch.pk, "cutoff": cutoff, "now": now, "no": False}
         with connection.cursor() as cursor:
             cursor.execute(f"DROP TABLE IF EXISTS {_ELIGIBLE_TABLE}")
@@ -144,11 +144,7 @@ def _locked(batch_id: int) -> PayoutBatch:
 
 def batch_move(batch: PayoutBatch, to: str, *, by: User | None = None, reason: str = "") -> None:
     """Checks and records a move of a locked batch; the caller saves it."""
-    check_move(BATCH_TRANSITIONS, batch.status, to)
-    PayoutBatchStatusChange.objects.create(
-        batch=batch, from_status=batch.status, to_status=to, changed_by=by, reason=reason[:500]
-    )
-    batch.status = to
+    record_move(batch, to, table=BATCH_TRANSITIONS, by=by, reason=reason)
 
 
 def _release_items(batch: PayoutBatch) -> None:

@@ -27,9 +27,9 @@ from enrollment.services.purchases import enrollments_mark_paid_out
 from payments.gateway import GatewayPayout, GatewayRefused, PayoutGateway, PayoutRequest
 from payments.models import Account
 from payments.services import account_for, ledger_lock, ledger_transfer
-from prakerja.lifecycle import check_move
+from prakerja.lifecycle import record_move
 
-from ..models import PAYOUT_TRANSITIONS, Payout, PayoutBatch, PayoutItem, PayoutStatusChange
+from ..models import PAYOUT_TRANSITIONS, Payout, PayoutBatch, PayoutItem
 from .incentives import incentive_payout_finished
 
 log = logging.getLogger(__name__)
@@ -43,9 +43,7 @@ def _clearing() -> Account:
 
 
 def _move(payout: Payout, to: str, reason: str = "") -> None:
-    check_move(PAYOUT_TRANSITIONS, payout.status, to)
-    PayoutStatusChange.objects.create(payout=payout, from_status=payout.status, to_status=to, reason=reason[:200])
-    payout.status = to
+    record_move(payout, to, table=PAYOUT_TRANSITIONS, reason=reason)
 
 
 def _request(payout: Payout) -> PayoutRequest:

@@ -77,7 +77,7 @@ def test_an_operator_registers_a_person_of_their_province(client, committed):
     assert participant.registered_by == operator
     assert participant.user.email == "warga@example.com"
     assert not participant.user.has_usable_password()
-    assert participant.status_changes.get().changed_by == operator
+    assert participant.events.get().actor == operator
 
     # The person is told and can choose a password from the link.
     assert len(mail.outbox) == 1

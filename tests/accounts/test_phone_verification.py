@@ -46,7 +46,7 @@ def test_the_right_code_verifies_the_phone_and_completes_the_profile(sms_outbox,
     participant = participant_verify_phone(participant=participant, code=code)
     assert participant.phone_verified_at is not None
     assert participant.status == Participant.Status.PROFILE_COMPLETE
-    assert list(participant.status_changes.values_list("from_status", "to_status")) == [
+    assert list(participant.events.values_list("from_status", "to_status")) == [
         ("", "registered"),
         ("registered", "profile_complete"),
     ]

@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts import crypto
-from accounts.models import FamilyCard, Participant, ParticipantStatusChange, User
+from accounts.models import FamilyCard, Participant, User
 from accounts.services.registration import participant_register
 from tests.factories import UserFactory, make_participant, make_profile, profile_post_data
 
@@ -49,8 +49,8 @@ def test_a_person_registers_online_and_sees_their_masked_profile(client):
     assert participant.registered_by is None
     assert participant.phone == "+62" + profile.phone[1:]
     assert user.groups.filter(name="participant").exists()
-    change = ParticipantStatusChange.objects.get(participant=participant)
-    assert (change.from_status, change.to_status, change.changed_by) == ("", "registered", user)
+    change = participant.events.get()
+    assert (change.from_status, change.to_status, change.actor) == ("", "registered", user)
 
     page = client.get(reverse("home")).content.decode()
     assert profile.nik not in page

@@ -115,7 +115,7 @@ def test_a_course_goes_through_both_stages_and_goes_on_sale(world):
     decisions = list(CurationDecision.objects.values_list("stage", "approved", "decided_by"))
     assert decisions == [(1, True, world["curator1"].pk), (2, True, world["curator2"].pk)]
     assert CurationDecision.objects.get(stage=1).checklist["remote_teachable"] is True
-    moves = list(revision.status_changes.values_list("from_status", "to_status"))
+    moves = list(revision.events.values_list("from_status", "to_status"))
     assert moves == [
         ("", "draft"),
         ("draft", "submitted"),

@@ -53,7 +53,7 @@ def test_a_verified_participant_applies_withdraws_and_applies_again(committed):
     application = waves.wave_apply(participant=participant, wave=wave)
     assert application.status == WaveApplication.Status.APPLIED
     assert WaveApplication.objects.filter(participant=participant).count() == 1
-    moves = list(participant.status_changes.values_list("to_status", flat=True))
+    moves = list(participant.events.values_list("to_status", flat=True))
     assert moves[-4:] == ["eligible", "applied", "eligible", "applied"]
 
 

@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from accounts.models import Participant
-from kyc.models import FaceTemplate, KycStatusChange, KycSubmission
+from kyc.models import FaceTemplate, KycSubmission
 from kyc.services import kyc_process, kyc_submit
 from tests.kyc.conftest import ktp_card, photo
 
@@ -43,7 +43,7 @@ def test_the_same_person_is_verified(ready_participant, submit):
     participant.refresh_from_db()
     assert participant.status == Participant.Status.KYC_VERIFIED
     assert FaceTemplate.objects.get(participant=participant).submission == submission
-    moves = list(submission.status_changes.values_list("from_status", "to_status", "changed_by"))
+    moves = list(submission.events.values_list("from_status", "to_status", "actor"))
     assert moves == [
         ("", "submitted", participant.user_id),
         ("submitted", "processing", None),
@@ -224,13 +224,13 @@ def test_a_worker_killed_mid_check_is_requeued_and_gives_one_result(ready_partic
     assert kyc_process(submission_id=submission.pk) == Status.VERIFIED
     assert kyc_process(submission_id=submission.pk) == Status.VERIFIED  # delivered once more
     assert FaceTemplate.objects.filter(participant=participant).count() == 1
-    assert list(KycStatusChange.objects.filter(submission=submission).values_list("to_status", flat=True)) == [
+    assert list(submission.events.values_list("to_status", flat=True)) == [
         "submitted",
         "processing",
         "verified",
     ]
     participant.refresh_from_db()
-    assert participant.status_changes.filter(to_status="kyc_verified").count() == 1
+    assert participant.events.filter(to_status="kyc_verified").count() == 1
 
 
 def test_a_crash_while_recording_the_result_leaves_nothing_half_written(ready_participant, monkeypatch):

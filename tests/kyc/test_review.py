@@ -171,7 +171,7 @@ def test_a_reviewer_approves_and_the_participant_is_verified_and_told(client, re
     second.refresh_from_db()
     assert second.status == Participant.Status.KYC_VERIFIED
     assert FaceTemplate.objects.filter(participant=second).exists()
-    assert case.status_changes.last().changed_by == reviewer
+    assert case.events.last().actor == reviewer
     assert len(mail.outbox) == 1 and mail.outbox[0].to == [second.user.email]
 
 

@@ -159,7 +159,7 @@ def test_the_maker_cannot_approve_their_own_batch_and_nothing_leaves_unapproved(
     batch.refresh_from_db()
     assert (batch.status, batch.decided_by) == ("settled", finance["checker"])
     assert len(standin.payouts()) == 1
-    history = [(c.to_status, c.changed_by) for c in batch.status_changes.all()]
+    history = [(c.to_status, c.actor) for c in batch.events.all()]
     assert history == [
         ("draft", finance["maker"]),
         ("submitted", finance["maker"]),
@@ -291,7 +291,7 @@ def test_a_duplicate_webhook_changes_nothing_and_a_forged_one_is_refused(
     assert [w["status"] for w in standin.gateway.webhooks_sent] == [200, 200]
     payout = Payout.objects.get(batch=batch)
     assert payout.status == "succeeded"
-    assert payout.status_changes.filter(to_status="succeeded").count() == 1
+    assert payout.events.filter(to_status="succeeded").count() == 1
     assert balance("disbursed") == 300_000
     ledger_ok()
 
