@@ -181,6 +181,7 @@ class ParticipantAdmin(ReadOnlyAdmin):
 
 @admin.register(ExclusionList)
 class ExclusionListAdmin(admin.ModelAdmin):
+    inlines = [EventsInline]
     list_display = [
         "kind",
         "source",
@@ -281,6 +282,7 @@ class DinasOperatorAdmin(admin.ModelAdmin):
 
 @admin.register(RegistrationBatch)
 class RegistrationBatchAdmin(admin.ModelAdmin):
+    inlines = [EventsInline]
     list_display = [
         "original_name",
         "operator",

@@ -353,6 +353,13 @@ class ExclusionList(models.Model):
         return f"{self.get_kind_display()}: {self.source}"
 
 
+IMPORT_TRANSITIONS = {
+    ExclusionList.Status.IMPORTING: frozenset({ExclusionList.Status.READY, ExclusionList.Status.FAILED}),
+    ExclusionList.Status.READY: frozenset(),
+    ExclusionList.Status.FAILED: frozenset(),
+}
+
+
 class ExclusionEntry(models.Model):
     exclusion_list = models.ForeignKey(ExclusionList, on_delete=models.CASCADE, related_name="entries")
     nik_index = models.CharField(max_length=64, db_index=True)
@@ -440,6 +447,15 @@ class RegistrationBatch(models.Model):
 
     def __str__(self):
         return f"{self.original_name} ({self.get_status_display()})"
+
+
+_B = RegistrationBatch.Status
+REGISTRATION_BATCH_TRANSITIONS = {
+    _B.QUEUED: frozenset({_B.PROCESSING}),
+    _B.PROCESSING: frozenset({_B.DONE, _B.FAILED}),
+    _B.DONE: frozenset(),
+    _B.FAILED: frozenset(),
+}
 
 
 class IdentityAccessLog(models.Model):

@@ -27,6 +27,7 @@ from .services import CRITERIA, course_set_suspended, institution_set_suspended,
 
 @admin.register(Platform)
 class PlatformAdmin(admin.ModelAdmin):
+    inlines = [EventsInline]
     list_display = ["name", "payout_route", "is_active", "contact_name", "contact_email"]
     list_filter = ["payout_route", "is_active"]
     search_fields = ["name"]
@@ -34,6 +35,7 @@ class PlatformAdmin(admin.ModelAdmin):
 
 @admin.register(Institution)
 class InstitutionAdmin(admin.ModelAdmin):
+    inlines = [EventsInline]
     list_display = ["name", "kind", "province_code", "accreditation_valid_until", "is_suspended"]
     list_filter = ["kind", "is_suspended", "province_code", "platforms"]
     search_fields = ["name", "accreditation_number"]
@@ -273,7 +275,7 @@ class CourseAdmin(admin.ModelAdmin):
     search_fields = ["revisions__title", "institution__name"]
     fields = ["institution", "platform", "published_revision", "published_at", "is_suspended", "suspended_reason"]
     readonly_fields = fields
-    inlines = [VersionInline]
+    inlines = [VersionInline, EventsInline]
     actions = ["suspend", "lift_suspension"]
 
     def has_add_permission(self, request):

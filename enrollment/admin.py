@@ -51,7 +51,7 @@ class ProvinceQuotaInline(admin.TabularInline):
 class WaveAdmin(admin.ModelAdmin):
     list_display = ["number", "status", "opens_at", "closes_at", "quota", "applicants", "selected", "drawn_at"]
     list_filter = ["status"]
-    inlines = [ProvinceQuotaInline]
+    inlines = [ProvinceQuotaInline, EventsInline]
     readonly_fields = ["status", "draw_seed", "drawn_at", "drawn_by", "actions_links"]
     fieldsets = [
         (None, {"fields": ["number", "status", "opens_at", "closes_at", "quota", "actions_links"]}),
@@ -225,6 +225,7 @@ def _window(wave):
 
 @admin.register(WaveApplication)
 class WaveApplicationAdmin(ReadOnlyAdmin):
+    inlines = [EventsInline]
     list_display = ["participant", "wave", "status", "province_code", "draw_position", "applied_at"]
     list_filter = ["wave", "status", "province_code"]
     list_select_related = ["participant", "wave"]

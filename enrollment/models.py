@@ -78,6 +78,13 @@ class Wave(models.Model):
         return _("Wave %(number)s") % {"number": self.number}
 
 
+WAVE_TRANSITIONS = {
+    Wave.Status.DRAFT: frozenset({Wave.Status.OPEN}),
+    Wave.Status.OPEN: frozenset({Wave.Status.DRAWN}),
+    Wave.Status.DRAWN: frozenset(),
+}
+
+
 class WaveProvinceQuota(models.Model):
     """The most participants of one province a wave selects."""
 
@@ -136,6 +143,16 @@ class WaveApplication(models.Model):
 
     def __str__(self):
         return f"{self.wave} / {self.participant_id}: {self.status}"
+
+
+_A = WaveApplication.Status
+APPLICATION_TRANSITIONS = {
+    _A.APPLIED: frozenset({_A.WITHDRAWN, _A.SELECTED, _A.NOT_SELECTED, _A.INELIGIBLE}),
+    _A.WITHDRAWN: frozenset({_A.APPLIED}),
+    _A.SELECTED: frozenset(),
+    _A.NOT_SELECTED: frozenset(),
+    _A.INELIGIBLE: frozenset(),
+}
 
 
 class Card(models.Model):

@@ -123,6 +123,7 @@ class KycReviewQueueAdmin(KycSubmissionAdmin):
 
 @admin.register(RegistryImport)
 class RegistryImportAdmin(admin.ModelAdmin):
+    inlines = [EventsInline]
     list_display = ["source", "status", "record_count", "skipped_count", "imported_by", "imported_at"]
     list_filter = ["status"]
     fields = ["source", "status", "error", "record_count", "skipped_count", "imported_by", "imported_at"]

@@ -187,6 +187,13 @@ class RegistryImport(models.Model):
         return self.source
 
 
+REGISTRY_IMPORT_TRANSITIONS = {
+    RegistryImport.Status.IMPORTING: frozenset({RegistryImport.Status.READY, RegistryImport.Status.FAILED}),
+    RegistryImport.Status.READY: frozenset(),
+    RegistryImport.Status.FAILED: frozenset(),
+}
+
+
 class RegistryRecord(models.Model):
     """One person in a registry extract, found by the NIK's blind index. The
     newest ready extract that holds a NIK answers for it; an extract still

@@ -23,13 +23,14 @@ from accounts.models import Participant, User
 from accounts.nik import compact_number, is_sixteen_digits
 from accounts.services.registration import participant_mark_kyc_verified
 from prakerja import ratelimit
-from prakerja.lifecycle import record_created, record_move
+from prakerja.lifecycle import record_created, record_move, transition_many
 from prakerja.locks import advisory_xact_lock
 
 from . import faces, images
 from .index import template_index
 from .models import (
     FINAL_STATUSES,
+    REGISTRY_IMPORT_TRANSITIONS,
     SUBMISSION_TRANSITIONS,
     FaceTemplate,
     KycPhotoLog,
@@ -542,8 +543,13 @@ def registry_extract_import(*, extract_id: int) -> None:
     error = csvio.import_rows(extract.upload, lambda rows: _registry_rows(extract, rows, counters), RegistryRecord)
     if error:
         extract.records.all().delete()
-    RegistryImport.objects.filter(pk=extract.pk).update(
-        status=RegistryImport.Status.FAILED if error else RegistryImport.Status.READY,
+    transition_many(
+        RegistryImport,
+        [extract.pk],
+        from_status=RegistryImport.Status.IMPORTING,
+        to=RegistryImport.Status.FAILED if error else RegistryImport.Status.READY,
+        table=REGISTRY_IMPORT_TRANSITIONS,
+        reason=error or "imported",
         error=error[:500],
         record_count=0 if error else extract.records.count(),
         skipped_count=counters["skipped"],

@@ -269,6 +269,7 @@ class PayoutItemAdmin(ReadOnlyAdmin):
 
 @admin.register(IncentivePayment)
 class IncentivePaymentAdmin(ReadOnlyAdmin):
+    inlines = [EventsInline]
     list_display = ["participant", "kind", "number", "amount", "due_at", "status", "paid_at", "last_failure"]
     list_filter = ["status", "kind"]
     raw_id_fields = ["participant", "wave", "payout"]
@@ -276,6 +277,7 @@ class IncentivePaymentAdmin(ReadOnlyAdmin):
 
 @admin.register(IncentiveAccount)
 class IncentiveAccountAdmin(ReadOnlyAdmin):
+    inlines = [EventsInline]
     list_display = ["participant", "channel_code", "account_holder", "status", "confirmed_at", "refused_reason"]
     list_filter = ["status", "channel_code"]
     raw_id_fields = ["participant"]

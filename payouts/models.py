@@ -295,6 +295,15 @@ class IncentiveAccount(models.Model):
         return f"{self.get_channel_code_display()} {self.account_number[-4:]:>4}"
 
 
+_IA = IncentiveAccount.Status
+INCENTIVE_ACCOUNT_TRANSITIONS = {
+    _IA.UNCONFIRMED: frozenset({_IA.CONFIRMED}),
+    _IA.CONFIRMED: frozenset({_IA.REPLACED, _IA.REFUSED}),
+    _IA.REPLACED: frozenset(),
+    _IA.REFUSED: frozenset(),
+}
+
+
 class IncentivePayment(models.Model):
     """One instalment a participant is owed: a month of the post-training
     incentive, or the reward for one survey."""
@@ -338,6 +347,14 @@ class IncentivePayment(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} {self.number}"
+
+
+_IP = IncentivePayment.Status
+INCENTIVE_PAYMENT_TRANSITIONS = {
+    _IP.SCHEDULED: frozenset({_IP.PAYING}),
+    _IP.PAYING: frozenset({_IP.PAID, _IP.SCHEDULED}),  # back to scheduled when its payout failed
+    _IP.PAID: frozenset(),
+}
 
 
 class SurveyResponse(models.Model):

@@ -92,10 +92,13 @@ def transition(
     return obj
 
 
-def transition_many(model, ids: list[int], *, source: str, to: str, table: Table, by=None, reason: str = "", **also):
-    """A bulk move of rows of ``model`` that are in ``source`` (others are
-    left alone): one check of the table, one UPDATE, one event per row moved.
-    Returns the ids moved."""
+def transition_many(
+    model, ids: list[int], *, from_status: str, to: str, table: Table, by=None, reason: str = "", **also
+):
+    """A bulk move of rows of ``model`` that are in ``from_status`` (others
+    are left alone), setting ``also`` fields with it: one check of the table,
+    one UPDATE, one event per row moved. Returns the ids moved."""
+    source = from_status
     check_move(table, source, to)
     with transaction.atomic():
         moved = list(

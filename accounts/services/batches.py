@@ -23,8 +23,10 @@ from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from prakerja.lifecycle import record_move, transition_many
+
 from .. import crypto, csvio
-from ..models import DinasOperator, Participant, RegistrationBatch, User
+from ..models import REGISTRATION_BATCH_TRANSITIONS, DinasOperator, Participant, RegistrationBatch, User
 from ..nik import compact_number
 from ..tasks import process_registration_batch
 from .registration import ProfileInput, participant_register_offline
@@ -189,7 +191,8 @@ def _claim(batch_id: int) -> tuple[RegistrationBatch, bool] | str:
         ):
             return "busy"
         resumed = batch.status == RegistrationBatch.Status.PROCESSING
-        batch.status = RegistrationBatch.Status.PROCESSING
+        if not resumed:
+            record_move(batch, RegistrationBatch.Status.PROCESSING, table=REGISTRATION_BATCH_TRANSITIONS)
         batch.heartbeat_at = now
         batch.save(update_fields=["status", "heartbeat_at"])
     return batch, resumed
@@ -276,10 +279,15 @@ def registration_batch_process(*, batch_id: int) -> str:
         out = text_out.detach()
         out.seek(0)
         batch.result.save(f"{uuid.uuid4().hex}.csv", File(out), save=False)
-    RegistrationBatch.objects.filter(pk=batch.pk).update(
+    transition_many(
+        RegistrationBatch,
+        [batch.pk],
+        from_status=RegistrationBatch.Status.PROCESSING,
+        to=RegistrationBatch.Status.FAILED if error else RegistrationBatch.Status.DONE,
+        table=REGISTRATION_BATCH_TRANSITIONS,
+        reason=error or "done",
         result=batch.result.name,
         source="",
-        status=RegistrationBatch.Status.FAILED if error else RegistrationBatch.Status.DONE,
         rows_registered=registered,
         rows_refused=refused,
         error=error[:500],

@@ -15,8 +15,10 @@ from django.core.files import File
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from prakerja.lifecycle import transition_many
+
 from .. import crypto, csvio
-from ..models import ExclusionEntry, ExclusionList, User
+from ..models import IMPORT_TRANSITIONS, ExclusionEntry, ExclusionList, User
 from ..nik import compact_number, is_sixteen_digits
 from ..tasks import import_exclusion_list
 
@@ -70,8 +72,13 @@ def exclusion_list_import(*, exclusion_list_id: int) -> None:
     if error:
         # A half-imported list must never refuse anyone.
         exclusion_list.entries.all().delete()
-    ExclusionList.objects.filter(pk=exclusion_list.pk).update(
-        status=ExclusionList.Status.FAILED if error else ExclusionList.Status.READY,
+    transition_many(
+        ExclusionList,
+        [exclusion_list.pk],
+        from_status=ExclusionList.Status.IMPORTING,
+        to=ExclusionList.Status.FAILED if error else ExclusionList.Status.READY,
+        table=IMPORT_TRANSITIONS,
+        reason=error or "imported",
         error=error[:500],
         entry_count=0 if error else exclusion_list.entries.count(),
         skipped_count=skipped,

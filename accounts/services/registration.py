@@ -600,7 +600,7 @@ def participants_move(*, participant_ids: list[int], source: str, to: str, by: U
         chunk = participant_ids[start : start + 5000]
         moved += len(
             transition_many(
-                Participant, chunk, source=source, to=to, table=PARTICIPANT_TRANSITIONS, by=by, reason=reason
+                Participant, chunk, from_status=source, to=to, table=PARTICIPANT_TRANSITIONS, by=by, reason=reason
             )
         )
     return moved

@@ -464,7 +464,12 @@ def enrollments_mark_paid_out(*, enrollment_ids: list[int], reason: str) -> int:
     those already paid out are left as they are."""
     with transaction.atomic():
         moved = transition_many(
-            Enrollment, enrollment_ids, source=S.COMPLETED, to=S.PAID_OUT, table=ENROLLMENT_TRANSITIONS, reason=reason
+            Enrollment,
+            enrollment_ids,
+            from_status=S.COMPLETED,
+            to=S.PAID_OUT,
+            table=ENROLLMENT_TRANSITIONS,
+            reason=reason,
         )
         if not moved:
             return 0

@@ -16,10 +16,11 @@ from accounts.services.registration import (
     participant_move,
     participants_move,
 )
+from prakerja.lifecycle import check_move, record_created, record_move
 from prakerja.locks import advisory_xact_lock
 
 from .. import lottery
-from ..models import Wave, WaveApplication
+from ..models import APPLICATION_TRANSITIONS, WAVE_TRANSITIONS, Wave, WaveApplication
 
 P = Participant.Status
 A = WaveApplication.Status
@@ -60,7 +61,7 @@ def wave_open(*, wave: Wave, by: User) -> Wave:
         locked = Wave.objects.select_for_update().get(pk=wave.pk)
         if locked.status != Wave.Status.DRAFT:
             raise ValidationError(_("Only a draft wave can be opened."), code="not_draft")
-        locked.status = Wave.Status.OPEN
+        record_move(locked, Wave.Status.OPEN, table=WAVE_TRANSITIONS, by=by)
         locked.save(update_fields=["status"])
     return locked
 
@@ -88,10 +89,14 @@ def wave_apply(*, participant: Participant, wave: Wave) -> WaveApplication:
                 participant=locked,
                 defaults={"province_code": locked.province_code},
             )
-            if not created:
+            if created:
+                record_created(application, A.APPLIED, by=locked.user)
+            else:
                 if application.status != A.WITHDRAWN:
                     raise ValidationError(_("You have already applied to this wave."), code="already_applied")
-                application.status = A.APPLIED
+                record_move(
+                    application, A.APPLIED, table=APPLICATION_TRANSITIONS, by=locked.user, reason="applied again"
+                )
                 application.province_code = locked.province_code
                 application.save(update_fields=["status", "province_code", "updated_at"])
             participant_move(
@@ -121,7 +126,7 @@ def wave_withdraw(*, participant: Participant, wave: Wave) -> WaveApplication:
                 _("Registration for this wave has closed; the application can no longer be withdrawn."),
                 code="wave_closed",
             )
-        application.status = A.WITHDRAWN
+        record_move(application, A.WITHDRAWN, table=APPLICATION_TRANSITIONS, by=participant.user)
         application.save(update_fields=["status", "updated_at"])
         participant_move(participant_id=participant.pk, to=P.ELIGIBLE, by=None, reason="withdrew the application")
     return application
@@ -163,6 +168,10 @@ def wave_draw(*, wave: Wave, by: User) -> Wave:
         quotas = dict(locked.province_quotas.values_list("province_code", "quota"))
         order, selected = lottery.draw(seed, candidates, quota=locked.quota, province_quotas=quotas)
 
+        # The applications move in bulk, checked against their table; each
+        # participant's own move records it, and the wave's draw event counts them.
+        for target in (A.INELIGIBLE, A.SELECTED, A.NOT_SELECTED):
+            check_move(APPLICATION_TRANSITIONS, A.APPLIED, target)
         reasons = {pk: excluded.get(participant_of[pk], "") for pk in ineligible}
         for reason in set(reasons.values()):
             WaveApplication.objects.filter(pk__in=[pk for pk, r in reasons.items() if r == reason]).update(
@@ -189,7 +198,14 @@ def wave_draw(*, wave: Wave, by: User) -> Wave:
             by=by,
             reason=reason,
         )
-        locked.status = Wave.Status.DRAWN
+        record_move(
+            locked,
+            Wave.Status.DRAWN,
+            table=WAVE_TRANSITIONS,
+            by=by,
+            reason=reason,
+            payload={"selected": len(chosen), "not_selected": len(passed), "ineligible": len(ineligible)},
+        )
         locked.draw_quotas = {"quota": locked.quota, "provinces": quotas}
         locked.draw_digest = _digest(candidates, reasons, locked.draw_quotas)
         locked.draw_seed = seed

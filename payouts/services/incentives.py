@@ -24,8 +24,17 @@ from enrollment.models import Enrollment
 from payments.channels import EWALLETS, PayoutChannel, account_number_clean, holder_name_normalise
 from payments.models import Account
 from payments.services import account_for, ledger_transfer
+from prakerja.lifecycle import record_move, transition_many
 
-from ..models import IncentiveAccount, IncentivePayment, Payout, PayoutLine, SurveyResponse
+from ..models import (
+    INCENTIVE_ACCOUNT_TRANSITIONS,
+    INCENTIVE_PAYMENT_TRANSITIONS,
+    IncentiveAccount,
+    IncentivePayment,
+    Payout,
+    PayoutLine,
+    SurveyResponse,
+)
 
 MONTH = timedelta(days=30)
 
@@ -191,10 +200,19 @@ def incentive_account_confirm(*, participant: Participant, code: str) -> Incenti
             raise ValidationError(_("No account is waiting for a code. Enter the account again."), code="none_waiting")
         if account.status != IncentiveAccount.Status.UNCONFIRMED:
             return account
-        IncentiveAccount.objects.filter(participant=participant, status=IncentiveAccount.Status.CONFIRMED).update(
-            status=IncentiveAccount.Status.REPLACED
+        previous = IncentiveAccount.objects.filter(participant=participant, status=IncentiveAccount.Status.CONFIRMED)
+        transition_many(
+            IncentiveAccount,
+            list(previous.values_list("pk", flat=True)),
+            from_status=IncentiveAccount.Status.CONFIRMED,
+            to=IncentiveAccount.Status.REPLACED,
+            table=INCENTIVE_ACCOUNT_TRANSITIONS,
+            by=participant.user,
+            reason=f"replaced by account {account.pk}",
         )
-        account.status = IncentiveAccount.Status.CONFIRMED
+        record_move(
+            account, IncentiveAccount.Status.CONFIRMED, table=INCENTIVE_ACCOUNT_TRANSITIONS, by=participant.user
+        )
         account.confirmed_at = timezone.now()
         account.save(update_fields=["status", "confirmed_at"])
     return account
@@ -276,7 +294,12 @@ def incentive_pay(*, incentive_id: int) -> Payout | None:
             amount=instalment.amount,
         )
         PayoutLine.objects.create(payout=payout, source=incentive_account, amount=instalment.amount)
-        instalment.status = IncentivePayment.Status.PAYING
+        record_move(
+            instalment,
+            IncentivePayment.Status.PAYING,
+            table=INCENTIVE_PAYMENT_TRANSITIONS,
+            reason=f"payout {payout.pk}",
+        )
         instalment.payout = payout
         instalment.save(update_fields=["status", "payout"])
         transaction.on_commit(lambda: send_payout.delay(payout.pk))
@@ -299,7 +322,9 @@ def incentive_payout_finished(*, payout: Payout) -> None:
     if instalment is None or instalment.payout_id != payout.pk:
         return
     if payout.status == Payout.Status.SUCCEEDED:
-        instalment.status = IncentivePayment.Status.PAID
+        record_move(
+            instalment, IncentivePayment.Status.PAID, table=INCENTIVE_PAYMENT_TRANSITIONS, reason=payout.gateway_id
+        )
         instalment.paid_at = payout.finished_at
         instalment.save(update_fields=["status", "paid_at"])
         return
@@ -308,13 +333,22 @@ def incentive_payout_finished(*, payout: Payout) -> None:
     # again at the next run.
     reason = payout.failure_message or payout.failure_code
     if payout.failure_code in ACCOUNT_FAILURES:
-        IncentiveAccount.objects.filter(
+        refused = IncentiveAccount.objects.filter(
             participant_id=payout.participant_id,
             status=IncentiveAccount.Status.CONFIRMED,
             channel_code=payout.channel_code,
             account_number=payout.account_number,
-        ).update(status=IncentiveAccount.Status.REFUSED, refused_reason=reason[:500])
-    instalment.status = IncentivePayment.Status.SCHEDULED
+        ).values_list("pk", flat=True)
+        transition_many(
+            IncentiveAccount,
+            list(refused),
+            from_status=IncentiveAccount.Status.CONFIRMED,
+            to=IncentiveAccount.Status.REFUSED,
+            table=INCENTIVE_ACCOUNT_TRANSITIONS,
+            reason=reason,
+            refused_reason=reason[:500],
+        )
+    record_move(instalment, IncentivePayment.Status.SCHEDULED, table=INCENTIVE_PAYMENT_TRANSITIONS, reason=reason)
     instalment.payout = None
     instalment.last_failure = reason[:500]
     instalment.save(update_fields=["status", "payout", "last_failure"])

@@ -63,13 +63,19 @@ def test_a_bulk_move_checks_the_table_once_and_moves_only_rows_in_the_source_sta
     waiting, other = make_participant(), make_participant()
     transition(other, P.PROFILE_COMPLETE, table=PARTICIPANT_TRANSITIONS)
     moved = transition_many(
-        Participant, [waiting.pk, other.pk], source=P.REGISTERED, to=P.PROFILE_COMPLETE, table=PARTICIPANT_TRANSITIONS
+        Participant,
+        [waiting.pk, other.pk],
+        from_status=P.REGISTERED,
+        to=P.PROFILE_COMPLETE,
+        table=PARTICIPANT_TRANSITIONS,
     )
     assert moved == [waiting.pk]
     assert waiting.events.filter(to_status=P.PROFILE_COMPLETE).count() == 1
     assert other.events.filter(to_status=P.PROFILE_COMPLETE).count() == 1
     with pytest.raises(IllegalTransition):
-        transition_many(Participant, [waiting.pk], source=P.REGISTERED, to=P.SELECTED, table=PARTICIPANT_TRANSITIONS)
+        transition_many(
+            Participant, [waiting.pk], from_status=P.REGISTERED, to=P.SELECTED, table=PARTICIPANT_TRANSITIONS
+        )
 
 
 def test_a_settings_change_is_recorded_with_before_and_after_and_admin_shows_the_history(client):
