@@ -3,17 +3,11 @@ safe to run twice."""
 
 from celery import shared_task
 from django.conf import settings
-from django.core.mail import send_mail
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
 
-from . import sms
-
-
-@shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
-def send_sms(to: str, body: str) -> None:
-    sms.get_sender().send(to=to, body=body)
+from notifications.services import notify_email
 
 
 @shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
@@ -42,7 +36,7 @@ def send_offline_welcome(participant_id: int) -> None:
         }
         subject = render_to_string("accounts/email/offline_welcome_subject.txt", context).strip()
         body = render_to_string("accounts/email/offline_welcome.txt", context)
-    send_mail(subject, body, None, [user.email])
+    notify_email(key=f"offline-welcome:{participant.pk}", to=[user.email], subject=subject, body=body)
 
 
 @shared_task(bind=True, acks_late=True, max_retries=None)

@@ -5,22 +5,21 @@ import logging
 
 from celery import shared_task
 from django.conf import settings
-from django.core.mail import send_mail
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
-from accounts.tasks import send_sms
+from notifications.services import notify_email, notify_sms
 
 from .models import Card, Wave, WaveApplication
 
 log = logging.getLogger(__name__)
 
 
-def _mail(user, template: str, context: dict) -> None:
+def _mail(user, template: str, context: dict, *, key: str) -> None:
     with translation.override(settings.LANGUAGE_CODE):
         subject = render_to_string(f"enrollment/email/{template}_subject.txt", context).strip()
         body = render_to_string(f"enrollment/email/{template}.txt", context)
-    send_mail(subject, body, None, [user.email])
+    notify_email(key=key, to=[user.email], subject=subject, body=body)
 
 
 @shared_task
@@ -67,7 +66,12 @@ def notify_wave_result(wave_id: int) -> None:
         .iterator(chunk_size=2000)
     )
     for application in applications:
-        _mail(application.participant.user, "wave_result", {"wave": wave, "application": application})
+        _mail(
+            application.participant.user,
+            "wave_result",
+            {"wave": wave, "application": application},
+            key=f"wave-result:{application.pk}",
+        )
         WaveApplication.objects.filter(pk=application.pk).update(notified_at=timezone.now())
 
 
@@ -76,16 +80,16 @@ def send_deadline_reminder(card_id: int) -> None:
     card = Card.objects.select_related("participant__user").get(pk=card_id)
     if card.status != Card.Status.ACTIVE:
         return
-    _mail(card.participant.user, "deadline_reminder", {"card": card})
+    _mail(card.participant.user, "deadline_reminder", {"card": card}, key=f"deadline-reminder:{card.pk}")
     with translation.override(settings.LANGUAGE_CODE):
         body = render_to_string("enrollment/email/deadline_reminder_sms.txt", {"card": card}).strip()
-    send_sms.delay(card.participant.phone, body)
+    notify_sms(key=f"deadline-reminder-sms:{card.pk}", to=card.participant.phone, body=body)
 
 
 @shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
 def send_card_revoked(card_id: int) -> None:
     card = Card.objects.select_related("participant__user").get(pk=card_id)
-    _mail(card.participant.user, "card_revoked", {"card": card})
+    _mail(card.participant.user, "card_revoked", {"card": card}, key=f"card-revoked:{card.pk}")
 
 
 @shared_task

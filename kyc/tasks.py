@@ -2,10 +2,11 @@
 
 from celery import shared_task
 from django.conf import settings
-from django.core.mail import send_mail
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
+
+from notifications.services import notify_email
 
 
 @shared_task(acks_late=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
@@ -28,7 +29,12 @@ def send_kyc_decision(submission_id: int) -> None:
         }
         subject = render_to_string("kyc/email/decision_subject.txt", context).strip()
         body = render_to_string("kyc/email/decision.txt", context)
-    send_mail(subject, body, None, [submission.participant.user.email])
+    notify_email(
+        key=f"kyc-decision:{submission.pk}:{submission.status}",
+        to=[submission.participant.user.email],
+        subject=subject,
+        body=body,
+    )
 
 
 @shared_task

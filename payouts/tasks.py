@@ -8,13 +8,12 @@ import random
 
 from celery import shared_task
 from django.conf import settings
-from django.core.mail import send_mail
 from django.db import OperationalError
 from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from accounts.tasks import send_sms
+from notifications.services import notify_email, notify_sms
 from payments.gateway import GatewayError, get_gateway
 
 from .models import Payout
@@ -122,9 +121,9 @@ def notify_payout_failed(payout_id: int) -> None:
             % {"amount": f"{payout.amount:,}".replace(",", "."), "channel": payout.get_channel_code_display(),
                "last": payout.account_number[-4:]}
         ) if payout.participant_id else ""  # fmt: skip
+    # Each a row of the outbox, delivered on its own: a failing SMS does not
+    # send the email again.
     if recipients:
-        send_mail(subject, body, None, sorted(set(recipients)))
+        notify_email(key=f"payout-failed:{payout.pk}", to=sorted(set(recipients)), subject=subject, body=body)
     if sms:
-        # A task of its own: a failing SMS must not make this task (and its
-        # email) run again.
-        send_sms.delay(payout.participant.phone, sms)
+        notify_sms(key=f"payout-failed-sms:{payout.pk}", to=payout.participant.phone, body=sms)

@@ -94,6 +94,7 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "audit",
+    "notifications",
     "accounts",
     "kyc",
     "catalog",
@@ -272,6 +273,10 @@ CELERY_BEAT_SCHEDULE = {
     },
     "payouts-poll": {
         "task": "payouts.tasks.poll_payouts",
+        "schedule": crontab(minute="*/5"),
+    },
+    "notifications-requeue": {
+        "task": "notifications.tasks.requeue_notifications",
         "schedule": crontab(minute="*/5"),
     },
     "payouts-incentives": {
