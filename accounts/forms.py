@@ -15,7 +15,7 @@ class ProfileForm(forms.Form):
 
     full_name = forms.CharField(
         label=_("Full name as on your KTP"),
-        max_length=200,
+        max_length=100,
         required=False,
         widget=forms.TextInput(attrs={"autocomplete": "name", "required": True}),
     )
@@ -35,7 +35,7 @@ class ProfileForm(forms.Form):
     )
     birth_place = forms.CharField(
         label=_("Place of birth"),
-        max_length=200,
+        max_length=60,
         required=False,
         widget=forms.TextInput(attrs={"required": True}),
     )
@@ -72,7 +72,7 @@ class ProfileForm(forms.Form):
     )
     address = forms.CharField(
         label=_("Domicile address"),
-        max_length=400,
+        max_length=255,
         required=False,
         widget=forms.Textarea(attrs={"rows": 3, "autocomplete": "street-address", "required": True}),
     )

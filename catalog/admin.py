@@ -188,6 +188,9 @@ class _QueueAdmin(ReadOnlyAdmin):
         if self._decide(request, revision, approve, form.cleaned_data):
             messages.success(request, _("Decision recorded."))
             return redirect(changelist)
+        if not self.get_queryset(request).filter(pk=pk).exists():
+            # Decided meanwhile (another tab, another curator): the queue, with the message.
+            return redirect(changelist)
         return redirect(f"admin:{self.opts.app_label}_{self.opts.model_name}_change", pk)
 
     def _bulk(self, request, queryset, approve: bool):

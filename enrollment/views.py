@@ -58,7 +58,12 @@ def waves_page(request, participant):
     return render(
         request,
         "enrollment/waves.html",
-        {"participant": participant, "open_waves": open_list, "applications": applications},
+        {
+            "participant": participant,
+            "open_waves": open_list,
+            "applications": applications,
+            "cannot_apply": waves.apply_obstacle(participant),
+        },
     )
 
 
@@ -171,14 +176,19 @@ def purchase_cancel(request, participant, pk):
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
-        messages.success(request, _("The voucher was cancelled and the amount is back in your balance."))
+        if enrollment.status == Enrollment.Status.CANCELLED:  # a second tab, a double tap
+            messages.info(request, _("This voucher was already cancelled."))
+        else:
+            messages.success(request, _("The voucher was cancelled and the amount is back in your balance."))
     return redirect("enrollment:purchase", pk)
 
 
 @participant_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def purchase_review(request, participant, pk):
     enrollment = _own_purchase(participant, pk)
+    if request.method != "POST":  # a reload, the language switch: the purchase page has the form
+        return redirect("enrollment:purchase", pk)
     form = ReviewForm(request.POST)
     if form.is_valid():
         try:
@@ -189,6 +199,9 @@ def purchase_review(request, participant, pk):
                 text=form.cleaned_data["text"],
             )
         except ValidationError as exc:
+            if getattr(exc, "code", None) == "already_reviewed":
+                messages.info(request, " ".join(exc.messages))
+                return redirect("enrollment:purchase", pk)
             apply_errors(form, exc)
         else:
             messages.success(request, _("Thank you for your review."))
@@ -197,7 +210,6 @@ def purchase_review(request, participant, pk):
         request,
         "enrollment/purchase.html",
         {"enrollment": enrollment, "review_form": form, "reviewed": False, "voucher": "", "decline": ""},
-        status=400,
     )
 
 

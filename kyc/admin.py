@@ -35,13 +35,13 @@ class KycSubmissionAdmin(ReadOnlyAdmin):
         "distance",
         "ktp_faces",
         "selfie_faces",
-        "flags",
+        "flag_list",
         "duplicate_of",
         "duplicate_distance",
         "reason",
         "decided_by",
         "decided_at",
-        "timings",
+        "timing_text",
         "photos_deleted_at",
         "created_at",
     ]
@@ -50,7 +50,12 @@ class KycSubmissionAdmin(ReadOnlyAdmin):
     @admin.display(description=gettext_lazy("flags"))
     def flag_list(self, obj):
         labels = dict(KycSubmission.Flag.choices)
-        return ", ".join(str(labels.get(f, f)) for f in obj.flags)
+        return ", ".join(str(labels.get(f, f)) for f in obj.flags) or "–"
+
+    @admin.display(description=gettext_lazy("time per step"))
+    def timing_text(self, obj):
+        """How long each step of the check took, in seconds."""
+        return "; ".join(f"{step}: {seconds:.2f} s" for step, seconds in (obj.timings or {}).items()) or "–"
 
     def get_urls(self):
         info = self.opts.app_label, self.opts.model_name
@@ -81,6 +86,7 @@ class KycSubmissionAdmin(ReadOnlyAdmin):
                 and request.user.has_perm("kyc.review_kycsubmission"),
                 review_form=context.get("review_form") or ReviewForm(),
                 review_url=reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_review", args=[obj.pk]),
+                flag_text=self.flag_list(obj),
                 match_threshold=settings.KYC_MATCH_THRESHOLD,
                 reject_threshold=settings.KYC_REJECT_THRESHOLD,
             )
@@ -108,6 +114,9 @@ class KycSubmissionAdmin(ReadOnlyAdmin):
                 return redirect("admin:kyc_kycreviewcase_changelist")
         else:
             messages.error(request, _("Choose a decision and write the reason."))
+        if not self.get_queryset(request).filter(pk=pk).exists():
+            # Decided meanwhile (another tab, another reviewer): the queue, with the message.
+            return redirect("admin:kyc_kycreviewcase_changelist")
         return redirect(f"admin:{self.opts.app_label}_{self.opts.model_name}_change", pk)
 
 

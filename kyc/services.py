@@ -390,8 +390,6 @@ def kyc_review(*, submission: KycSubmission, reviewer: User, approve: bool, reas
     if not reviewer.has_perm("kyc.review_kycsubmission"):
         raise PermissionDenied
     reason = (reason or "").strip()
-    if len(reason) < 5:
-        raise ValidationError({"reason": _("Write the reason for the decision (the participant reads it).")})
     new_duplicate = None
     with transaction.atomic():
         locked = KycSubmission.objects.select_for_update().get(pk=submission.pk)
@@ -400,6 +398,10 @@ def kyc_review(*, submission: KycSubmission, reviewer: User, approve: bool, reas
                 _("This case is no longer waiting for review (it is %(status)s).")
                 % {"status": locked.get_status_display()},
                 code="not_in_review",
+            )
+        if len(reason) < 5:
+            raise ValidationError(
+                {"reason": _("Write the reason for the decision, at least 5 characters (the participant reads it).")}
             )
         if approve and locked.selfie_encoding is None:
             raise ValidationError(_("No face was read from this selfie, so it cannot be approved."), code="no_encoding")

@@ -13,11 +13,13 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.html import format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.csvio import safe_cell
-from prakerja.admin import EventsInline, ReadOnlyAdmin
+from prakerja.admin import EventsInline, ReadOnlyAdmin, rupiah
 from prakerja.web import apply_errors
 
 from .models import (
@@ -52,9 +54,41 @@ class PayoutBatchAdmin(admin.ModelAdmin):
     list_filter = ["status", "reconciliation_ok"]
     readonly_fields = ["status", "cutoff", "total_amount", "payout_count", "enrollment_count", "created_by",
                        "created_at", "submitted_at", "decided_by", "decided_at", "rejection_reason", "finished_at",
-                       "reconciled_at", "reconciliation_ok", "reconciliation"]  # fmt: skip
+                       "reconciled_at", "reconciliation_ok", "reconciliation_report"]  # fmt: skip
     change_form_template = "admin/payouts/payoutbatch/change_form.html"
     inlines = [EventsInline]
+
+    @admin.display(description=gettext_lazy("reconciliation"))
+    def reconciliation_report(self, batch):
+        """The last reconciliation in words: totals, the gateway's statuses,
+        the ledger's movements and every difference found."""
+        report = batch.reconciliation or {}
+        if not report:
+            return _("Not reconciled yet.")
+        statuses = ", ".join(f"{status}: {count}" for status, count in (report.get("gateway_statuses") or {}).items())
+        lines = [
+            _("%(n)s payouts, total %(total)s: succeeded %(ok)s, failed %(failed)s.")
+            % {
+                "n": report.get("payouts", 0),
+                "total": rupiah(report.get("total")),
+                "ok": rupiah(report.get("succeeded_amount")),
+                "failed": rupiah(report.get("failed_amount")),
+            },
+            _("Gateway: %(statuses)s.") % {"statuses": statuses or "–"},
+            _("Ledger: sent %(sent)s, settled %(settled)s, reversed %(reversed)s.")
+            % {
+                "sent": rupiah(report.get("ledger_sent")),
+                "settled": rupiah(report.get("ledger_settled")),
+                "reversed": rupiah(report.get("ledger_reversed")),
+            },
+        ]
+        problems = report.get("problems") or []
+        lines.append(
+            _("No difference found.")
+            if not problems
+            else _("%(n)s differences (listed under Decision).") % {"n": len(problems)}
+        )
+        return format_html_join(mark_safe("<br>"), "{}", ((line,) for line in lines))
 
     def has_add_permission(self, request):
         return request.user.has_perm("payouts.prepare_payoutbatch")

@@ -168,7 +168,7 @@ def participant_journey(participant) -> list[Step]:
                 _("Completion and review"),
                 NOW,
                 _("Completed. Review the course to receive the incentive."),
-                card_url,
+                reverse("enrollment:purchase", args=[first.pk]),
                 _("Write a review"),
             )
         )

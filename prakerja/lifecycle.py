@@ -127,3 +127,57 @@ def record_change(obj, name: str, *, by, before: dict, after: dict, reason: str 
     _event(
         obj, obj.pk, kind=kind, name=name, actor=by, reason=reason[:500], payload={"before": before, "after": after}
     ).save()
+
+
+def _plain(value):
+    """A field's value as JSON can hold it (dates and amounts as text)."""
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    return str(value)
+
+
+def save_edit(obj, fields: Iterable[str], *, by, name: str, check: Callable | None = None) -> dict:
+    """Saves a staff edit of ``fields`` of ``obj`` (a form's changed fields)
+    under the row's lock and records what each was and became. ``check``
+    sees the locked row as it is now and may refuse (raise a DomainError).
+    Returns the changes recorded, ``{field: (before, after)}``."""
+    model = type(obj)
+    concrete = {f.name: f for f in model._meta.concrete_fields}
+    names = [f for f in fields if f in concrete and f != model._meta.pk.name]
+    with transaction.atomic():
+        current = model._default_manager.select_for_update().get(pk=obj.pk)
+        if check is not None:
+            check(current)
+        if not names:
+            return {}
+        before = {f: _plain(getattr(current, concrete[f].attname)) for f in names}
+        obj.save(update_fields=names)
+        after = {f: _plain(getattr(obj, concrete[f].attname)) for f in names}
+        changed = {f: (before[f], after[f]) for f in names if before[f] != after[f]}
+        if changed:
+            record_change(
+                obj,
+                name,
+                by=by,
+                before={f: b for f, (b, _a) in changed.items()},
+                after={f: a for f, (_b, a) in changed.items()},
+            )
+    return changed
+
+
+def record_members(obj, name: str, *, by, before: set, after: set, kind: str = "role") -> None:
+    """Who was given or lost a role on ``obj`` (staff of an institution or a
+    platform, a user's groups), as sorted lists of names."""
+    if before != after:
+        added, removed = sorted(after - before), sorted(before - after)
+        record_change(
+            obj,
+            name,
+            by=by,
+            kind=kind,
+            before={"members": sorted(before)},
+            after={"members": sorted(after)},
+            reason="; ".join(
+                filter(None, [f"+ {', '.join(added)}" if added else "", f"- {', '.join(removed)}" if removed else ""])
+            ),
+        )

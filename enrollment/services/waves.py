@@ -55,6 +55,14 @@ def _cannot_apply(status: str) -> ValidationError:
     return ValidationError(messages.get(status, _("You cannot apply now.")), code=f"status_{status}")
 
 
+def apply_obstacle(participant: Participant) -> str:
+    """Why the participant cannot apply to any wave now, in words, or "":
+    the page shows it instead of a button that could only be refused."""
+    if participant.status in _MAY_APPLY:
+        return ""
+    return " ".join(_cannot_apply(participant.status).messages)
+
+
 def wave_open(*, wave: Wave, by: User) -> Wave:
     """Draft -> open: participants can apply within its window."""
     with transaction.atomic():

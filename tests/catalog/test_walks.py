@@ -1,0 +1,95 @@
+"""A course from an institution's phone to the catalog, in Chromium: the
+institution's staff write and submit it on their pages at 360 px, the
+Binalattas curator and the PMO curator decide it in admin by ticking the
+criteria and pressing the buttons, a stale second tab gets a message, and
+the course is then on sale. Every page is watched for server errors, bare
+403s, console errors and (on the phone) sideways scrolling."""
+
+import pytest
+from playwright.sync_api import expect
+
+from catalog.models import Course, CourseRevision
+from tests.browser import _open_page, _path_is, _url, log_in_as, watch
+from tests.catalog.test_catalog import world  # noqa: F401 (fixture)
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+PHONE = {"viewport": {"width": 360, "height": 740}, "is_mobile": True, "has_touch": True}
+
+
+def _curate(browser, live_server, curator, queue: str, revision: CourseRevision):
+    context, page = _open_page(browser)
+    w = watch(page)
+    log_in_as(page, live_server, curator.email)
+    page.wait_for_url(_path_is("/admin/"))
+    page.click(f"a[href='/admin/catalog/{queue}/']")
+    page.click(f"a[href='/admin/catalog/{queue}/{revision.pk}/change/']")
+    # A second tab on the same case, as a curator who opened it twice.
+    stale = context.new_page()
+    stale_watch = watch(stale)
+    stale.goto(page.url)
+    for box in page.locator("form[action$='/decide/'] input[type=checkbox]").all():
+        box.check()
+    page.fill("form[action$='/decide/'] textarea[name=reason]", "Memenuhi semua kriteria kurasi.")
+    page.get_by_role("button", name="Setujui", exact=True).click()
+    expect(page.locator(".messagelist .success")).to_contain_text("Keputusan dicatat")
+    # The stale tab's decision is refused with a message, on the queue page.
+    for box in stale.locator("form[action$='/decide/'] input[type=checkbox]").all():
+        box.check()
+    stale.fill("form[action$='/decide/'] textarea[name=reason]", "Disetujui lagi dari tab lama.")
+    stale.get_by_role("button", name="Setujui", exact=True).click()
+    expect(stale.locator(".messagelist .error")).to_be_visible()
+    expect(stale.locator(".messagelist")).not_to_contain_text("dihapus")
+    w.check()
+    stale_watch.check()
+    context.close()
+
+
+def test_a_course_goes_from_the_institutions_phone_through_both_curators_to_the_catalog(
+    browser,
+    live_server,
+    world,  # noqa: F811
+):
+    _institution, staff = world["institution"]("LPK Las Mandiri")
+    context, page = _open_page(browser, **PHONE)
+    w = watch(page)
+    log_in_as(page, live_server, staff.email)
+    page.wait_for_url(_path_is("/lembaga/"))
+    w.fits()
+    page.click("a[href='/lembaga/kursus/baru/']")
+    page.select_option("#id_platform", label="Sisnaker")
+    page.fill("#id_title", "Pengelasan Dasar SMAW")
+    page.fill("#id_summary", "Dasar pengelasan listrik untuk pemula.")
+    page.fill("#id_description", "Keselamatan kerja, mesin las, posisi pengelasan, praktik sambungan.")
+    page.fill("#id_learning_outcomes", "Peserta mampu membuat sambungan las posisi datar.")
+    page.select_option("#id_category", index=1)
+    page.select_option("#id_delivery_mode", "self_paced")
+    page.fill("#id_duration_hours", "16")
+    page.fill("#id_price", "450000")
+    w.fits()
+    page.get_by_role("button", name="Simpan draf").click()
+    expect(page.locator(".msg.success")).to_be_visible()
+    revision = CourseRevision.objects.get(title="Pengelasan Dasar SMAW")
+    assert revision.status == "draft"
+    page.get_by_role("button", name="Ajukan untuk kurasi").click()
+    expect(page.locator(".msg.success")).to_be_visible()
+    assert CourseRevision.objects.get(pk=revision.pk).status == "submitted"
+    w.fits()
+    w.check()
+    context.close()
+
+    _curate(browser, live_server, world["curator1"], "stage1queue", revision)
+    assert CourseRevision.objects.get(pk=revision.pk).status == "stage1_approved"
+    _curate(browser, live_server, world["curator2"], "stage2queue", revision)
+    assert CourseRevision.objects.get(pk=revision.pk).status == "published"
+
+    # On sale: anyone finds it in the catalog and opens it.
+    context, page = _open_page(browser, **PHONE)
+    w = watch(page)
+    page.goto(_url(live_server, "/kursus/?q=Pengelasan"))
+    course = Course.objects.get(pk=revision.course_id)
+    page.click(f"a[href='/kursus/{course.pk}/']")
+    expect(page.locator("h1")).to_contain_text("Pengelasan Dasar SMAW")
+    w.fits()
+    w.check()
+    context.close()
