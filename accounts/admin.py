@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.debug import sensitive_post_parameters
 
-from prakerja.admin import EventsInline, ReadOnlyAdmin
+from prakerja.admin import EditHistoryMixin, EventsInline, ReadOnlyAdmin
 
 from . import crypto
 from .forms import ExclusionImportForm
@@ -35,7 +35,9 @@ _LOOKS_LIKE_ID_NUMBER = re.compile(r"\d{16}")
 
 
 @admin.register(User)
-class UserAdmin(BaseUserAdmin):
+class UserAdmin(EditHistoryMixin, BaseUserAdmin):
+    members_fields = ("groups",)
+    inlines = [EventsInline]
     ordering = ["email"]
     list_display = ["email", "name", "is_staff", "is_active", "date_joined"]
     list_filter = ["is_staff", "is_superuser", "is_active", "groups"]

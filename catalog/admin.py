@@ -9,7 +9,7 @@ from django.urls import path, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from prakerja.admin import EventsInline, ReadOnlyAdmin
+from prakerja.admin import EditHistoryMixin, EventsInline, ReadOnlyAdmin
 
 from .models import (
     CONTENT_FIELDS,
@@ -26,7 +26,8 @@ from .services import CRITERIA, course_set_suspended, institution_set_suspended,
 
 
 @admin.register(Platform)
-class PlatformAdmin(admin.ModelAdmin):
+class PlatformAdmin(EditHistoryMixin, admin.ModelAdmin):
+    members_fields = ("staff",)
     inlines = [EventsInline]
     list_display = ["name", "payout_route", "is_active", "contact_name", "contact_email"]
     list_filter = ["payout_route", "is_active"]
@@ -34,7 +35,8 @@ class PlatformAdmin(admin.ModelAdmin):
 
 
 @admin.register(Institution)
-class InstitutionAdmin(admin.ModelAdmin):
+class InstitutionAdmin(EditHistoryMixin, admin.ModelAdmin):
+    members_fields = ("staff", "platforms")
     inlines = [EventsInline]
     list_display = ["name", "kind", "province_code", "accreditation_valid_until", "is_suspended"]
     list_filter = ["kind", "is_suspended", "province_code", "platforms"]

@@ -13,7 +13,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from prakerja.admin import EventsInline, ReadOnlyAdmin
+from prakerja.admin import EditHistoryMixin, EventsInline, ReadOnlyAdmin
 
 from .models import (
     Card,
@@ -24,6 +24,7 @@ from .models import (
     WaveApplication,
     WaveProvinceQuota,
 )
+from .services import waves
 from .services.purchases import voucher_display
 from .services.waves import wave_check_drawable, wave_open, wave_verify_draw
 from .tasks import run_wave_draw
@@ -48,7 +49,7 @@ class ProvinceQuotaInline(admin.TabularInline):
 
 
 @admin.register(Wave)
-class WaveAdmin(admin.ModelAdmin):
+class WaveAdmin(EditHistoryMixin, admin.ModelAdmin):
     list_display = ["number", "status", "opens_at", "closes_at", "quota", "applicants", "selected", "drawn_at"]
     list_filter = ["status"]
     inlines = [ProvinceQuotaInline, EventsInline]
@@ -101,19 +102,10 @@ class WaveAdmin(admin.ModelAdmin):
             fields += ["number", "opens_at", "closes_at", "quota"]
         return fields
 
-    def save_model(self, request, obj, form, change):
-        """Writes only the fields of the form, under a lock, and never over a
-        drawn wave (the lottery may have run while the form was open)."""
-        if not change:
-            obj.save()
-            return
-        with transaction.atomic():
-            current = Wave.objects.select_for_update().get(pk=obj.pk)
-            if current.status == Wave.Status.DRAWN:
-                raise PermissionDenied(_("The selection of this wave has run; it can no longer be changed."))
-            fields = [name for name in form.changed_data if name in {f.name for f in Wave._meta.fields}]
-            if fields:
-                obj.save(update_fields=fields)
+    def edit_service(self, request, obj, fields):
+        # Only the fields of the form, under a lock, never over a drawn wave
+        # (the lottery may have run while the form was open); recorded.
+        return waves.wave_rules_save(wave=obj, fields=fields, by=request.user)
 
     @admin.display(description=gettext_lazy("actions"))
     def actions_links(self, obj):

@@ -6,6 +6,8 @@ from django.utils.translation import gettext_lazy as _
 
 from audit.models import AuditEvent
 
+from .lifecycle import _plain, record_change, record_members, save_edit
+
 
 class EventsInline(GenericTabularInline):
     """An object's history from the audit trail, read-only: who, when, what
@@ -51,6 +53,38 @@ class EventsInline(GenericTabularInline):
             keys = sorted(set(before) | set(after))
             return "; ".join(f"{k}: {before.get(k, '–')} → {after.get(k, '–')}" for k in keys)
         return "; ".join(f"{k}: {v}" for k, v in payload.items())
+
+
+class EditHistoryMixin:
+    """A ModelAdmin whose saves go through a service that records what each
+    changed field was and became (``edit_service``), and who was given or
+    lost a role through ``members_fields`` (many-to-many of users or groups),
+    in the object's history."""
+
+    members_fields: tuple[str, ...] = ()
+
+    def edit_service(self, request, obj, fields):
+        return save_edit(obj, fields, by=request.user, name="settings")
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            self.edit_service(request, obj, form.changed_data)
+            return
+        super().save_model(request, obj, form, change)
+        concrete = {f.name for f in obj._meta.concrete_fields}
+        created = {f: _plain(form.cleaned_data.get(f)) for f in form.changed_data if f in concrete}
+        record_change(obj, "created", by=request.user, before={}, after=created)
+
+    def _members(self, obj, name) -> set:
+        return {str(member) for member in getattr(obj, name).all()} if obj.pk else set()
+
+    def save_related(self, request, form, formsets, change):
+        before = {name: self._members(form.instance, name) for name in self.members_fields}
+        super().save_related(request, form, formsets, change)
+        for name in self.members_fields:
+            record_members(
+                form.instance, name, by=request.user, before=before[name], after=self._members(form.instance, name)
+            )
 
 
 def rupiah(amount) -> str:

@@ -16,7 +16,7 @@ from accounts.services.registration import (
     participant_move,
     participants_move,
 )
-from prakerja.lifecycle import check_move, record_created, record_move
+from prakerja.lifecycle import check_move, record_created, record_move, save_edit
 from prakerja.locks import advisory_xact_lock
 
 from .. import lottery
@@ -61,6 +61,19 @@ def apply_obstacle(participant: Participant) -> str:
     if participant.status in _MAY_APPLY:
         return ""
     return " ".join(_cannot_apply(participant.status).messages)
+
+
+def wave_rules_save(*, wave: Wave, fields: list[str], by: User) -> dict:
+    """PMO staff edit a wave's window, quota or programme rules: only the
+    fields they changed, under the wave's lock, never once it is drawn (the
+    lottery and the cards used the rules as they were); each change is
+    recorded with what it was and became."""
+
+    def not_drawn(current: Wave) -> None:
+        if current.status == Wave.Status.DRAWN:
+            raise ValidationError(_("The selection of this wave has run; it can no longer be changed."), code="drawn")
+
+    return save_edit(wave, fields, by=by, name="wave rules", check=not_drawn)
 
 
 def wave_open(*, wave: Wave, by: User) -> Wave:

@@ -93,3 +93,33 @@ def test_a_course_goes_from_the_institutions_phone_through_both_curators_to_the_
     w.fits()
     w.check()
     context.close()
+
+
+def test_a_bank_account_and_staff_changed_in_admin_show_in_the_institutions_history(
+    browser,
+    live_server,
+    world,  # noqa: F811
+):
+    from tests.factories import UserFactory
+
+    institution, _staff = world["institution"]("LPK Bengkel Maju")
+    newcomer = UserFactory(email="staf.baru@example.com")
+    admin_user = UserFactory(email="admin.pmo@example.com", is_staff=True, is_superuser=True)
+    context, page = _open_page(browser)
+    w = watch(page)
+    log_in_as(page, live_server, admin_user.email)
+    page.wait_for_url(_path_is("/admin/"))
+    page.goto(_url(live_server, f"/admin/catalog/institution/{institution.pk}/change/"))
+    page.fill("#id_bank_account_number", "9876543210")
+    page.select_option("#id_staff_from", label=str(newcomer))
+    page.click("#id_staff_add")
+    page.click("input[name=_continue]")
+    expect(page.locator(".messagelist .success")).to_be_visible()
+    history = page.locator(".inline-group", has_text="Riwayat")
+    expect(history).to_contain_text("bank_account_number: 123 → 9876543210")
+    expect(history).to_contain_text("+ staf.baru@example.com")
+    institution.refresh_from_db()
+    assert institution.bank_account_number == "9876543210"
+    assert institution.staff.filter(pk=newcomer.pk).exists()
+    w.check()
+    context.close()

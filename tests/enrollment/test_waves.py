@@ -251,3 +251,30 @@ def test_pmo_runs_the_lottery_from_admin_and_only_a_checker_may(committed, clien
     assert Card.objects.filter(participant=participant).exists()
     change = client.get(reverse("admin:enrollment_wave_change", args=[wave.pk]))
     assert wave.draw_seed in change.content.decode()
+
+
+def test_wave_rules_edited_by_staff_are_recorded_and_a_drawn_wave_refuses_edits(committed):
+    wave = make_wave(training_balance=1_000_000)
+    maker = make_staff(roles.PMO_FINANCE_MAKER)
+    wave.training_balance = 3_500_000
+    wave.quota = 20
+    changed = waves.wave_rules_save(wave=wave, fields=["training_balance", "quota"], by=maker)
+    assert changed == {"training_balance": (1_000_000, 3_500_000), "quota": (10, 20)}
+    event = wave.events.get(kind="setting")
+    assert (event.name, event.actor) == ("wave rules", maker)
+    assert event.payload == {
+        "before": {"training_balance": 1_000_000, "quota": 10},
+        "after": {"training_balance": 3_500_000, "quota": 20},
+    }
+
+    participant = verified_participant(committed)
+    waves.wave_apply(participant=participant, wave=wave)
+    close_window(wave)
+    committed(waves.wave_draw, wave=wave, by=make_staff(roles.PMO_FINANCE_CHECKER))
+    stale = Wave.objects.get(pk=wave.pk)
+    stale.training_balance = 9_000_000
+    with pytest.raises(ValidationError) as refused:
+        waves.wave_rules_save(wave=stale, fields=["training_balance"], by=maker)
+    assert refused.value.code == "drawn"
+    assert Wave.objects.get(pk=wave.pk).training_balance == 3_500_000
+    assert wave.events.filter(kind="setting").count() == 1
