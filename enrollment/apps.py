@@ -7,3 +7,11 @@ class EnrollmentConfig(AppConfig):
 
     name = "enrollment"
     verbose_name = _("Waves and enrolments")
+
+    def ready(self):
+        from payouts.finished import on_payout_finished
+        from payouts.models import Payout
+
+        from .services.purchases import enrollments_paid
+
+        on_payout_finished(Payout.Kind.COURSE_FEES, enrollments_paid)

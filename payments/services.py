@@ -18,6 +18,17 @@ from .models import Account, Transfer
 PROGRAMME_OWNER = ""
 
 
+def account_owner(owner_kind: str, pk: int) -> str:
+    """How a ledger account names whose it is: ``account_owner("institution",
+    3)`` is "institution:3". The one place the naming lives."""
+    return f"{owner_kind}:{pk}"
+
+
+def account_owner_sql(owner_kind: str, column: str) -> str:
+    """The same name built in SQL from ``column``, for set-based statements."""
+    return f"'{owner_kind}:' || {column}"
+
+
 def account_for(*, kind: str, owner: str = PROGRAMME_OWNER) -> Account:
     """The account of that kind and owner, created on first use."""
     account, _created = Account.objects.get_or_create(

@@ -8,3 +8,10 @@ class PayoutsConfig(AppConfig):
 
     name = "payouts"
     verbose_name = _("Payouts")
+
+    def ready(self):
+        from .finished import on_payout_finished
+        from .models import Payout
+        from .services.incentives import incentive_payout_finished
+
+        on_payout_finished(Payout.Kind.INCENTIVE, incentive_payout_finished)

@@ -119,7 +119,9 @@ class Watch:
     def __init__(self, page: Page):
         self.page = page
         self.problems: list[str] = []
+        self.pages: list[tuple[float, str]] = []  # (ms to the last byte, url) of each page loaded
         page.on("response", self._response)
+        page.on("requestfinished", self._finished)
         page.on("console", lambda m: m.type == "error" and self.problems.append(f"console: {m.text}"))
         page.on("pageerror", lambda e: self.problems.append(f"script: {e}"))
 
@@ -133,7 +135,19 @@ class Watch:
         scroll = self.page.evaluate("document.documentElement.scrollWidth")
         assert scroll <= width, f"{self.page.url} scrolls sideways: {scroll} > {width}"
 
+    def _finished(self, request):
+        if request.resource_type == "document":
+            self.pages.append((request.timing["responseEnd"], request.url))
+
+    def summary(self) -> str:
+        """The walk's size and its slowest page, as the closing notes report them."""
+        if not self.pages:
+            return "no pages"
+        slowest, url = max(self.pages)
+        return f"{len(self.pages)} pages, slowest {slowest:.0f} ms ({url.split('//', 1)[-1].split('/', 1)[-1]})"
+
     def check(self) -> None:
+        print(f"\nwalk: {self.summary()}")
         assert not self.problems, "\n".join(self.problems)
 
 

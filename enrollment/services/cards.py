@@ -13,7 +13,7 @@ from stdnum import luhn
 from accounts.models import Participant, User
 from accounts.services.registration import participant_move
 from payments.models import Account
-from payments.services import account_for, ledger_transfer
+from payments.services import account_for, account_owner, ledger_transfer
 from prakerja.lifecycle import record_created, record_move
 
 from ..models import CARD_TRANSITIONS, HELD_STATUSES, Card, Enrollment, WaveApplication
@@ -34,7 +34,7 @@ def card_number_valid(number: str) -> bool:
 
 
 def training_account(participant_id: int) -> Account:
-    return account_for(kind=Account.Kind.PARTICIPANT_TRAINING, owner=f"participant:{participant_id}")
+    return account_for(kind=Account.Kind.PARTICIPANT_TRAINING, owner=account_owner("participant", participant_id))
 
 
 def programme_fund() -> Account:

@@ -9,7 +9,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Participant, User
@@ -18,7 +18,7 @@ from catalog.models import Course, Institution
 from catalog.selectors import on_sale
 from catalog.services import course_add_rating
 from payments.models import Account
-from payments.services import account_for, ledger_hold, ledger_post, ledger_void
+from payments.services import account_for, account_owner, ledger_hold, ledger_post, ledger_void
 from prakerja import ratelimit
 from prakerja.lifecycle import record_created, record_move, transition_many
 
@@ -289,7 +289,7 @@ def _authorize_locked(enrollment: Enrollment, card: Card) -> Enrollment:
                 key=f"enrollment:{enrollment.pk}:hold",
                 debit=Account(pk=card.account_id),
                 credit=account_for(
-                    kind=Account.Kind.INSTITUTION_PAYABLE, owner=f"institution:{enrollment.institution_id}"
+                    kind=Account.Kind.INSTITUTION_PAYABLE, owner=account_owner("institution", enrollment.institution_id)
                 ),
                 amount=enrollment.price,
                 reason=f"enrolment {enrollment.pk}",
@@ -392,6 +392,15 @@ def _complete(*, user: User, enrollment_id: int, certificate, extension: str, sa
                 % {"status": enrollment.get_status_display()},
                 code="not_in_progress",
             )
+        ends_at = enrollment.revision.ends_at
+        if ends_at is not None and timezone.now() < ends_at:
+            # A webinar or class that has not taken place cannot have been
+            # attended (the auditors' "training paid but not attended").
+            raise ValidationError(
+                _("This course ends on %(end)s; its completion can be reported after that.")
+                % {"end": formats.date_format(timezone.localtime(ends_at), "DATETIME_FORMAT")},
+                code="not_finished",
+            )
         enrollment.completed_at = timezone.now()
         enrollment.certificate_name = f"sertifikat-{secrets.token_hex(8)}.{extension}"
         enrollment.certificate.save(enrollment.certificate_name, certificate, save=False)
@@ -456,6 +465,15 @@ def enrollments_expire_due() -> int:
         "pk", flat=True
     )
     return sum(1 for pk in list(due) if enrollment_expire(enrollment_id=pk) is not None)
+
+
+def enrollments_paid(*, payout) -> None:
+    """A payout of course fees finished: when it succeeded, its enrolments
+    are paid out (registered with payouts as its course-fees handler; a
+    failed one leaves them completed, for a later batch)."""
+    if payout.status == "succeeded":
+        enrollment_ids = list(payout.items.values_list("enrollment_id", flat=True))
+        enrollments_mark_paid_out(enrollment_ids=enrollment_ids, reason=f"payout {payout.pk}")
 
 
 def enrollments_mark_paid_out(*, enrollment_ids: list[int], reason: str) -> int:

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from catalog.models import Institution, Platform
 from payments.channels import PayoutChannel
+from payments.services import account_owner_sql
 from prakerja.lifecycle import record_created, record_move
 from prakerja.locks import advisory_xact_lock
 
@@ -75,14 +76,15 @@ _INSERT_DIRECT_ITEMS = _INSERT_ITEMS.format(payee="institution_id")
 _INSERT_FORWARDED_ITEMS = _INSERT_ITEMS.format(payee="platform_id")
 
 # One line per institution in each payout: what leaves its payable account.
-_INSERT_LINES = """
+_INSERT_LINES = f"""
     INSERT INTO payouts_payoutline (payout_id, source_id, institution_id, amount, enrollment_count)
     SELECT it.payout_id, a.id, it.institution_id, SUM(it.amount), COUNT(*)
     FROM payouts_payoutitem it
-    JOIN payments_account a ON a.kind = 'institution_payable' AND a.owner = 'institution:' || it.institution_id
+    JOIN payments_account a ON a.kind = 'institution_payable'
+         AND a.owner = {account_owner_sql("institution", "it.institution_id")}
     WHERE it.batch_id = %(batch)s
     GROUP BY it.payout_id, a.id, it.institution_id
-"""
+"""  # noqa: S608 - constant SQL, values are parameters
 
 
 def payout_batch_build(*, by: User, cutoff) -> PayoutBatch:

@@ -23,14 +23,13 @@ from django.db import transaction
 from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
-from enrollment.services.purchases import enrollments_mark_paid_out
 from payments.gateway import GatewayPayout, GatewayRefused, PayoutGateway, PayoutRequest
 from payments.models import Account
 from payments.services import account_for, ledger_lock, ledger_transfer
 from prakerja.lifecycle import record_move
 
+from ..finished import payout_finished
 from ..models import PAYOUT_TRANSITIONS, Payout, PayoutBatch, PayoutItem
-from .incentives import incentive_payout_finished
 
 log = logging.getLogger(__name__)
 
@@ -156,11 +155,7 @@ def _succeed(payout: Payout) -> None:
     _move(payout, Payout.Status.SUCCEEDED, reason=payout.gateway_id)
     payout.finished_at = timezone.now()
     payout.save(update_fields=["status", "gateway_id", "gateway_status", "checked_at", "finished_at"])
-    if payout.kind == Payout.Kind.COURSE_FEES:
-        enrollment_ids = list(payout.items.values_list("enrollment_id", flat=True))
-        enrollments_mark_paid_out(enrollment_ids=enrollment_ids, reason=f"payout {payout.pk}")
-    else:
-        incentive_payout_finished(payout=payout)
+    payout_finished(payout)
     # The shared clearing and paid-out rows last, held only to the commit.
     ledger_transfer(
         key=f"payout:{payout.pk}:settle",
@@ -197,9 +192,9 @@ def _fail(payout: Payout, *, code: str, message: str) -> Payout:
                        "finished_at"]
     )  # fmt: skip
     if payout.kind == Payout.Kind.COURSE_FEES:
+        # Its enrolments may go into a later batch.
         PayoutItem.objects.filter(payout=payout, released=False).update(released=True)
-    else:
-        incentive_payout_finished(payout=payout)
+    payout_finished(payout)
     if was_sent:
         _move_lines(payout, back=True)
     if payout.batch_id:

@@ -23,7 +23,7 @@ from accounts.services import otp
 from enrollment.models import Enrollment
 from payments.channels import EWALLETS, PayoutChannel, account_number_clean, holder_name_normalise
 from payments.models import Account
-from payments.services import account_for, ledger_transfer
+from payments.services import account_for, account_owner, ledger_transfer
 from prakerja.lifecycle import record_move, transition_many
 
 from ..models import (
@@ -275,7 +275,7 @@ def incentive_pay(*, incentive_id: int) -> Payout | None:
         if account is None:
             return None
         incentive_account = account_for(
-            kind=Account.Kind.PARTICIPANT_INCENTIVE, owner=f"participant:{instalment.participant_id}"
+            kind=Account.Kind.PARTICIPANT_INCENTIVE, owner=account_owner("participant", instalment.participant_id)
         )
         ledger_transfer(
             key=f"incentive:{instalment.pk}:accrue",

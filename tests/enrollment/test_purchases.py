@@ -442,3 +442,35 @@ def test_list_pages_cost_the_same_queries_for_one_row_or_many(committed, courses
         take(course, f"b{i}")
     many = [queries(user, url) for user, url in pages]
     assert many == one
+
+
+def test_a_webinar_cannot_be_reported_completed_before_it_has_taken_place(committed, courses, monkeypatch):
+    from catalog.models import Course
+    from tests.catalog.test_catalog import publish
+
+    card = card_holder(committed)
+    start = timezone.now() + datetime.timedelta(days=2)
+    revision = publish(
+        courses.world,
+        courses.institution,
+        courses.staff,
+        delivery_mode="webinar",
+        starts_at=start,
+        ends_at=start + datetime.timedelta(hours=6),
+        capacity=20,
+    )
+    course = Course.objects.get(pk=revision.course_id)
+    enrollment = buy(card, course)
+    purchases.enrollment_redeem(user=courses.staff, voucher_code=enrollment.voucher_code)
+    with pytest.raises(ValidationError) as refused:
+        purchases.enrollment_complete(user=courses.staff, enrollment_id=enrollment.pk, certificate=certificate())
+    assert refused.value.code == "not_finished"
+    assert Enrollment.objects.get(pk=enrollment.pk).status == "redeemed"
+    assert payable(courses.institution) == 0
+
+    later = start + datetime.timedelta(hours=7)
+    monkeypatch.setattr(timezone, "now", lambda: later)
+    purchases.enrollment_complete(user=courses.staff, enrollment_id=enrollment.pk, certificate=certificate())
+    assert Enrollment.objects.get(pk=enrollment.pk).status == "completed"
+    assert payable(courses.institution) == revision.price
+    ledger_ok()
