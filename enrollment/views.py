@@ -25,7 +25,7 @@ from prakerja.web import apply_errors, institution_staff_required, platform_staf
 
 from .certificates import CONTENT_TYPES
 from .forms import CheckoutForm, CompletionForm, RedeemForm, ReviewForm
-from .models import Card, Enrollment, PlatformNotice, Wave, WaveApplication
+from .models import HELD_STATUSES, Card, Enrollment, PlatformNotice, Wave, WaveApplication
 from .services import purchases, waves
 
 S = Enrollment.Status
@@ -86,6 +86,8 @@ def my_card(request, participant):
             "card": card,
             "account": account,
             "purchases": purchases_list,
+            # The deadline is for the first purchase only (a cancelled one does not count).
+            "deadline_applies": not any(p.status in HELD_STATUSES for p in purchases_list),
             "review_form": ReviewForm(),
             "decline_message": purchases.decline_message,
         },
@@ -282,7 +284,13 @@ def institution_complete(request, institutions, pk):
                 user=request.user, enrollment_id=enrollment.pk, certificate=form.cleaned_data["certificate"]
             )
         except ValidationError as exc:
-            apply_errors(form, exc, field="certificate")
+            if hasattr(exc, "error_dict"):  # about the file
+                apply_errors(form, exc)
+            else:
+                # About the enrolment (already completed in another tab, not
+                # ended yet): the form may not be on the page any more.
+                messages.error(request, " ".join(exc.messages))
+                return redirect("enrollment:institution_complete", pk)
         else:
             messages.success(request, _("Completion recorded. The price is now payable to your institution."))
             return redirect("enrollment:institution_enrollments")

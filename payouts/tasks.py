@@ -90,6 +90,13 @@ def reconcile_batch(batch_id: int) -> bool:
 
 
 @shared_task
+def pay_participant_incentives(participant_id: int) -> int:
+    """Pays one participant's due instalments now (their account was just
+    confirmed, or a survey answered)."""
+    return incentives.incentives_pay_due(participant_id=participant_id)
+
+
+@shared_task
 def pay_incentives() -> int:
     """Beat: schedules newly eligible participants and pays what is due."""
     incentives.incentives_schedule_new()

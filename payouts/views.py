@@ -6,7 +6,7 @@ import logging
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse, JsonResponse
+from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -134,7 +134,7 @@ def incentives_page(request, participant):
                     messages.success(request, _("Thank you. The survey's incentive is now due."))
                     return redirect("payouts:incentives")
             else:
-                return HttpResponse(status=400)
+                return redirect("payouts:incentives")
         except ValidationError as exc:
             if action != "code" and not hasattr(exc, "error_dict"):
                 # Not about a field (not eligible yet, survey not open): the

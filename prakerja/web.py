@@ -26,36 +26,29 @@ def apply_errors(form, error: ValidationError, field: str | None = None) -> None
         form.add_error(field, error)
 
 
-def institution_staff_required(view):
-    """The user's institutions (lembaga pelatihan) as the view's second
-    argument; 404 for anyone who works for none."""
-    from catalog.models import Institution
+def _staff_of(model_name: str, doc: str):
+    """A view decorator: the partners (of ``catalog.<model_name>``) whose
+    staff the user is, as the view's second argument; 404 for anyone else."""
 
-    @wraps(view)
-    @login_required
-    def wrapper(request, *args, **kwargs):
-        institutions = list(Institution.objects.filter(staff=request.user))
-        if not institutions:
-            raise Http404
-        return view(request, institutions, *args, **kwargs)
+    def decorator(view):
+        @wraps(view)
+        @login_required
+        def wrapper(request, *args, **kwargs):
+            from django.apps import apps
 
-    return wrapper
+            partners = list(apps.get_model("catalog", model_name).objects.filter(staff=request.user))
+            if not partners:
+                raise Http404
+            return view(request, partners, *args, **kwargs)
+
+        return wrapper
+
+    decorator.__doc__ = doc
+    return decorator
 
 
-def platform_staff_required(view):
-    """The user's digital platforms (mitra platform digital) as the view's
-    second argument; 404 for anyone who works for none."""
-    from catalog.models import Platform
-
-    @wraps(view)
-    @login_required
-    def wrapper(request, *args, **kwargs):
-        platforms = list(Platform.objects.filter(staff=request.user))
-        if not platforms:
-            raise Http404
-        return view(request, platforms, *args, **kwargs)
-
-    return wrapper
+institution_staff_required = _staff_of("Institution", "The user's institutions (lembaga pelatihan), or 404.")
+platform_staff_required = _staff_of("Platform", "The user's digital platforms (mitra platform digital), or 404.")
 
 
 def role_home(user) -> str | None:

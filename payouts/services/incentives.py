@@ -215,7 +215,15 @@ def incentive_account_confirm(*, participant: Participant, code: str) -> Incenti
         )
         account.confirmed_at = timezone.now()
         account.save(update_fields=["status", "confirmed_at"])
+        _pay_soon(participant.pk)
     return account
+
+
+def _pay_soon(participant_id: int) -> None:
+    """What is due is paid once this commits, not at the next hourly run."""
+    from ..tasks import pay_participant_incentives
+
+    transaction.on_commit(lambda: pay_participant_incentives.delay(participant_id))
 
 
 def survey_submit(*, participant: Participant, number: int, work: str, usefulness) -> SurveyResponse:
@@ -257,6 +265,7 @@ def survey_submit(*, participant: Participant, number: int, work: str, usefulnes
             raise ValidationError(_("You have already answered this survey."), code="answered") from None
         instalment.due_at = timezone.now()
         instalment.save(update_fields=["due_at"])
+        _pay_soon(participant.pk)
     return response
 
 
@@ -306,13 +315,18 @@ def incentive_pay(*, incentive_id: int) -> Payout | None:
     return payout
 
 
-def incentives_pay_due(*, limit: int = 5000) -> int:
-    """Beat: pays every due instalment whose participant has a confirmed account."""
+def incentives_pay_due(*, limit: int = 5000, participant_id: int | None = None) -> int:
+    """Pays every due instalment whose participant has a confirmed account
+    (beat, hourly), or one participant's (when their account is confirmed or
+    a survey answered). Paying one twice is harmless: each is paid once."""
     due = IncentivePayment.objects.filter(
         status=IncentivePayment.Status.SCHEDULED,
         due_at__lte=timezone.now(),
         participant__incentive_accounts__status=IncentiveAccount.Status.CONFIRMED,
-    ).values_list("pk", flat=True)
+    )
+    if participant_id is not None:
+        due = due.filter(participant_id=participant_id)
+    due = due.values_list("pk", flat=True)
     return sum(1 for pk in list(due[:limit]) if incentive_pay(incentive_id=pk) is not None)
 
 
