@@ -49,7 +49,7 @@ class RejectForm(forms.Form):
 
 @admin.register(PayoutBatch)
 class PayoutBatchAdmin(admin.ModelAdmin):
-    list_display = ["pk", "status", "cutoff", "total_amount", "payout_count", "enrollment_count", "created_by",
+    list_display = ["__str__", "status", "cutoff", "total_rp", "payout_count", "enrollment_count", "created_by",
                     "decided_by", "reconciliation_ok"]  # fmt: skip
     list_filter = ["status", "reconciliation_ok"]
     readonly_fields = ["status", "cutoff", "total_amount", "payout_count", "enrollment_count", "created_by",
@@ -57,6 +57,10 @@ class PayoutBatchAdmin(admin.ModelAdmin):
                        "reconciled_at", "reconciliation_ok", "reconciliation_report"]  # fmt: skip
     change_form_template = "admin/payouts/payoutbatch/change_form.html"
     inlines = [EventsInline]
+
+    @admin.display(description=gettext_lazy("total"), ordering="total_amount")
+    def total_rp(self, batch):
+        return rupiah(batch.total_amount)
 
     @admin.display(description=gettext_lazy("reconciliation"))
     def reconciliation_report(self, batch):
@@ -282,7 +286,7 @@ class PayoutLineInline(admin.TabularInline):
 
 @admin.register(Payout)
 class PayoutAdmin(ReadOnlyAdmin):
-    list_display = ["pk", "kind", "batch", "payee", "channel_code", "amount", "status", "gateway_status",
+    list_display = ["number", "kind", "batch", "paid_to", "channel_code", "amount_rp", "status", "gateway_status",
                     "failure_code", "sent_at", "finished_at"]  # fmt: skip
     list_filter = ["status", "kind", "channel_code"]
     search_fields = ["=id", "gateway_id", "institution__name", "platform__name"]
@@ -290,15 +294,31 @@ class PayoutAdmin(ReadOnlyAdmin):
     inlines = [PayoutLineInline, EventsInline]
     raw_id_fields = ["batch", "institution", "platform", "participant"]
 
+    @admin.display(description=gettext_lazy("number"), ordering="pk")
+    def number(self, payout):
+        return payout.pk
+
+    @admin.display(description=gettext_lazy("paid to"))
+    def paid_to(self, payout):
+        return payout.payee
+
+    @admin.display(description=gettext_lazy("amount"), ordering="amount")
+    def amount_rp(self, payout):
+        return rupiah(payout.amount)
+
 
 @admin.register(PayoutItem)
 class PayoutItemAdmin(ReadOnlyAdmin):
-    list_display = ["enrollment", "batch", "payout", "institution", "amount", "released"]
+    list_display = ["enrollment", "batch", "payout", "institution", "amount_rp", "released"]
     list_filter = ["released"]
     search_fields = ["=enrollment__id", "institution__name"]
     list_select_related = ["enrollment", "batch", "payout", "institution"]
     raw_id_fields = ["enrollment", "batch", "payout", "institution"]
     show_full_result_count = False
+
+    @admin.display(description=gettext_lazy("amount"), ordering="amount")
+    def amount_rp(self, item):
+        return rupiah(item.amount)
 
 
 @admin.register(IncentivePayment)
