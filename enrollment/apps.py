@@ -12,6 +12,6 @@ class EnrollmentConfig(AppConfig):
         from payouts.finished import on_payout_finished
         from payouts.models import Payout
 
-        from .services.purchases import enrollments_paid
+        from .services.settlement import enrollments_paid
 
         on_payout_finished(Payout.Kind.COURSE_FEES, enrollments_paid)

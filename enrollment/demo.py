@@ -20,7 +20,7 @@ from accounts.services.registration import participant_mark_kyc_verified, partic
 from catalog.selectors import on_sale
 
 from .models import Wave
-from .services import purchases, waves
+from .services import delivery, purchases, reviews, waves
 from .tasks import issue_wave_cards
 
 
@@ -60,11 +60,11 @@ def load(*, selected: list[Participant], applicant: Participant, maker: User, ch
     siti, andi, rina = selected
     purchases.enrollment_submit(participant=siti, course=courses[0], request_key="demo-siti")
     started = purchases.enrollment_submit(participant=andi, course=courses[1], request_key="demo-andi")
-    purchases.enrollment_redeem(user=staff, voucher_code=started.voucher_code)
+    delivery.enrollment_redeem(user=staff, voucher_code=started.voucher_code)
     done = purchases.enrollment_submit(participant=rina, course=courses[0], request_key="demo-rina")
-    purchases.enrollment_redeem(user=staff, voucher_code=done.voucher_code)
+    delivery.enrollment_redeem(user=staff, voucher_code=done.voucher_code)
     certificate = SimpleUploadedFile("sertifikat-rina.pdf", b"%PDF-1.4\n% demo certificate\n%%EOF\n")
-    purchases.enrollment_complete(user=staff, enrollment_id=done.pk, certificate=certificate)
-    purchases.review_create(
+    delivery.enrollment_complete(user=staff, enrollment_id=done.pk, certificate=certificate)
+    reviews.review_create(
         participant=rina, enrollment_id=done.pk, rating=5, text="Materinya jelas dan langsung bisa dipraktikkan."
     )

@@ -2,7 +2,7 @@
 
 from django.utils.translation import gettext as _
 
-from .models import Card, CourseReview
+from .models import Card, CourseReview, Enrollment
 
 
 def purchase_outlook(user, course) -> str | None:
@@ -26,3 +26,12 @@ def purchase_outlook(user, course) -> str | None:
 
 def course_reviews(course, *, limit: int):
     return list(CourseReview.objects.filter(course=course).order_by("-created_at", "-id")[:limit])
+
+
+def participant_purchases(participant):
+    """A participant's purchases, newest first, with what their pages show."""
+    return (
+        Enrollment.objects.filter(participant=participant)
+        .select_related("revision", "institution", "platform", "review")
+        .order_by("-created_at", "-id")
+    )

@@ -23,10 +23,11 @@ from catalog.selectors import on_sale
 from payments.models import Account
 from prakerja.web import apply_errors, institution_staff_required, platform_staff_required
 
+from . import selectors as card_selectors
 from .certificates import CONTENT_TYPES
 from .forms import CheckoutForm, CompletionForm, RedeemForm, ReviewForm
 from .models import HELD_STATUSES, Card, Enrollment, PlatformNotice, Wave, WaveApplication
-from .services import purchases, waves
+from .services import delivery, purchases, reviews, waves
 
 S = Enrollment.Status
 
@@ -77,7 +78,7 @@ def _card_context(participant):
 @participant_required
 def my_card(request, participant):
     card, account = _card_context(participant)
-    purchases_list = list(purchases.participant_purchases(participant))
+    purchases_list = list(card_selectors.participant_purchases(participant))
     return render(
         request,
         "enrollment/card.html",
@@ -194,7 +195,7 @@ def purchase_review(request, participant, pk):
     form = ReviewForm(request.POST)
     if form.is_valid():
         try:
-            purchases.review_create(
+            reviews.review_create(
                 participant=participant,
                 enrollment_id=enrollment.pk,
                 rating=form.cleaned_data["rating"],
@@ -250,7 +251,7 @@ def institution_enrollments(request, institutions):
     form = RedeemForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            enrollment = purchases.enrollment_redeem(user=request.user, voucher_code=form.cleaned_data["voucher_code"])
+            enrollment = delivery.enrollment_redeem(user=request.user, voucher_code=form.cleaned_data["voucher_code"])
         except ValidationError as exc:
             apply_errors(form, exc, field="voucher_code")
         else:
@@ -280,7 +281,7 @@ def institution_complete(request, institutions, pk):
     form = CompletionForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         try:
-            purchases.enrollment_complete(
+            delivery.enrollment_complete(
                 user=request.user, enrollment_id=enrollment.pk, certificate=form.cleaned_data["certificate"]
             )
         except ValidationError as exc:

@@ -1,37 +1,33 @@
 """Purchases: checkout with the card number and a one-time code, the PMO's
-authorisation against the balance, redeeming, completion, cancellation and
-expiry of vouchers, and reviews."""
+authorisation against the balance, and the voucher's cancellation and
+expiry. The institution's side (redeem, completion) is in delivery.py, the
+payout's in settlement.py, reviews in reviews.py."""
 
 import hmac
 import secrets
 from datetime import timedelta
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.utils import formats, timezone
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Participant, User
 from accounts.services import otp
-from catalog.models import Course, Institution
+from catalog.models import Course
 from catalog.selectors import on_sale
-from catalog.services import course_add_rating
 from payments.models import Account
-from payments.services import account_for, account_owner, ledger_hold, ledger_post, ledger_void
-from prakerja import ratelimit
-from prakerja.lifecycle import record_created, record_move, transition_many
+from payments.services import account_for, account_owner, ledger_hold, ledger_void
+from prakerja.lifecycle import record_created, record_move
 
 from ..models import (
     ENROLLMENT_TRANSITIONS,
     HELD_STATUSES,
     IN_PROGRESS_STATUSES,
     Card,
-    CourseReview,
     Enrollment,
     PlatformNotice,
 )
-from .cards import card_complete_if_used_up
 
 S = Enrollment.Status
 
@@ -319,99 +315,6 @@ def _authorize_locked(enrollment: Enrollment, card: Card) -> Enrollment:
     return enrollment
 
 
-def _institution_enrollment(user: User, **lookup) -> Enrollment:
-    """An enrolment of one of the user's institutions; anything else reads
-    as not found, so codes and ids of others reveal nothing."""
-    enrollment = (
-        Enrollment.objects.select_for_update()
-        .filter(institution__in=Institution.objects.filter(staff=user), **lookup)
-        .first()
-    )
-    if enrollment is None:
-        raise ValidationError(_("No voucher of your institution has this code."), code="voucher_unknown")
-    return enrollment
-
-
-def enrollment_redeem(*, user: User, voucher_code: str) -> Enrollment:
-    """Institution staff redeem a voucher when the participant starts: once,
-    and only a voucher of their own institution."""
-    code = voucher_normalise(voucher_code)
-    if not code:
-        raise ValidationError({"voucher_code": _("Enter the voucher code.")}, code="empty")
-    # Only unknown codes count: a class of a hundred starts without trouble,
-    # guessing stops after a few dozen tries.
-    limit_key = f"redeem-miss:{user.pk}"
-    if not ratelimit.peek(limit_key, limit=settings.VOUCHER_REDEEM_ATTEMPTS_PER_HOUR):
-        raise ValidationError(_("Too many voucher codes were tried. Try again in an hour."), code="rate_limited")
-    with transaction.atomic():
-        try:
-            enrollment = _institution_enrollment(user, voucher_code=code)
-        except ValidationError as exc:
-            ratelimit.hit(limit_key, limit=settings.VOUCHER_REDEEM_ATTEMPTS_PER_HOUR, window_seconds=3600)
-            raise ValidationError({"voucher_code": exc.messages}, code=exc.code) from None
-        if enrollment.status == S.REDEEMED or enrollment.redeemed_at is not None:
-            raise ValidationError({"voucher_code": _("This voucher has already been used.")}, code="used")
-        if enrollment.status != S.AUTHORISED:
-            message = _("This voucher is no longer valid (%(status)s).") % {"status": enrollment.get_status_display()}
-            raise ValidationError({"voucher_code": message}, code="invalid")
-        if enrollment.voucher_expires_at <= timezone.now():
-            raise ValidationError({"voucher_code": _("This voucher has expired.")}, code="expired")
-        enrollment.redeemed_at = timezone.now()
-        _move(enrollment, S.REDEEMED, by=user, reason="voucher redeemed")
-        enrollment.save(update_fields=["status", "redeemed_at", "updated_at"])
-    return enrollment
-
-
-def enrollment_complete(*, user: User, enrollment_id: int, certificate) -> Enrollment:
-    """Institution staff report completion with the certificate; the held
-    price is posted to the institution's payable account."""
-    from ..certificates import certificate_check
-
-    extension = certificate_check(certificate)
-    saved = []
-    try:
-        return _complete(
-            user=user, enrollment_id=enrollment_id, certificate=certificate, extension=extension, saved=saved
-        )
-    except BaseException:
-        for name in saved:  # the transaction rolled back: no file left behind
-            Enrollment.certificate.field.storage.delete(name)
-        raise
-
-
-def _complete(*, user: User, enrollment_id: int, certificate, extension: str, saved: list) -> Enrollment:
-    with transaction.atomic():
-        head = Enrollment.objects.filter(pk=enrollment_id, institution__staff=user).only("card_id").first()
-        if head is None:
-            raise ValidationError(_("No enrolment of your institution has this number."), code="not_found")
-        card = Card.objects.select_for_update().get(pk=head.card_id)
-        enrollment = _institution_enrollment(user, pk=enrollment_id)
-        if enrollment.status != S.REDEEMED:
-            raise ValidationError(
-                _("Only a course in progress can be completed; this one is %(status)s.")
-                % {"status": enrollment.get_status_display()},
-                code="not_in_progress",
-            )
-        ends_at = enrollment.revision.ends_at
-        if ends_at is not None and timezone.now() < ends_at:
-            # A webinar or class that has not taken place cannot have been
-            # attended (the auditors' "training paid but not attended").
-            raise ValidationError(
-                _("This course ends on %(end)s; its completion can be reported after that.")
-                % {"end": formats.date_format(timezone.localtime(ends_at), "DATETIME_FORMAT")},
-                code="not_finished",
-            )
-        enrollment.completed_at = timezone.now()
-        enrollment.certificate_name = f"sertifikat-{secrets.token_hex(8)}.{extension}"
-        enrollment.certificate.save(enrollment.certificate_name, certificate, save=False)
-        saved.append(enrollment.certificate.name)
-        _move(enrollment, S.COMPLETED, by=user, reason="completed")
-        enrollment.save(update_fields=["status", "completed_at", "certificate", "certificate_name", "updated_at"])
-        ledger_post(transfer=enrollment.hold)
-        card_complete_if_used_up(card=card, min_price=settings.CATALOG_MIN_PRICE)
-    return enrollment
-
-
 def _release(enrollment: Enrollment, to: str, *, by: User | None, reason: str) -> Enrollment:
     _move(enrollment, to, by=by, reason=reason)
     enrollment.save(update_fields=["status", "updated_at"])
@@ -465,69 +368,3 @@ def enrollments_expire_due() -> int:
         "pk", flat=True
     )
     return sum(1 for pk in list(due) if enrollment_expire(enrollment_id=pk) is not None)
-
-
-def enrollments_paid(*, payout) -> None:
-    """A payout of course fees finished: when it succeeded, its enrolments
-    are paid out (registered with payouts as its course-fees handler; a
-    failed one leaves them completed, for a later batch)."""
-    if payout.status == "succeeded":
-        enrollment_ids = list(payout.items.values_list("enrollment_id", flat=True))
-        enrollments_mark_paid_out(enrollment_ids=enrollment_ids, reason=f"payout {payout.pk}")
-
-
-def enrollments_mark_paid_out(*, enrollment_ids: list[int], reason: str) -> int:
-    """Completed enrolments whose price reached the institution: set-based,
-    for the payout of a whole institution at once. Returns how many moved;
-    those already paid out are left as they are."""
-    with transaction.atomic():
-        moved = transition_many(
-            Enrollment,
-            enrollment_ids,
-            from_status=S.COMPLETED,
-            to=S.PAID_OUT,
-            table=ENROLLMENT_TRANSITIONS,
-            reason=reason,
-        )
-        if not moved:
-            return 0
-        rows = Enrollment.objects.filter(pk__in=moved).values_list("pk", "platform_id")
-        PlatformNotice.objects.bulk_create(
-            PlatformNotice(platform_id=platform, enrollment_id=pk, event=S.PAID_OUT) for pk, platform in rows
-        )
-    return len(moved)
-
-
-def review_create(*, participant: Participant, enrollment_id: int, rating: int, text: str) -> CourseReview:
-    """The participant rates and reviews a course they completed, once."""
-    errors = {}
-    if not isinstance(rating, int) or isinstance(rating, bool) or not 1 <= rating <= 5:
-        errors["rating"] = _("Choose from 1 to 5 stars.")
-    text = (text or "").strip()
-    if not text:
-        errors["text"] = _("Write a few words about the course.")
-    elif len(text) > 2000:
-        errors["text"] = _("Keep the review under 2,000 characters.")
-    if errors:
-        raise ValidationError(errors)
-    with transaction.atomic():
-        enrollment = Enrollment.objects.select_for_update().filter(pk=enrollment_id, participant=participant).first()
-        if enrollment is None:
-            raise ValidationError(_("You have no purchase with this number."), code="not_found")
-        if enrollment.status not in (S.COMPLETED, S.PAID_OUT):
-            raise ValidationError(_("You can review a course once you have completed it."), code="not_completed")
-        if CourseReview.objects.filter(enrollment=enrollment).exists():
-            raise ValidationError(_("You have already reviewed this course."), code="already_reviewed")
-        review = CourseReview.objects.create(
-            enrollment=enrollment, course_id=enrollment.course_id, rating=rating, text=text
-        )
-        course_add_rating(course_id=enrollment.course_id, rating=rating)
-    return review
-
-
-def participant_purchases(participant: Participant):
-    return (
-        Enrollment.objects.filter(participant=participant)
-        .select_related("revision", "institution", "platform", "review")
-        .order_by("-created_at", "-id")
-    )

@@ -9,7 +9,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from accounts import roles
 from enrollment.models import Enrollment, Wave
-from enrollment.services import purchases, waves
+from enrollment.services import delivery, waves
 from enrollment.services.purchases import enrollment_submit
 from payments.models import Account, Transfer
 from tests.factories import make_staff
@@ -50,8 +50,8 @@ def test_twenty_purchases_of_different_courses_at_once_never_overspend(committed
     assert available(card) == 400_000
     ledger_ok()
 
-    purchases.enrollment_redeem(user=courses.staff, voucher_code=won.voucher_code)
-    purchases.enrollment_complete(
+    delivery.enrollment_redeem(user=courses.staff, voucher_code=won.voucher_code)
+    delivery.enrollment_complete(
         user=courses.staff, enrollment_id=won.pk, certificate=SimpleUploadedFile("s.pdf", b"%PDF-1.4 x")
     )
     # Rp 400,000 left: none of the other 19 fits.
@@ -97,7 +97,7 @@ def test_a_voucher_redeemed_twice_at_once_is_redeemed_once(committed, courses):
     (course,) = courses(300_000)
     enrollment = enrollment_submit(participant=card.participant, course=course, request_key="k")
     results = run_together(
-        10, lambda i: purchases.enrollment_redeem(user=courses.staff, voucher_code=enrollment.voucher_code)
+        10, lambda i: delivery.enrollment_redeem(user=courses.staff, voucher_code=enrollment.voucher_code)
     )
     assert sum(1 for r in results if isinstance(r, Enrollment)) == 1
     refusals = [r for r in results if isinstance(r, ValidationError)]

@@ -14,7 +14,7 @@ from django.utils import timezone, translation
 from accounts import sms
 from catalog.services import course_set_suspended
 from enrollment.models import Enrollment, PlatformNotice
-from enrollment.services import purchases
+from enrollment.services import delivery, purchases, reviews
 from enrollment.services.purchases import VOUCHER_ALPHABET, enrollment_submit
 from enrollment.tasks import expire_vouchers
 from payments.models import Account, Transfer
@@ -223,8 +223,8 @@ def test_a_second_course_only_after_the_first_is_completed(committed, courses):
     first, second = courses(300_000, 300_000)
     bought = buy(card, first)
     assert buy(card, second, key="a").decline_code == "course_in_progress"
-    purchases.enrollment_redeem(user=courses.staff, voucher_code=bought.voucher_code)
-    purchases.enrollment_complete(user=courses.staff, enrollment_id=bought.pk, certificate=certificate())
+    delivery.enrollment_redeem(user=courses.staff, voucher_code=bought.voucher_code)
+    delivery.enrollment_complete(user=courses.staff, enrollment_id=bought.pk, certificate=certificate())
     assert buy(card, second, key="b").status == "authorised"
     assert balance(card) == (400_000, 300_000)
 
@@ -260,7 +260,7 @@ def test_the_participant_cancels_an_unused_voucher_and_gets_the_balance_back(com
     assert again.status == "cancelled" and balance(card) == (1_000_000, 0)
     translation.activate("en")  # the requests above left the thread in Indonesian
     with pytest.raises(ValidationError) as err:
-        purchases.enrollment_redeem(user=courses.staff, voucher_code=enrollment.voucher_code)
+        delivery.enrollment_redeem(user=courses.staff, voucher_code=enrollment.voucher_code)
     assert err.value.messages == ["This voucher is no longer valid (Cancelled)."]
     # The course can be bought again after a cancellation.
     assert buy(card, course, key="again").status == "authorised"
@@ -276,7 +276,7 @@ def test_an_unused_voucher_expires_and_its_hold_is_released(committed, courses, 
     later = enrollment.voucher_expires_at + datetime.timedelta(seconds=1)
     monkeypatch.setattr(timezone, "now", lambda: later)
     with pytest.raises(ValidationError) as err:
-        purchases.enrollment_redeem(user=courses.staff, voucher_code=enrollment.voucher_code)
+        delivery.enrollment_redeem(user=courses.staff, voucher_code=enrollment.voucher_code)
     assert err.value.messages == ["This voucher has expired."]
     assert expire_vouchers()["expired"] == 1
     assert expire_vouchers()["expired"] == 0
@@ -291,15 +291,15 @@ def test_a_voucher_is_redeemed_once_and_only_by_its_own_institution(committed, c
     enrollment = buy(card, course)
     _rival, rival_staff = courses.world["institution"]("LPK Saingan")
     with pytest.raises(ValidationError) as err:
-        purchases.enrollment_redeem(user=rival_staff, voucher_code=enrollment.voucher_code)
+        delivery.enrollment_redeem(user=rival_staff, voucher_code=enrollment.voucher_code)
     assert err.value.messages == ["No voucher of your institution has this code."]
-    purchases.enrollment_redeem(user=courses.staff, voucher_code=enrollment.voucher_code)
+    delivery.enrollment_redeem(user=courses.staff, voucher_code=enrollment.voucher_code)
     with pytest.raises(ValidationError) as err:
-        purchases.enrollment_redeem(user=courses.staff, voucher_code=enrollment.voucher_code)
+        delivery.enrollment_redeem(user=courses.staff, voucher_code=enrollment.voucher_code)
     assert err.value.messages == ["This voucher has already been used."]
     # Another institution cannot complete it or read its certificate either.
     with pytest.raises(ValidationError):
-        purchases.enrollment_complete(user=rival_staff, enrollment_id=enrollment.pk, certificate=certificate())
+        delivery.enrollment_complete(user=rival_staff, enrollment_id=enrollment.pk, certificate=certificate())
     client.force_login(rival_staff)
     assert client.get(reverse("enrollment:institution_complete", args=[enrollment.pk])).status_code == 404
 
@@ -313,10 +313,10 @@ def test_voucher_codes_carry_60_random_bits_and_guessing_is_rate_limited(committ
     staff = courses.staff
     for _i in range(5):
         with pytest.raises(ValidationError) as err:
-            purchases.enrollment_redeem(user=staff, voucher_code=purchases.voucher_new())
+            delivery.enrollment_redeem(user=staff, voucher_code=purchases.voucher_new())
         assert err.value.message_dict == {"voucher_code": ["No voucher of your institution has this code."]}
     with pytest.raises(ValidationError) as err:
-        purchases.enrollment_redeem(user=staff, voucher_code=purchases.voucher_new())
+        delivery.enrollment_redeem(user=staff, voucher_code=purchases.voucher_new())
     assert err.value.messages == ["Too many voucher codes were tried. Try again in an hour."]
 
 
@@ -332,9 +332,9 @@ def test_a_bad_certificate_file_is_refused_and_nothing_changes(committed, course
     card = card_holder(committed)
     (course,) = courses(300_000)
     enrollment = buy(card, course)
-    purchases.enrollment_redeem(user=courses.staff, voucher_code=enrollment.voucher_code)
+    delivery.enrollment_redeem(user=courses.staff, voucher_code=enrollment.voucher_code)
     with pytest.raises(ValidationError) as err:
-        purchases.enrollment_complete(
+        delivery.enrollment_complete(
             user=courses.staff, enrollment_id=enrollment.pk, certificate=certificate(content, "x.pdf")
         )
     assert err.value.messages == [message]
@@ -346,8 +346,8 @@ def test_the_certificate_is_shown_only_to_those_concerned(committed, courses, cl
     card = card_holder(committed)
     (course,) = courses(300_000)
     enrollment = buy(card, course)
-    purchases.enrollment_redeem(user=courses.staff, voucher_code=enrollment.voucher_code)
-    purchases.enrollment_complete(user=courses.staff, enrollment_id=enrollment.pk, certificate=certificate())
+    delivery.enrollment_redeem(user=courses.staff, voucher_code=enrollment.voucher_code)
+    delivery.enrollment_complete(user=courses.staff, enrollment_id=enrollment.pk, certificate=certificate())
     url = reverse("enrollment:certificate", args=[enrollment.pk])
     _rival, rival_staff = courses.world["institution"]("LPK Lain")
     for user, status in [
@@ -366,19 +366,19 @@ def test_reviews_need_a_completed_course_stars_from_1_to_5_and_come_once(committ
     (course,) = courses(300_000)
     enrollment = buy(card, course)
     with pytest.raises(ValidationError) as err:
-        purchases.review_create(participant=card.participant, enrollment_id=enrollment.pk, rating=5, text="Bagus")
+        reviews.review_create(participant=card.participant, enrollment_id=enrollment.pk, rating=5, text="Bagus")
     assert err.value.messages == ["You can review a course once you have completed it."]
-    purchases.enrollment_redeem(user=courses.staff, voucher_code=enrollment.voucher_code)
-    purchases.enrollment_complete(user=courses.staff, enrollment_id=enrollment.pk, certificate=certificate())
+    delivery.enrollment_redeem(user=courses.staff, voucher_code=enrollment.voucher_code)
+    delivery.enrollment_complete(user=courses.staff, enrollment_id=enrollment.pk, certificate=certificate())
     for rating, text in [(0, "x"), (6, "x"), (5, ""), (5, "x" * 2001)]:
         with pytest.raises(ValidationError):
-            purchases.review_create(participant=card.participant, enrollment_id=enrollment.pk, rating=rating, text=text)
+            reviews.review_create(participant=card.participant, enrollment_id=enrollment.pk, rating=rating, text=text)
     other = card_holder(committed)
     with pytest.raises(ValidationError):
-        purchases.review_create(participant=other.participant, enrollment_id=enrollment.pk, rating=5, text="x")
-    purchases.review_create(participant=card.participant, enrollment_id=enrollment.pk, rating=5, text="Bagus")
+        reviews.review_create(participant=other.participant, enrollment_id=enrollment.pk, rating=5, text="x")
+    reviews.review_create(participant=card.participant, enrollment_id=enrollment.pk, rating=5, text="Bagus")
     with pytest.raises(ValidationError) as err:
-        purchases.review_create(participant=card.participant, enrollment_id=enrollment.pk, rating=1, text="Ubah")
+        reviews.review_create(participant=card.participant, enrollment_id=enrollment.pk, rating=1, text="Ubah")
     assert err.value.messages == ["You have already reviewed this course."]
     course.refresh_from_db()
     assert (course.rating_count, course.rating_sum) == (1, 5)
@@ -389,9 +389,9 @@ def test_the_catalog_sorts_by_rating_with_unrated_courses_last(committed, course
     for course, stars in [(low, 2), (high, 5)]:
         card = card_holder(committed)
         enrollment = buy(card, course)
-        purchases.enrollment_redeem(user=courses.staff, voucher_code=enrollment.voucher_code)
-        purchases.enrollment_complete(user=courses.staff, enrollment_id=enrollment.pk, certificate=certificate())
-        purchases.review_create(participant=card.participant, enrollment_id=enrollment.pk, rating=stars, text="ok")
+        delivery.enrollment_redeem(user=courses.staff, voucher_code=enrollment.voucher_code)
+        delivery.enrollment_complete(user=courses.staff, enrollment_id=enrollment.pk, certificate=certificate())
+        reviews.review_create(participant=card.participant, enrollment_id=enrollment.pk, rating=stars, text="ok")
     page = client.get(reverse("catalog:list"), {"sort": "rating"}).content.decode()
     positions = [page.index(reverse("catalog:detail", args=[c.pk]) + '"') for c in (high, low, unrated)]
     assert positions == sorted(positions)
@@ -433,8 +433,8 @@ def test_list_pages_cost_the_same_queries_for_one_row_or_many(committed, courses
 
     def take(course, key):
         enrollment = buy(card, course, key=key)
-        purchases.enrollment_redeem(user=courses.staff, voucher_code=enrollment.voucher_code)
-        purchases.enrollment_complete(user=courses.staff, enrollment_id=enrollment.pk, certificate=certificate())
+        delivery.enrollment_redeem(user=courses.staff, voucher_code=enrollment.voucher_code)
+        delivery.enrollment_complete(user=courses.staff, enrollment_id=enrollment.pk, certificate=certificate())
 
     take(first, "a")
     one = [queries(user, url) for user, url in pages]
@@ -461,16 +461,16 @@ def test_a_webinar_cannot_be_reported_completed_before_it_has_taken_place(commit
     )
     course = Course.objects.get(pk=revision.course_id)
     enrollment = buy(card, course)
-    purchases.enrollment_redeem(user=courses.staff, voucher_code=enrollment.voucher_code)
+    delivery.enrollment_redeem(user=courses.staff, voucher_code=enrollment.voucher_code)
     with pytest.raises(ValidationError) as refused:
-        purchases.enrollment_complete(user=courses.staff, enrollment_id=enrollment.pk, certificate=certificate())
+        delivery.enrollment_complete(user=courses.staff, enrollment_id=enrollment.pk, certificate=certificate())
     assert refused.value.code == "not_finished"
     assert Enrollment.objects.get(pk=enrollment.pk).status == "redeemed"
     assert payable(courses.institution) == 0
 
     later = start + datetime.timedelta(hours=7)
     monkeypatch.setattr(timezone, "now", lambda: later)
-    purchases.enrollment_complete(user=courses.staff, enrollment_id=enrollment.pk, certificate=certificate())
+    delivery.enrollment_complete(user=courses.staff, enrollment_id=enrollment.pk, certificate=certificate())
     assert Enrollment.objects.get(pk=enrollment.pk).status == "completed"
     assert payable(courses.institution) == revision.price
     ledger_ok()

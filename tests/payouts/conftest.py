@@ -14,7 +14,7 @@ from accounts import roles
 from catalog.models import Course
 from catalog.services import course_create, revision_decide, revision_submit
 from enrollment.models import Enrollment
-from enrollment.services import purchases
+from enrollment.services import delivery, purchases
 from payments.gateway.standin import StandinGateway
 from tests.catalog.test_catalog import ALL1, ALL2, course_input, world  # noqa: F401  (fixture)
 from tests.enrollment.conftest import _english, card_holder, ledger_ok, verified_participant  # noqa: F401
@@ -47,9 +47,9 @@ def completed_enrollment(committed, world, institution, staff, *, platform=None,
     card = card_holder(committed)
     enrollment = purchases.enrollment_submit(participant=card.participant, course=course, request_key=f"k{course.pk}")
     assert enrollment.status == "authorised", enrollment.decline_code
-    purchases.enrollment_redeem(user=staff, voucher_code=enrollment.voucher_code)
+    delivery.enrollment_redeem(user=staff, voucher_code=enrollment.voucher_code)
     return committed(
-        purchases.enrollment_complete,
+        delivery.enrollment_complete,
         user=staff,
         enrollment_id=enrollment.pk,
         certificate=SimpleUploadedFile("sertifikat.pdf", PDF),

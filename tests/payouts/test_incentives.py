@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts import sms
-from enrollment.services import purchases
+from enrollment.services import reviews
 from payments.models import Account
 from payouts.models import IncentiveAccount, IncentivePayment, Payout
 from payouts.services import incentives
@@ -35,7 +35,7 @@ def graduate(committed, world):
 
 def review(participant):
     enrollment = participant.enrollments.get()
-    purchases.review_create(participant=participant, enrollment_id=enrollment.pk, rating=5, text="Bagus sekali")
+    reviews.review_create(participant=participant, enrollment_id=enrollment.pk, rating=5, text="Bagus sekali")
 
 
 def link(client, participant, **data):

@@ -1,0 +1,118 @@
+"""The institution's side of a purchase: redeeming the voucher when the
+participant starts, and reporting the completion that makes the price
+payable."""
+
+import secrets
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import User
+from catalog.models import Institution
+from payments.services import ledger_post
+from prakerja import ratelimit
+
+from ..models import (
+    Card,
+    Enrollment,
+)
+from .cards import card_complete_if_used_up
+from .purchases import _move, voucher_normalise
+
+S = Enrollment.Status
+
+
+def _institution_enrollment(user: User, **lookup) -> Enrollment:
+    """An enrolment of one of the user's institutions; anything else reads
+    as not found, so codes and ids of others reveal nothing."""
+    enrollment = (
+        Enrollment.objects.select_for_update()
+        .filter(institution__in=Institution.objects.filter(staff=user), **lookup)
+        .first()
+    )
+    if enrollment is None:
+        raise ValidationError(_("No voucher of your institution has this code."), code="voucher_unknown")
+    return enrollment
+
+
+def enrollment_redeem(*, user: User, voucher_code: str) -> Enrollment:
+    """Institution staff redeem a voucher when the participant starts: once,
+    and only a voucher of their own institution."""
+    code = voucher_normalise(voucher_code)
+    if not code:
+        raise ValidationError({"voucher_code": _("Enter the voucher code.")}, code="empty")
+    # Only unknown codes count: a class of a hundred starts without trouble,
+    # guessing stops after a few dozen tries.
+    limit_key = f"redeem-miss:{user.pk}"
+    if not ratelimit.peek(limit_key, limit=settings.VOUCHER_REDEEM_ATTEMPTS_PER_HOUR):
+        raise ValidationError(_("Too many voucher codes were tried. Try again in an hour."), code="rate_limited")
+    with transaction.atomic():
+        try:
+            enrollment = _institution_enrollment(user, voucher_code=code)
+        except ValidationError as exc:
+            ratelimit.hit(limit_key, limit=settings.VOUCHER_REDEEM_ATTEMPTS_PER_HOUR, window_seconds=3600)
+            raise ValidationError({"voucher_code": exc.messages}, code=exc.code) from None
+        if enrollment.status == S.REDEEMED or enrollment.redeemed_at is not None:
+            raise ValidationError({"voucher_code": _("This voucher has already been used.")}, code="used")
+        if enrollment.status != S.AUTHORISED:
+            message = _("This voucher is no longer valid (%(status)s).") % {"status": enrollment.get_status_display()}
+            raise ValidationError({"voucher_code": message}, code="invalid")
+        if enrollment.voucher_expires_at <= timezone.now():
+            raise ValidationError({"voucher_code": _("This voucher has expired.")}, code="expired")
+        enrollment.redeemed_at = timezone.now()
+        _move(enrollment, S.REDEEMED, by=user, reason="voucher redeemed")
+        enrollment.save(update_fields=["status", "redeemed_at", "updated_at"])
+    return enrollment
+
+
+def enrollment_complete(*, user: User, enrollment_id: int, certificate) -> Enrollment:
+    """Institution staff report completion with the certificate; the held
+    price is posted to the institution's payable account."""
+    from ..certificates import certificate_check
+
+    extension = certificate_check(certificate)
+    saved = []
+    try:
+        return _complete(
+            user=user, enrollment_id=enrollment_id, certificate=certificate, extension=extension, saved=saved
+        )
+    except BaseException:
+        for name in saved:  # the transaction rolled back: no file left behind
+            Enrollment.certificate.field.storage.delete(name)
+        raise
+
+
+def _complete(*, user: User, enrollment_id: int, certificate, extension: str, saved: list) -> Enrollment:
+    with transaction.atomic():
+        head = Enrollment.objects.filter(pk=enrollment_id, institution__staff=user).only("card_id").first()
+        if head is None:
+            raise ValidationError(_("No enrolment of your institution has this number."), code="not_found")
+        card = Card.objects.select_for_update().get(pk=head.card_id)
+        enrollment = _institution_enrollment(user, pk=enrollment_id)
+        if enrollment.status != S.REDEEMED:
+            raise ValidationError(
+                _("Only a course in progress can be completed; this one is %(status)s.")
+                % {"status": enrollment.get_status_display()},
+                code="not_in_progress",
+            )
+        ends_at = enrollment.revision.ends_at
+        if ends_at is not None and timezone.now() < ends_at:
+            # A webinar or class that has not taken place cannot have been
+            # attended (the auditors' "training paid but not attended").
+            raise ValidationError(
+                _("This course ends on %(end)s; its completion can be reported after that.")
+                % {"end": formats.date_format(timezone.localtime(ends_at), "DATETIME_FORMAT")},
+                code="not_finished",
+            )
+        enrollment.completed_at = timezone.now()
+        enrollment.certificate_name = f"sertifikat-{secrets.token_hex(8)}.{extension}"
+        enrollment.certificate.save(enrollment.certificate_name, certificate, save=False)
+        saved.append(enrollment.certificate.name)
+        _move(enrollment, S.COMPLETED, by=user, reason="completed")
+        enrollment.save(update_fields=["status", "completed_at", "certificate", "certificate_name", "updated_at"])
+        ledger_post(transfer=enrollment.hold)
+        card_complete_if_used_up(card=card, min_price=settings.CATALOG_MIN_PRICE)
+    return enrollment
