@@ -26,7 +26,7 @@ from .forms import (
 )
 from .models import DinasOperator, Participant, RegistrationBatch
 from .phone import mask_phone
-from .services import batches, registration
+from .services import batches, phone, registration
 
 
 def participant_required(view):
@@ -101,21 +101,21 @@ def verify_phone(request, participant):
         action = request.POST.get("action")
         try:
             if action == "send":
-                registration.participant_send_phone_code(participant=participant)
+                phone.participant_send_phone_code(participant=participant)
                 messages.success(
                     request,
                     _("We sent a code to %(phone)s.") % {"phone": mask_phone(participant.phone)},
                 )
                 return redirect("accounts:verify_phone")
             if action == "verify" and code_form.is_valid():
-                registration.participant_verify_phone(participant=participant, code=code_form.cleaned_data["code"])
+                phone.participant_verify_phone(participant=participant, code=code_form.cleaned_data["code"])
                 messages.success(
                     request,
                     _("Your mobile number is verified. Your profile is complete."),
                 )
                 return redirect("home")
             if action == "change" and phone_form.is_valid():
-                registration.participant_change_phone(participant=participant, phone=phone_form.cleaned_data["phone"])
+                phone.participant_change_phone(participant=participant, phone=phone_form.cleaned_data["phone"])
                 messages.success(
                     request,
                     _("Your mobile number was changed. Ask for a code to verify it."),

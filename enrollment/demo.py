@@ -16,7 +16,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from accounts.models import Participant, User
-from accounts.services.registration import participant_mark_kyc_verified, participant_move
+from accounts.services.status import participant_mark_kyc_verified, participant_move
 from catalog.selectors import on_sale
 
 from .models import Wave

@@ -1,5 +1,6 @@
-"""Registering participants, online or through a Dinas operator, and the
-status moves that follow (phone verification)."""
+"""Registering participants, online or through a Dinas operator. The phone
+check is in phone.py, the participant's status moves in status.py, the
+exclusion lists' answers in eligibility.py."""
 
 import datetime
 import re
@@ -16,14 +17,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from prakerja import ratelimit
-from prakerja.lifecycle import record_created, record_move, transition_many
+from prakerja.lifecycle import record_created
 
 from .. import crypto
 from ..models import (
-    PARTICIPANT_TRANSITIONS,
     DinasOperator,
-    ExclusionEntry,
-    ExclusionList,
     FamilyCard,
     Participant,
     RegistrationBatch,
@@ -33,7 +31,7 @@ from ..nik import NikInfo, clean_kk, parse_nik, province_name
 from ..phone import clean_mobile
 from ..roles import PARTICIPANT
 from ..tasks import send_offline_welcome
-from . import otp
+from .eligibility import _exclusion_reason
 
 _NAME_RE = re.compile(r"^[^\W\d_]+(?:[ .,'\-]+[^\W\d_]+)*[.]?$")
 
@@ -173,19 +171,6 @@ def _validate(profile: ProfileInput) -> _CleanProfile:
         phone=phone,
         full_name=full_name,
     )
-
-
-def _exclusion_reason(nik_index: str) -> str | None:
-    entry = (
-        ExclusionEntry.objects.filter(
-            nik_index=nik_index,
-            exclusion_list__is_active=True,
-            exclusion_list__status=ExclusionList.Status.READY,
-        )
-        .select_related("exclusion_list")
-        .first()
-    )
-    return entry.exclusion_list.get_kind_display() if entry else None
 
 
 def _duplicate_nik_error() -> ValidationError:
@@ -459,148 +444,3 @@ def email_confirm_by_password_reset(*, user: User) -> None:
         addresses[0].verified = True
         addresses[0].primary = True
         addresses[0].save(update_fields=["verified", "primary"])
-
-
-def _transition(*, participant: Participant, to: str, by: User | None, reason: str) -> None:
-    """Moves a locked participant to ``to`` and records who did it."""
-    record_move(participant, to, table=PARTICIPANT_TRANSITIONS, by=by, reason=reason)
-    participant.save(update_fields=["status", "updated_at"])
-
-
-def _phone_verified_elsewhere(phone: str, participant_pk: int) -> bool:
-    return Participant.objects.filter(phone=phone, phone_verified_at__isnull=False).exclude(pk=participant_pk).exists()
-
-
-def participant_send_phone_code(*, participant: Participant) -> None:
-    """Sends a code to the participant's mobile number as it is now."""
-    current = Participant.objects.only("phone", "phone_verified_at").get(pk=participant.pk)
-    if current.phone_verified_at is not None:
-        raise ValidationError(_("Your mobile number is already verified."), code="already_verified")
-    if _phone_verified_elsewhere(current.phone, participant.pk):
-        raise _duplicate_phone_error()
-    otp.otp_send(user=participant.user, phone=current.phone, purpose=otp.PHONE_VERIFICATION)
-
-
-def participant_verify_phone(*, participant: Participant, code: str) -> Participant:
-    """Checks the code; a right one marks the phone verified and the profile
-    complete. The code must have been sent to the number the participant has
-    when the change is saved, and no one else may have verified that number."""
-    current = Participant.objects.only("phone", "phone_verified_at").get(pk=participant.pk)
-    if current.phone_verified_at is not None:
-        raise ValidationError(_("Your mobile number is already verified."), code="already_verified")
-    # Its own transaction: a wrong guess must stay counted.
-    used = otp.otp_verify(user=participant.user, phone=current.phone, purpose=otp.PHONE_VERIFICATION, code=code)
-    try:
-        with transaction.atomic():
-            locked = Participant.objects.select_for_update().get(pk=participant.pk)
-            if locked.phone != used.phone:
-                raise ValidationError(
-                    _("Your mobile number changed after the code was sent. Ask for a new code."),
-                    code="otp_none",
-                )
-            if locked.phone_verified_at is None:
-                if _phone_verified_elsewhere(locked.phone, locked.pk):
-                    raise _duplicate_phone_error()
-                locked.phone_verified_at = timezone.now()
-                locked.save(update_fields=["phone_verified_at", "updated_at"])
-                if locked.status == Participant.Status.REGISTERED:
-                    _transition(
-                        participant=locked,
-                        to=Participant.Status.PROFILE_COMPLETE,
-                        by=locked.user,
-                        reason="mobile number verified",
-                    )
-    except IntegrityError:
-        # Someone else verified the same number at the same moment.
-        raise _duplicate_phone_error() from None
-    return locked
-
-
-def participant_change_phone(*, participant: Participant, phone: str) -> Participant:
-    """Before it is verified, a participant may correct their mobile number
-    (an operator may have typed it wrong)."""
-    try:
-        number = clean_mobile(phone)
-    except ValidationError as exc:
-        raise ValidationError({"phone": exc.error_list}) from None
-    with transaction.atomic():
-        locked = Participant.objects.select_for_update().get(pk=participant.pk)
-        if locked.phone_verified_at is not None:
-            raise ValidationError(
-                _("Your mobile number is verified; contact the help desk to change it."),
-                code="already_verified",
-            )
-        if locked.phone == number:
-            return locked
-        if _phone_verified_elsewhere(number, locked.pk):
-            raise _duplicate_phone_error()
-        locked.phone = number
-        locked.save(update_fields=["phone", "updated_at"])
-        return locked
-
-
-def participant_mark_kyc_verified(*, participant_id: int, by: User | None, reason: str) -> Participant:
-    """The identity check accepted the participant (called by the kyc app
-    inside its own transaction): profile complete -> KYC verified."""
-    with transaction.atomic():
-        locked = Participant.objects.select_for_update().get(pk=participant_id)
-        if locked.status != Participant.Status.KYC_VERIFIED:
-            _transition(participant=locked, to=Participant.Status.KYC_VERIFIED, by=by, reason=reason)
-    return locked
-
-
-def participant_exclusion_reason(participant: Participant) -> str | None:
-    """The exclusion list (by its kind's name) that now names this
-    participant's NIK, if any: lists arrive after people register."""
-    return _exclusion_reason(participant.nik_index)
-
-
-def excluded_participant_ids(participant_ids) -> dict[int, str]:
-    """{participant id: list kind (its value)} of those an active exclusion
-    list names (the lottery checks a whole wave)."""
-    rows = (
-        Participant.objects.filter(
-            pk__in=participant_ids,
-            nik_index__in=ExclusionEntry.objects.filter(
-                exclusion_list__is_active=True, exclusion_list__status=ExclusionList.Status.READY
-            ).values("nik_index"),
-        )
-        .values_list("pk", "nik_index")
-        .iterator()
-    )
-    found = dict(rows)
-    if not found:
-        return {}
-    kinds = dict(
-        ExclusionEntry.objects.filter(
-            nik_index__in=found.values(),
-            exclusion_list__is_active=True,
-            exclusion_list__status=ExclusionList.Status.READY,
-        ).values_list("nik_index", "exclusion_list__kind")
-    )
-    return {pk: kinds.get(index, "") for pk, index in found.items()}
-
-
-def participant_move(*, participant_id: int, to: str, by: User | None, reason: str) -> Participant:
-    """Locks the participant and moves it to ``to`` (a move its lifecycle
-    table allows), recording who did it. For other apps' workflows, inside
-    their transaction."""
-    with transaction.atomic():
-        locked = Participant.objects.select_for_update().get(pk=participant_id)
-        _transition(participant=locked, to=to, by=by, reason=reason)
-    return locked
-
-
-def participants_move(*, participant_ids: list[int], source: str, to: str, by: User | None, reason: str) -> int:
-    """Moves many participants from ``source`` to ``to`` in a few set-based
-    queries (the lottery's outcome for a whole wave). Only those still in
-    ``source`` move; returns how many did."""
-    moved = 0
-    for start in range(0, len(participant_ids), 5000):
-        chunk = participant_ids[start : start + 5000]
-        moved += len(
-            transition_many(
-                Participant, chunk, from_status=source, to=to, table=PARTICIPANT_TRANSITIONS, by=by, reason=reason
-            )
-        )
-    return moved

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from stdnum import luhn
 
 from accounts.models import Participant, User
-from accounts.services.registration import participant_move
+from accounts.services.status import participant_move
 from payments.models import Account
 from payments.services import account_for, account_owner, ledger_transfer
 from prakerja.lifecycle import record_created, record_move

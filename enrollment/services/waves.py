@@ -10,12 +10,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Participant, User
-from accounts.services.registration import (
-    excluded_participant_ids,
-    participant_exclusion_reason,
-    participant_move,
-    participants_move,
-)
+from accounts.services.eligibility import excluded_participant_ids, participant_exclusion_reason
+from accounts.services.status import participant_move, participants_move
 from prakerja.lifecycle import check_move, record_created, record_move, save_edit
 from prakerja.locks import advisory_xact_lock
 

@@ -14,7 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Participant, User
-from accounts.services.registration import participant_mark_kyc_verified
+from accounts.services.status import participant_mark_kyc_verified
 from prakerja.lifecycle import record_move
 from prakerja.locks import advisory_xact_lock
 

@@ -193,11 +193,8 @@ def test_the_registration_form_fits_a_phone_and_labels_every_control(phone_page,
 def test_a_participant_sends_ktp_and_selfie_from_the_phone_page(phone_page, live_server):
     """The identity check as a phone user does it: the camera-ready file
     inputs, the upload, and the result page."""
-    from accounts.services.registration import (
-        participant_register,
-        participant_send_phone_code,
-        participant_verify_phone,
-    )
+    from accounts.services.phone import participant_send_phone_code, participant_verify_phone
+    from accounts.services.registration import participant_register
     from kyc.models import KycSubmission
     from tests.factories import UserFactory
     from tests.kyc.conftest import face_path

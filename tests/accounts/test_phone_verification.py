@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from accounts.models import OneTimeCode, Participant
 from accounts.services import otp
-from accounts.services.registration import participant_send_phone_code, participant_verify_phone
+from accounts.services.phone import participant_send_phone_code, participant_verify_phone
 from tests.factories import make_participant
 
 pytestmark = pytest.mark.django_db
@@ -189,7 +189,7 @@ def test_asking_too_often_on_the_page_says_to_wait(client, committed, sms_outbox
 
 
 def test_a_code_sent_to_the_old_number_does_not_verify_a_changed_one(sms_outbox, committed):
-    from accounts.services.registration import participant_change_phone
+    from accounts.services.phone import participant_change_phone
 
     participant = make_participant()
     stale = Participant.objects.get(pk=participant.pk)  # as a request loaded it

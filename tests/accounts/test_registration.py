@@ -148,7 +148,7 @@ def test_an_account_registers_one_profile():
 
 
 def test_a_verified_phone_number_belongs_to_one_participant(committed, sms_outbox):
-    from accounts.services.registration import participant_send_phone_code, participant_verify_phone
+    from accounts.services.phone import participant_send_phone_code, participant_verify_phone
     from tests.accounts.test_phone_verification import sent_code
 
     first = make_participant()
@@ -159,7 +159,7 @@ def test_a_verified_phone_number_belongs_to_one_participant(committed, sms_outbo
 
 def test_an_unverified_number_does_not_lock_out_its_real_owner(committed, sms_outbox):
     """An operator's typo puts someone's number on another participant."""
-    from accounts.services.registration import participant_send_phone_code, participant_verify_phone
+    from accounts.services.phone import participant_send_phone_code, participant_verify_phone
     from tests.accounts.test_phone_verification import sent_code
 
     typo = make_participant()

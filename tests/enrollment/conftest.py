@@ -12,7 +12,7 @@ from django.db import connections
 from django.utils import timezone, translation
 
 from accounts import roles, sms
-from accounts.services import registration
+from accounts.services import phone, status
 from catalog.models import Course
 from enrollment.models import Card, Wave
 from enrollment.services import waves
@@ -41,11 +41,9 @@ def verified_participant(committed, **profile):
     """Registered, phone verified, identity verified (what the KYC check or
     a reviewer's approval leads to)."""
     participant = make_participant(**profile)
-    committed(registration.participant_send_phone_code, participant=participant)
-    registration.participant_verify_phone(participant=participant, code=sms_code())
-    return registration.participant_mark_kyc_verified(
-        participant_id=participant.pk, by=None, reason="identity verified"
-    )
+    committed(phone.participant_send_phone_code, participant=participant)
+    phone.participant_verify_phone(participant=participant, code=sms_code())
+    return status.participant_mark_kyc_verified(participant_id=participant.pk, by=None, reason="identity verified")
 
 
 def make_wave(number=1, **rules) -> Wave:

@@ -10,7 +10,7 @@ from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image, ImageDraw
 
-from accounts.services.registration import participant_send_phone_code, participant_verify_phone
+from accounts.services.phone import participant_send_phone_code, participant_verify_phone
 from tests.factories import make_participant
 
 
