@@ -5,6 +5,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 port=${1:-8000}
+# Links in emails (password, confirmation) point at this server's own port.
+export SITE_URL="http://127.0.0.1:${port}"
+# As in production: error pages in people's words, never a debug page.
+export DJANGO_DEBUG=false
 
 bash scripts/setup.sh
 mkdir -p var
@@ -18,10 +22,6 @@ gateway_port=$((port + 765))
 gateway_pid=$!
 trap 'kill "${gateway_pid}" 2>/dev/null || true' EXIT
 export XENDIT_BASE_URL="http://127.0.0.1:${gateway_port}"
-# Links in emails (password, confirmation) point at this server's own port.
-export SITE_URL="http://127.0.0.1:${port}"
-# As in production: error pages in people's words, never a debug page.
-export DJANGO_DEBUG=false
 cat <<TXT
 
   Prakerja is running at http://127.0.0.1:${port}/
