@@ -262,3 +262,27 @@ def test_an_approval_looks_again_for_a_face_accepted_since_the_check(client, rea
     client.post(url, {"decision": "approve", "reason": "Kembar, diperiksa langsung"})
     case.refresh_from_db()
     assert case.status == Status.VERIFIED
+
+
+def test_a_case_decided_twice_or_rejected_after_approval_gets_a_message_on_the_queue(
+    client, ready_participant, submit, committed
+):
+    from django.contrib.messages import get_messages
+
+    _first, _second, case = duplicate_case(ready_participant, submit)
+    client.force_login(make_staff(roles.PMO_KYC_REVIEWER))
+    client.cookies["django_language"] = "id"
+    url = reverse("admin:kyc_kycsubmission_review", args=[case.pk])
+    committed(client.post, url, {"decision": "approve", "reason": "Kembar identik, dokumen diperiksa langsung"})
+    mail.outbox.clear()
+    for decision in ("approve", "reject"):  # a second tab, a second reviewer
+        response = committed(client.post, url, {"decision": decision, "reason": "Oke"}, follow=True)
+        # The case's own page (or the queue, from the queue's copy), with the reason.
+        assert response.status_code == 200
+        assert "Mungkin telah dihapus" not in response.content.decode()  # not "... may have been deleted?"
+        said = " ".join(str(m) for m in get_messages(response.wsgi_request))
+        assert "tidak lagi menunggu" in response.content.decode() or "tidak lagi menunggu" in said
+    case.refresh_from_db()
+    assert case.status == Status.VERIFIED
+    assert case.events.filter(to_status=Status.VERIFIED).count() == 1
+    assert not mail.outbox, "the participant is told once"
