@@ -1,12 +1,13 @@
 """Forms of the catalog pages; the rules live in catalog.services."""
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from accounts.nik import province_choices
 
 from .models import Category, DeliveryMode, Platform
-from .services import CourseInput
+from .services import CourseInput, course_validate
 
 _ANY = [("", _("All"))]
 
@@ -40,19 +41,20 @@ class CourseForm(forms.Form):
 
     def to_input(self) -> CourseInput:
         d = self.cleaned_data
-        return CourseInput(
-            title=d["title"],
-            summary=d["summary"],
-            description=d["description"],
-            learning_outcomes=d["learning_outcomes"],
-            category=d["category"],
-            delivery_mode=d["delivery_mode"],
-            duration_hours=d["duration_hours"],
-            price=d["price"],
-            starts_at=d["starts_at"],
-            ends_at=d["ends_at"],
-            capacity=d["capacity"],
-        )
+        return CourseInput(**{name: d.get(name) for name in CourseInput.__dataclass_fields__})
+
+    def clean(self):
+        # The service's rules on what the form could read, so that every
+        # mistake shows in one round; a field the form already refused keeps
+        # only its own message.
+        cleaned = super().clean()
+        try:
+            course_validate(self.to_input())
+        except ValidationError as exc:
+            for field, errors in exc.error_dict.items():
+                if field not in self.errors:
+                    self.add_error(field if field in self.fields else None, errors)
+        return cleaned
 
 
 class CatalogFilterForm(forms.Form):

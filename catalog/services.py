@@ -58,7 +58,9 @@ class CourseInput:
     capacity: int | None = None
 
 
-def _validate(data: CourseInput) -> dict:
+def course_validate(data: CourseInput) -> dict:
+    """The rules a course's content must meet, and the content cleaned; a
+    ValidationError per field otherwise (the pages show them all at once)."""
     errors: dict[str, list] = {}
 
     def err(field, message):
@@ -128,7 +130,7 @@ def _move(revision: CourseRevision, to: str, *, by: User | None, reason: str = "
 def course_create(*, institution: Institution, platform: Platform, data: CourseInput, by: User) -> CourseRevision:
     """An institution drafts a new course, to be sold through ``platform``."""
     _staff_of(institution, by)
-    fields = _validate(data)
+    fields = course_validate(data)
     if not platform.is_active or not institution.platforms.filter(pk=platform.pk).exists():
         raise ValidationError({"platform": _("Your institution does not sell through this platform.")})
     with transaction.atomic():
@@ -141,7 +143,7 @@ def course_create(*, institution: Institution, platform: Platform, data: CourseI
 def revision_update(*, revision: CourseRevision, data: CourseInput, by: User) -> CourseRevision:
     """Changes a draft. A version under curation or on sale cannot change."""
     _staff_of(revision.course.institution, by)
-    fields = _validate(data)
+    fields = course_validate(data)
     with transaction.atomic():
         locked = CourseRevision.objects.select_for_update().get(pk=revision.pk)
         if locked.status != RevisionStatus.DRAFT:

@@ -248,26 +248,37 @@ def certificate(request, pk):
 @institution_staff_required
 @require_http_methods(["GET", "POST"])
 def institution_enrollments(request, institutions):
+    # Two steps on the page: the code is checked and the staff see whose
+    # course it starts, then they confirm. A POST without the check step
+    # (older pages, scripts) redeems at once, under the same rules.
     form = RedeemForm(request.POST or None)
+    to_confirm = None
     if request.method == "POST" and form.is_valid():
+        code = form.cleaned_data["voucher_code"]
         try:
-            enrollment = delivery.enrollment_redeem(user=request.user, voucher_code=form.cleaned_data["voucher_code"])
+            if request.POST.get("action") == "check":
+                to_confirm = delivery.voucher_check(user=request.user, voucher_code=code)
+            else:
+                enrollment = delivery.enrollment_redeem(user=request.user, voucher_code=code)
         except ValidationError as exc:
             apply_errors(form, exc, field="voucher_code")
         else:
-            messages.success(
-                request,
-                _("Voucher redeemed: %(name)s starts %(course)s.")
-                % {"name": enrollment.participant.full_name, "course": enrollment.revision.title},
-            )
-            return redirect("enrollment:institution_enrollments")
+            if to_confirm is None:
+                messages.success(
+                    request,
+                    _("Voucher redeemed: %(name)s starts %(course)s.")
+                    % {"name": enrollment.participant.full_name, "course": enrollment.revision.title},
+                )
+                return redirect("enrollment:institution_enrollments")
     enrollments = (
         Enrollment.objects.filter(institution__in=institutions, status__in=[S.REDEEMED, S.COMPLETED, S.PAID_OUT])
         .select_related("participant", "revision", "institution")
         .order_by("-redeemed_at", "-id")
     )
     page = Paginator(enrollments, 25).get_page(request.GET.get("page"))
-    context = {"form": form, "page": page, "institutions": institutions}
+    context = {"form": form, "page": page, "institutions": institutions, "to_confirm": to_confirm}
+    if to_confirm is not None:
+        context["voucher"] = purchases.voucher_display(to_confirm.voucher_code)
     return render(request, "enrollment/institution/list.html", context)
 
 

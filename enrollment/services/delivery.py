@@ -38,9 +38,9 @@ def _institution_enrollment(user: User, **lookup) -> Enrollment:
     return enrollment
 
 
-def enrollment_redeem(*, user: User, voucher_code: str) -> Enrollment:
-    """Institution staff redeem a voucher when the participant starts: once,
-    and only a voucher of their own institution."""
+def _redeemable(user: User, voucher_code: str) -> Enrollment:
+    """The enrolment a voucher code names, if the user's institution may
+    redeem it now; locked when called inside a transaction."""
     code = voucher_normalise(voucher_code)
     if not code:
         raise ValidationError({"voucher_code": _("Enter the voucher code.")}, code="empty")
@@ -49,19 +49,33 @@ def enrollment_redeem(*, user: User, voucher_code: str) -> Enrollment:
     limit_key = f"redeem-miss:{user.pk}"
     if not ratelimit.peek(limit_key, limit=settings.VOUCHER_REDEEM_ATTEMPTS_PER_HOUR):
         raise ValidationError(_("Too many voucher codes were tried. Try again in an hour."), code="rate_limited")
+    try:
+        enrollment = _institution_enrollment(user, voucher_code=code)
+    except ValidationError as exc:
+        ratelimit.hit(limit_key, limit=settings.VOUCHER_REDEEM_ATTEMPTS_PER_HOUR, window_seconds=3600)
+        raise ValidationError({"voucher_code": exc.messages}, code=exc.code) from None
+    if enrollment.status == S.REDEEMED or enrollment.redeemed_at is not None:
+        raise ValidationError({"voucher_code": _("This voucher has already been used.")}, code="used")
+    if enrollment.status != S.AUTHORISED:
+        message = _("This voucher is no longer valid (%(status)s).") % {"status": enrollment.get_status_display()}
+        raise ValidationError({"voucher_code": message}, code="invalid")
+    if enrollment.voucher_expires_at <= timezone.now():
+        raise ValidationError({"voucher_code": _("This voucher has expired.")}, code="expired")
+    return enrollment
+
+
+def voucher_check(*, user: User, voucher_code: str) -> Enrollment:
+    """What a voucher code would start, before the staff confirm: the same
+    refusals as redeeming it, and nothing changes."""
     with transaction.atomic():
-        try:
-            enrollment = _institution_enrollment(user, voucher_code=code)
-        except ValidationError as exc:
-            ratelimit.hit(limit_key, limit=settings.VOUCHER_REDEEM_ATTEMPTS_PER_HOUR, window_seconds=3600)
-            raise ValidationError({"voucher_code": exc.messages}, code=exc.code) from None
-        if enrollment.status == S.REDEEMED or enrollment.redeemed_at is not None:
-            raise ValidationError({"voucher_code": _("This voucher has already been used.")}, code="used")
-        if enrollment.status != S.AUTHORISED:
-            message = _("This voucher is no longer valid (%(status)s).") % {"status": enrollment.get_status_display()}
-            raise ValidationError({"voucher_code": message}, code="invalid")
-        if enrollment.voucher_expires_at <= timezone.now():
-            raise ValidationError({"voucher_code": _("This voucher has expired.")}, code="expired")
+        return _redeemable(user, voucher_code)
+
+
+def enrollment_redeem(*, user: User, voucher_code: str) -> Enrollment:
+    """Institution staff redeem a voucher when the participant starts: once,
+    and only a voucher of their own institution."""
+    with transaction.atomic():
+        enrollment = _redeemable(user, voucher_code)
         enrollment.redeemed_at = timezone.now()
         _move(enrollment, S.REDEEMED, by=user, reason="voucher redeemed")
         enrollment.save(update_fields=["status", "redeemed_at", "updated_at"])

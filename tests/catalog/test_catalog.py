@@ -305,6 +305,26 @@ def test_institution_staff_reach_only_their_own_courses(world, client):
     assert client.get(reverse("catalog:institution_courses")).status_code == 404
 
 
+def test_the_new_course_form_shows_every_mistake_in_one_round(client, world):
+    inst, staff = world["institution"]("LPK Satu Putaran")
+    client.force_login(staff)
+    data = {
+        **course_input().__dict__,
+        "platform": world["platform"].pk,
+        "title": "Las",  # the service's rule: at least 5 characters
+        "description": "",  # the form's own: required
+        "price": "10",  # the service's rule: the price range
+        "starts_at": "",
+        "ends_at": "",
+        "capacity": "",
+    }
+    response = client.post(reverse("catalog:institution_course_new"), data)
+    errors = response.context["form"].errors
+    assert response.status_code == 200
+    assert {"title", "description", "price"} <= set(errors), errors
+    assert not Course.objects.filter(institution=inst).exists()
+
+
 def test_suspensions_take_courses_off_sale(world):
     inst, staff = world["institution"]("BBPLK Bandung")
     v = publish(world, inst, staff)

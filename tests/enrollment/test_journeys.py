@@ -111,7 +111,16 @@ def test_institution_staff_redeem_and_report_completion_on_a_phone_after_confirm
     w.fits()
 
     page.click("header a[href='/lembaga/peserta/']")
+    # A mistyped code is refused at the check, next to the field.
+    page.fill("#id_voucher_code", "ZZZZ-ZZZZ-ZZZZ")
+    page.get_by_role("button", name="Periksa kode").click()
+    expect(page.locator("#id_voucher_code_errors")).to_contain_text("Tidak ada voucher lembaga Anda")
+    expect(page.locator("#redeem-confirm")).to_have_count(0)
     page.fill("#id_voucher_code", enrollment.voucher_code)
+    page.get_by_role("button", name="Periksa kode").click()
+    # The staff see whose course the code starts before they confirm.
+    expect(page.locator("#redeem-confirm")).to_contain_text(card.participant.full_name)
+    assert Enrollment.objects.get().status == "authorised"
     page.get_by_role("button", name="Tukarkan").click()
     expect(page.locator(".msg.success")).to_be_visible()
     assert Enrollment.objects.get().status == "redeemed"

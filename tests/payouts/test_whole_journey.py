@@ -149,6 +149,10 @@ def test_a_job_seeker_goes_from_sign_up_to_a_paid_incentive_by_clicking_alone(
     staff_page.wait_for_url(_path_is("/lembaga/"))
     staff_page.click("header a[href='/lembaga/peserta/']")
     staff_page.fill("#id_voucher_code", shown)  # as the participant shows it
+    staff_page.get_by_role("button", name="Periksa kode").click()
+    # The staff see whose course the code starts before they confirm.
+    expect(staff_page.locator("#redeem-confirm")).to_contain_text(profile.full_name)
+    assert Enrollment.objects.get().status == "authorised"
     staff_page.get_by_role("button", name="Tukarkan").click()
     expect(staff_page.locator(".msg.success")).to_be_visible()
     staff_page.get_by_role("link", name="Laporkan penyelesaian").click()
