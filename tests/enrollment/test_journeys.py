@@ -54,6 +54,14 @@ def test_a_card_holder_follows_the_home_to_a_voucher_and_is_told_before_a_code_i
     enrollment = Enrollment.objects.get()
     assert enrollment.status == "authorised"
     w.fits()
+    # Back to the checkout: it is loaded afresh and says the course is
+    # bought; nothing can be bought twice from it.
+    page.go_back()
+    expect(page.locator("#cannot-buy")).to_be_visible()
+    expect(page.locator("button[value=buy]")).to_have_count(0)
+    assert Enrollment.objects.count() == 1
+    page.go_forward()
+    expect(page.locator(".voucher")).to_be_visible()
 
     # The second course would be declined (a course is in progress): the
     # course page and the checkout say so, and no code is sent.
