@@ -136,9 +136,12 @@ def incentives_page(request, participant):
             else:
                 return redirect("payouts:incentives")
         except ValidationError as exc:
-            if action != "code" and not hasattr(exc, "error_dict"):
-                # Not about a field (not eligible yet, survey not open): the
-                # form it came from may not even be on the page.
+            if not hasattr(exc, "error_dict") and (
+                action != "code" or exc.code in ("already_confirmed", "none_waiting")
+            ):
+                # Not about a field (not eligible yet, survey not open, the
+                # account confirmed in another tab): the form it came from
+                # may not even be on the page.
                 messages.error(request, " ".join(exc.messages))
             else:
                 form = {"account": account_form, "code": code_form, "survey": survey_form}[action]

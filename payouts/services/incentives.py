@@ -185,7 +185,7 @@ def incentive_account_confirm(*, participant: Participant, code: str) -> Incenti
         participant=participant, status=IncentiveAccount.Status.UNCONFIRMED
     ).first()
     if account is None:
-        raise ValidationError(_("No account is waiting for a code. Enter the account again."), code="none_waiting")
+        raise _nothing_waiting(participant)
     # Counts a wrong guess in its own transaction, so not inside ours.
     otp.otp_verify(
         user=participant.user,
@@ -197,7 +197,7 @@ def incentive_account_confirm(*, participant: Participant, code: str) -> Incenti
     with transaction.atomic():
         account = IncentiveAccount.objects.select_for_update().filter(pk=account.pk).first()
         if account is None:  # replaced by another account entered meanwhile
-            raise ValidationError(_("No account is waiting for a code. Enter the account again."), code="none_waiting")
+            raise _nothing_waiting(participant)
         if account.status != IncentiveAccount.Status.UNCONFIRMED:
             return account
         previous = IncentiveAccount.objects.filter(participant=participant, status=IncentiveAccount.Status.CONFIRMED)
@@ -217,6 +217,16 @@ def incentive_account_confirm(*, participant: Participant, code: str) -> Incenti
         account.save(update_fields=["status", "confirmed_at"])
         _pay_soon(participant.pk)
     return account
+
+
+def _nothing_waiting(participant: Participant) -> ValidationError:
+    """Why a code has no account to confirm: it was confirmed already (a
+    second tab, a repeated tap), or none was entered."""
+    if IncentiveAccount.objects.filter(participant=participant, status=IncentiveAccount.Status.CONFIRMED).exists():
+        return ValidationError(
+            _("Your account is already confirmed. Incentives due are paid to it."), code="already_confirmed"
+        )
+    return ValidationError(_("No account is waiting for a code. Enter the account again."), code="none_waiting")
 
 
 def _pay_soon(participant_id: int) -> None:

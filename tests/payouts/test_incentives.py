@@ -92,6 +92,10 @@ def test_a_graduate_links_an_account_in_their_own_name_and_is_paid_on_schedule(g
     client.post(reverse("payouts:incentives"), {"action": "code", "code": sms_code()})
     account = IncentiveAccount.objects.get(participant=participant)
     assert (account.status, account.account_number) == ("confirmed", "081234567890")
+    # The same code from a second tab: told the account is confirmed, nothing moves.
+    again = client.post(reverse("payouts:incentives"), {"action": "code", "code": sms_code()}, follow=True)
+    assert "already confirmed" in again.content.decode()
+    assert list(IncentiveAccount.objects.values_list("status", flat=True)) == ["confirmed"]
 
     # What is due is paid as soon as the account is confirmed: the first month.
     wait_for(lambda: paid(participant) == [("post_training", 1)], what="first month paid")
@@ -108,6 +112,12 @@ def test_a_graduate_links_an_account_in_their_own_name_and_is_paid_on_schedule(g
     client.post(
         reverse("payouts:incentives"), {"action": "survey", "number": "1", "work": "employed", "usefulness": "4"}
     )
+    twice = client.post(
+        reverse("payouts:incentives"),
+        {"action": "survey", "number": "1", "work": "employed", "usefulness": "4"},
+        follow=True,
+    )
+    assert "already answered" in twice.content.decode()
     response = client.post(
         reverse("payouts:incentives"), {"action": "survey", "number": "2", "work": "employed", "usefulness": "4"}
     )
