@@ -9,7 +9,7 @@ from django.urls import path, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from prakerja.admin import EditHistoryMixin, EventsInline, ReadOnlyAdmin
+from prakerja.admin import EditHistoryMixin, EventsInline, ReadOnlyAdmin, rupiah_column
 
 from .models import (
     CONTENT_FIELDS,
@@ -111,7 +111,8 @@ class _QueueAdmin(ReadOnlyAdmin):
     waiting_status = ""
     order_field = ""
     change_form_template = "admin/catalog/curation.html"
-    list_display = ["title", "institution", "platform", "price", "delivery_mode", "waiting_since"]
+    list_display = ["title", "institution", "platform", "price_rp", "delivery_mode", "waiting_since"]
+    price_rp = rupiah_column("price", gettext_lazy("price"))
     list_select_related = ["course__institution", "course__platform"]
     search_fields = ["title", "course__institution__name"]
     inlines = [DecisionInline, EventsInline]
@@ -262,7 +263,8 @@ class CourseRevisionAdmin(ReadOnlyAdmin):
     """Every course version, read-only, with its curation decisions and
     status history (the PMO's view of a course's past)."""
 
-    list_display = ["title", "number", "status", "price", "submitted_at"]
+    list_display = ["title", "number", "status", "price_rp", "submitted_at"]
+    price_rp = rupiah_column("price", gettext_lazy("price"))
     list_filter = ["status"]
     search_fields = ["title", "course__institution__name"]
     fields = _QueueAdmin.fields

@@ -13,7 +13,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from prakerja.admin import EditHistoryMixin, EventsInline, ReadOnlyAdmin
+from prakerja.admin import EditHistoryMixin, EventsInline, ReadOnlyAdmin, rupiah, rupiah_column
 
 from .models import (
     Card,
@@ -233,14 +233,15 @@ class CardAdmin(ReadOnlyAdmin):
     raw_id_fields = ["participant"]
     inlines = [EventsInline]
 
-    @admin.display(description=gettext_lazy("balance (Rp)"))
+    @admin.display(description=gettext_lazy("balance"))
     def balance(self, obj):
-        return f"{obj.account.available:,}".replace(",", ".")
+        return rupiah(obj.account.available)
 
 
 @admin.register(Enrollment)
 class EnrollmentAdmin(ReadOnlyAdmin):
-    list_display = ["pk", "participant", "course", "institution", "platform", "price", "status", "created_at"]
+    list_display = ["pk", "participant", "course", "institution", "platform", "price_rp", "status", "created_at"]
+    price_rp = rupiah_column("price", gettext_lazy("price"))
     list_filter = ["status", "platform", "decline_code"]
     list_select_related = ["participant", "course__published_revision", "institution", "platform"]
     search_fields = ["voucher_code"]

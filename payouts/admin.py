@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.csvio import safe_cell
-from prakerja.admin import EventsInline, ReadOnlyAdmin, rupiah
+from prakerja.admin import EventsInline, ReadOnlyAdmin, rupiah, rupiah_column
 from prakerja.web import apply_errors
 
 from .models import (
@@ -324,7 +324,8 @@ class PayoutItemAdmin(ReadOnlyAdmin):
 @admin.register(IncentivePayment)
 class IncentivePaymentAdmin(ReadOnlyAdmin):
     inlines = [EventsInline]
-    list_display = ["participant", "kind", "number", "amount", "due_at", "status", "paid_at", "last_failure"]
+    list_display = ["participant", "kind", "number", "amount_rp", "due_at", "status", "paid_at", "last_failure"]
+    amount_rp = rupiah_column("amount", gettext_lazy("amount"))
     list_filter = ["status", "kind"]
     raw_id_fields = ["participant", "wave", "payout"]
 

@@ -92,6 +92,18 @@ def rupiah(amount) -> str:
     return "–" if amount is None else "Rp " + f"{int(amount):,}".replace(",", ".")
 
 
+def rupiah_column(name: str, description, *, sortable: bool = True):
+    """A list or detail column showing the model's whole-rupiah field (or
+    property) ``name`` as "Rp 1.250.000", sortable by the field."""
+
+    @admin.display(description=description, ordering=name if sortable else None)
+    def column(self, obj):
+        return rupiah(getattr(obj, name))
+
+    column.__name__ = f"{name}_rp"
+    return column
+
+
 class ReadOnlyAdmin(admin.ModelAdmin):
     """Records staff may look at but never add, change or delete in admin:
     they change only through the services."""
