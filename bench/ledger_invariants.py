@@ -15,6 +15,11 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from payments.owners import account_owner_sql  # noqa: E402  (after the path)
+
 ADMIN_URL = os.environ.get("BENCH_ADMIN_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")
 DB = "prakerja_bench_ledger"
 
@@ -46,11 +51,13 @@ def main() -> None:
         )
         conn.execute(
             "INSERT INTO payments_account (kind, owner, balance, held, allow_negative, created_at) "
-            f"SELECT 'participant_training', 'participant:' || g, 0, 0, false, now() FROM generate_series(1, {participants}) g"
+            f"SELECT 'participant_training', {account_owner_sql('participant', 'g')}, 0, 0, false, now() "
+            f"FROM generate_series(1, {participants}) g"
         )
         conn.execute(
             "INSERT INTO payments_account (kind, owner, balance, held, allow_negative, created_at) "
-            "SELECT 'institution_payable', 'institution:' || g, 0, 0, false, now() FROM generate_series(1, 100) g"
+            f"SELECT 'institution_payable', {account_owner_sql('institution', 'g')}, 0, 0, false, now() "
+            "FROM generate_series(1, 100) g"
         )
         conn.execute(
             f"""

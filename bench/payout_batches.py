@@ -85,6 +85,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))  # the spawned Django processes import the project too
+
+from payments.owners import account_owner_sql  # noqa: E402  (after the path)
+
 ADMIN_URL = os.environ.get("BENCH_ADMIN_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")
 BROKER_URL = os.environ.get("BENCH_BROKER_URL", "redis://127.0.0.1:6379/3")
 DB = "prakerja_bench_payouts"
@@ -400,14 +403,14 @@ def _setup_state(enrolments: int, institutions: int, analyze_all: bool) -> dict:
         )
         (p["fund"],) = cur.execute("SELECT id FROM payments_account WHERE kind = 'programme_fund'").fetchone()
         cur.execute(
-            """
+            f"""
             INSERT INTO payments_account (id, kind, owner, balance, held, allow_negative, created_at)
-            SELECT %(a0)s + 1 + g, 'participant_training', 'participant:' || (%(pt0)s + g), 0, 0, false,
-                   %(t_wave)s + interval '13 days'
+            SELECT %(a0)s + 1 + g, 'participant_training', {account_owner_sql("participant", "(%(pt0)s + g)")},
+                   0, 0, false, %(t_wave)s + interval '13 days'
             FROM generate_series(1, %(P)s) g
             UNION ALL
-            SELECT %(a0)s + 1 + %(P)s + g, 'institution_payable', 'institution:' || (%(i0)s + g), 0, 0, false,
-                   %(t_buy)s
+            SELECT %(a0)s + 1 + %(P)s + g, 'institution_payable', {account_owner_sql("institution", "(%(i0)s + g)")},
+                   0, 0, false, %(t_buy)s
             FROM generate_series(1, %(I)s) g
             """,
             p,

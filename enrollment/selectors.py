@@ -2,7 +2,11 @@
 
 from django.utils.translation import gettext as _
 
+from payments.channels import PayoutChannel
+
 from .models import Card, CourseReview, Enrollment
+
+_CHANNELS = ", ".join(f"'{code}'" for code in PayoutChannel.values)
 
 
 def purchase_outlook(user, course) -> str | None:
@@ -35,3 +39,25 @@ def participant_purchases(participant):
         .select_related("revision", "institution", "platform", "review")
         .order_by("-created_at", "-id")
     )
+
+
+def payable_enrollments_sql(*, not_in: str) -> str:
+    """A SELECT of the completed enrolments whose price is owed, completed
+    by ``%(cutoff)s``, with who is paid: the institution when its platform
+    pays directly, the platform when it forwards the money. Only payees
+    whose bank the gateway knows are included (the others wait for the PMO
+    to correct the bank). ``not_in`` is a correlated subquery on ``e.id``
+    naming enrolments to leave out (those a live batch holds). Columns:
+    enrollment_id, price, institution_id, payee_institution_id,
+    payee_platform_id. Set-based, for batches of a million enrolments."""
+    return f"""
+    SELECT e.id AS enrollment_id, e.price, e.institution_id,
+           CASE WHEN p.payout_route = 'direct' THEN e.institution_id END AS payee_institution_id,
+           CASE WHEN p.payout_route = 'direct' THEN NULL ELSE e.platform_id END AS payee_platform_id
+    FROM enrollment_enrollment e JOIN catalog_platform p ON p.id = e.platform_id
+    WHERE e.status = '{Enrollment.Status.COMPLETED}' AND e.completed_at <= %(cutoff)s
+      AND NOT EXISTS ({not_in})
+      AND CASE WHEN p.payout_route = 'direct'
+               THEN (SELECT i2.bank_name FROM catalog_institution i2 WHERE i2.id = e.institution_id)
+               ELSE p.settlement_bank END IN ({_CHANNELS})
+    """  # noqa: S608 - constant SQL, values are parameters

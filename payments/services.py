@@ -14,19 +14,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .models import Account, Transfer
+from .owners import account_owner, account_owner_sql  # noqa: F401  (re-exported: the services name owners)
 
 PROGRAMME_OWNER = ""
-
-
-def account_owner(owner_kind: str, pk: int) -> str:
-    """How a ledger account names whose it is: ``account_owner("institution",
-    3)`` is "institution:3". The one place the naming lives."""
-    return f"{owner_kind}:{pk}"
-
-
-def account_owner_sql(owner_kind: str, column: str) -> str:
-    """The same name built in SQL from ``column``, for set-based statements."""
-    return f"'{owner_kind}:' || {column}"
 
 
 def account_for(*, kind: str, owner: str = PROGRAMME_OWNER) -> Account:
