@@ -101,6 +101,7 @@ INSTALLED_APPS = [
     "enrollment",
     "payments",
     "payouts",
+    "prakerja",  # no models: what spans the apps (the demo loader, shared admin and web helpers)
 ]
 
 MIDDLEWARE = [

@@ -1,5 +1,7 @@
-"""Loads demo users: PMO staff of every role, a Dinas operator and a few
-participants with valid NIKs. Refuses to run in production."""
+"""Loads the demo: PMO staff of every role, a Dinas operator, institution
+and platform staff, a few participants with valid NIKs, then each app's own
+demo data (catalog.demo, enrollment.demo) through the services. Refuses to
+run in production."""
 
 import datetime
 
