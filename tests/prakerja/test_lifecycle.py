@@ -93,3 +93,61 @@ def test_a_settings_change_is_recorded_with_before_and_after_and_admin_shows_the
     client.cookies["django_language"] = "en"
     page = client.get(reverse("admin:accounts_participant_change", args=[participant.pk])).content.decode()
     assert "History" in page and "registered online" in page and "typo" in page
+
+
+# Status fields that are not lifecycles of the programme: a face check's
+# result object before it is applied, the ledger's own transfer states
+# (payments.services guards them) and the notification outbox.
+_NOT_LIFECYCLES = {
+    ("kyc/services/check.py", "result.status"),
+    ("payments/services.py", "locked_transfer.status"),
+    ("notifications/services.py", "message.status"),
+}
+# The lottery's bulk moves of a wave's applications (up to 800,000 rows):
+# checked against their table once, recorded by each participant's own move
+# and by the wave's draw event, which counts them.
+# And the KYC benchmark, which skips the SMS step inside a transaction it
+# rolls back.
+_BULK_WITHOUT_EVENTS = {
+    ("enrollment/services/waves.py", "WaveApplication.objects.filter("),
+    ("kyc/management/commands/kyc_bench.py", "Participant.objects.filter(pk=participant.pk)"),
+}
+
+
+def test_no_code_moves_a_status_except_through_the_lifecycle_kernel():
+    """Every status move of a lifecycle goes through prakerja.lifecycle
+    (record_move on a locked row, transition, transition_many), so each is
+    checked against its table and recorded: no other code assigns a status
+    or sets one in a bulk update."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    assign = re.compile(r"""\b([\w.]+\.status)\s*=(?!=)\s*+(?!['"{])""")  # SQL text aside
+    bulk = re.compile(r"^.*\.update\(\s*(?:[^()]|\([^()]*\))*?(?<![\w.])status\s*=(?!=)", re.MULTILINE)
+    found = []
+    for app in (
+        "accounts",
+        "audit",
+        "catalog",
+        "enrollment",
+        "kyc",
+        "notifications",
+        "payments",
+        "payouts",
+        "prakerja",
+    ):
+        for path in (root / app).rglob("*.py"):
+            relative = path.relative_to(root).as_posix()
+            if "/migrations/" in relative or relative == "prakerja/lifecycle.py":
+                continue
+            text = path.read_text()
+            for number, line in enumerate(text.splitlines(), start=1):
+                for name in assign.findall(line.split("#", 1)[0]):
+                    if (relative, name) not in _NOT_LIFECYCLES:
+                        found.append(f"{relative}:{number}: {line.strip()}")
+            for match in bulk.finditer(text):
+                statement = match.group(0)
+                if not any(relative == f and snippet in statement for f, snippet in _BULK_WITHOUT_EVENTS):
+                    found.append(f"{relative}: {statement.strip()}")
+    assert found == []
