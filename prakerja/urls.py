@@ -3,6 +3,7 @@ from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
 from accounts import views as accounts_views
+from prakerja.web import admin_login
 
 admin.site.site_header = _("Prakerja programme office")
 admin.site.site_title = _("Prakerja PMO")
@@ -13,6 +14,7 @@ urlpatterns = [
     path("healthz", accounts_views.healthz, name="healthz"),
     path("akun/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/login/", admin_login, name="admin_login"),  # before the admin's own
     path("admin/", admin.site.urls),
     path("", include("accounts.urls")),
     path("", include("kyc.urls")),

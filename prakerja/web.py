@@ -144,3 +144,20 @@ def roles(request):
 
 class _Anonymous:
     is_authenticated = False
+
+
+def admin_login(request):
+    """Django admin's own login form has no limit on wrong passwords. Staff
+    sign in through the site's allauth login like everyone, with its limits
+    on failed attempts (per address and per IP), and come back to the admin
+    page they asked for."""
+    from django.shortcuts import redirect
+    from django.urls import reverse
+    from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+
+    wanted = request.GET.get("next", "")
+    if not url_has_allowed_host_and_scheme(
+        wanted, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        wanted = ""
+    return redirect(reverse("account_login") + "?" + urlencode({"next": wanted or reverse("admin:index")}))
