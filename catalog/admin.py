@@ -9,7 +9,7 @@ from django.urls import path, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from prakerja.admin import EditHistoryMixin, EventsInline, ReadOnlyAdmin, rupiah_column
+from prakerja.admin import EditHistoryMixin, EventsInline, GuardedFieldsMixin, ReadOnlyAdmin, rupiah_column
 
 from .models import (
     CONTENT_FIELDS,
@@ -26,8 +26,10 @@ from .services import CRITERIA, course_set_suspended, institution_set_suspended,
 
 
 @admin.register(Platform)
-class PlatformAdmin(EditHistoryMixin, admin.ModelAdmin):
+class PlatformAdmin(GuardedFieldsMixin, EditHistoryMixin, admin.ModelAdmin):
     members_fields = ("staff",)
+    admin_only_fields = ("staff",)
+    money_fields = ("payout_route", "settlement_bank", "settlement_account_number", "settlement_account_holder")
     inlines = [EventsInline]
     list_display = ["name", "payout_route", "is_active", "contact_name", "contact_email"]
     list_filter = ["payout_route", "is_active"]
@@ -35,8 +37,10 @@ class PlatformAdmin(EditHistoryMixin, admin.ModelAdmin):
 
 
 @admin.register(Institution)
-class InstitutionAdmin(EditHistoryMixin, admin.ModelAdmin):
+class InstitutionAdmin(GuardedFieldsMixin, EditHistoryMixin, admin.ModelAdmin):
     members_fields = ("staff", "platforms")
+    admin_only_fields = ("staff",)
+    money_fields = ("bank_name", "bank_account_number", "bank_account_holder")
     inlines = [EventsInline]
     list_display = ["name", "kind", "province_code", "accreditation_valid_until", "is_suspended"]
     list_filter = ["kind", "is_suspended", "province_code", "platforms"]
