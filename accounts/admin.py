@@ -1,8 +1,6 @@
 """Django admin for PMO staff: participants (masked identity numbers, exact
 NIK search through the blind index), exclusion lists, Dinas operators."""
 
-import re
-
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -30,8 +28,6 @@ from .nik import compact_number, is_sixteen_digits, province_choices
 from .services.exclusion import exclusion_list_set_active, exclusion_list_upload
 from .services.identity import participant_identity_for_staff
 from .services.operators import dinas_operator_save
-
-_LOOKS_LIKE_ID_NUMBER = re.compile(r"\d{16}")
 
 
 @admin.register(User)
@@ -144,16 +140,6 @@ class ParticipantAdmin(ReadOnlyAdmin):
             ),
             *super().get_urls(),
         ]
-
-    def changelist_view(self, request, extra_context=None):
-        # A NIK typed into the ordinary search box would travel in the URL.
-        if _LOOKS_LIKE_ID_NUMBER.search(re.sub(r"[\s.+\-]", "", request.GET.get("q", ""))):
-            messages.warning(
-                request,
-                _("Do not search identity numbers in the search box; use the NIK search form."),
-            )
-            return redirect("admin:accounts_participant_changelist")
-        return super().changelist_view(request, extra_context)
 
     def nik_search_view(self, request):
         """Exact NIK search by POST, so the number never appears in a URL."""

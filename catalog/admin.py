@@ -95,7 +95,9 @@ class DecisionInline(admin.TabularInline):
 
 
 class ReasonForm(forms.Form):
-    reason = forms.CharField(label=gettext_lazy("Reason"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    reason = forms.CharField(
+        label=gettext_lazy("Reason"), widget=forms.Textarea(attrs={"rows": 3}), required=False, max_length=500
+    )
 
 
 def _decision_form(stage: int):
@@ -104,6 +106,7 @@ def _decision_form(stage: int):
         label=gettext_lazy("Reason (the institution reads it)"),
         widget=forms.Textarea(attrs={"rows": 3}),
         required=False,
+        max_length=2000,
     )
     return type(f"Stage{stage}DecisionForm", (forms.Form,), fields)
 

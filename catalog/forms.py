@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from accounts.nik import province_choices
+from prakerja.inputs import MAX_ID, check_moment
 
 from .models import Category, DeliveryMode, Platform
 from .services import CourseInput, course_validate
@@ -25,10 +26,16 @@ class CourseForm(forms.Form):
     duration_hours = forms.IntegerField(label=_("Duration (hours)"), min_value=0, max_value=100_000)
     price = forms.IntegerField(label=_("Price (Rp)"), min_value=0, max_value=10**9)
     starts_at = forms.DateTimeField(
-        label=_("Starts"), required=False, widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+        label=_("Starts"),
+        required=False,
+        validators=[check_moment],
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
     )
     ends_at = forms.DateTimeField(
-        label=_("Ends"), required=False, widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+        label=_("Ends"),
+        required=False,
+        validators=[check_moment],
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
     )
     capacity = forms.IntegerField(label=_("Capacity (people)"), required=False, min_value=0, max_value=100_000)
 
@@ -65,8 +72,8 @@ class CatalogFilterForm(forms.Form):
         label=_("Platform"), queryset=Platform.objects.filter(is_active=True), required=False, empty_label=_("All")
     )
     province = forms.ChoiceField(label=_("Province"), required=False)
-    min_price = forms.IntegerField(label=_("Price from (Rp)"), required=False, min_value=0)
-    max_price = forms.IntegerField(label=_("Price to (Rp)"), required=False, min_value=0)
+    min_price = forms.IntegerField(label=_("Price from (Rp)"), required=False, min_value=0, max_value=10**12)
+    max_price = forms.IntegerField(label=_("Price to (Rp)"), required=False, min_value=0, max_value=10**12)
     sort = forms.ChoiceField(
         label=_("Sort"),
         required=False,
@@ -77,7 +84,7 @@ class CatalogFilterForm(forms.Form):
             ("rating", _("Best rated")),
         ],
     )
-    institution = forms.IntegerField(required=False, widget=forms.HiddenInput, min_value=1)
+    institution = forms.IntegerField(required=False, widget=forms.HiddenInput, min_value=1, max_value=MAX_ID)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

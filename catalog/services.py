@@ -123,6 +123,17 @@ def _staff_of(institution: Institution, user: User) -> None:
         raise PermissionDenied
 
 
+DECISION_REASON_MAX = CurationDecision._meta.get_field("reason").max_length
+SUSPENSION_REASON_MAX = Course._meta.get_field("suspended_reason").max_length
+
+
+def _check_length(reason: str, limit: int) -> None:
+    if len(reason) > limit:
+        message = _("Keep the reason to %(limit)d characters; this one has %(count)d.")
+        too_long = ValidationError(message, code="too_long", params={"limit": limit, "count": len(reason)})
+        raise ValidationError({"reason": too_long})
+
+
 def _move(revision: CourseRevision, to: str, *, by: User | None, reason: str = "") -> None:
     record_move(revision, to, table=REVISION_TRANSITIONS, by=by, reason=reason)
 
@@ -239,6 +250,7 @@ def revision_decide(
         raise ValidationError(_("Approve only when every criterion is met."), code="criteria")
     if not approve and len(reason) < 5:
         raise ValidationError({"reason": _("Write the reason; the institution reads it.")}, code="reason")
+    _check_length(reason, DECISION_REASON_MAX)
     expected = RevisionStatus.SUBMITTED if stage == 1 else RevisionStatus.STAGE1_APPROVED
     with transaction.atomic():
         locked = CourseRevision.objects.select_for_update().select_related("course__institution").get(pk=revision.pk)
@@ -285,13 +297,14 @@ def course_set_suspended(*, course: Course, suspended: bool, reason: str, by: Us
     reason = (reason or "").strip()
     if suspended and len(reason) < 5:
         raise ValidationError({"reason": _("Write the reason for the suspension.")})
+    _check_length(reason, SUSPENSION_REASON_MAX)
     with transaction.atomic():
         locked = Course.objects.select_for_update().get(pk=course.pk)
         if suspended and locked.published_revision_id is None:
             raise ValidationError(_("Only a published course can be suspended."), code="not_published")
         before = {"suspended": locked.is_suspended, "reason": locked.suspended_reason}
         locked.is_suspended = suspended
-        locked.suspended_reason = reason[:500] if suspended else ""
+        locked.suspended_reason = reason if suspended else ""
         locked.save(update_fields=["is_suspended", "suspended_reason"])
         record_change(
             locked,
@@ -312,10 +325,11 @@ def institution_set_suspended(*, institution: Institution, suspended: bool, reas
     reason = (reason or "").strip()
     if suspended and len(reason) < 5:
         raise ValidationError({"reason": _("Write the reason for the suspension.")})
+    _check_length(reason, SUSPENSION_REASON_MAX)
     with transaction.atomic():
         locked = Institution.objects.select_for_update().get(pk=institution.pk)
         locked.is_suspended = suspended
-        locked.suspended_reason = reason[:500] if suspended else ""
+        locked.suspended_reason = reason if suspended else ""
         locked.suspension_changed_by = by
         locked.suspension_changed_at = timezone.now()
         locked.save(

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from enrollment import selectors as card_selectors
+from prakerja.inputs import parse_id
 from prakerja.web import apply_errors, institution_staff_required
 
 from .forms import CatalogFilterForm, CourseForm
@@ -125,8 +126,8 @@ def institution_courses(request, institutions):
 def institution_course_new(request, institutions):
     institution = institutions[0]
     if len(institutions) > 1:
-        chosen = request.GET.get("lembaga", "")
-        if not chosen.isdigit():
+        chosen = parse_id(request.GET.get("lembaga"))
+        if chosen is None:
             return render(request, "catalog/institution/choose.html", {"institutions": institutions})
         institution = get_object_or_404(Institution, pk=chosen, staff=request.user)
     form = CourseForm(request.POST or None, platforms=institution.platforms.filter(is_active=True))

@@ -1,6 +1,8 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from prakerja.inputs import MAX_ID
+
 
 class CheckoutForm(forms.Form):
     card_number = forms.CharField(
@@ -16,7 +18,7 @@ class CheckoutForm(forms.Form):
     )
     request_key = forms.CharField(max_length=64, widget=forms.HiddenInput)
     # The version (and so the price) the page showed.
-    revision = forms.IntegerField(min_value=1, widget=forms.HiddenInput)
+    revision = forms.IntegerField(min_value=1, max_value=MAX_ID, widget=forms.HiddenInput)
 
 
 class RedeemForm(forms.Form):

@@ -358,7 +358,7 @@ class CourseReview(models.Model):
         "catalog.Course", on_delete=models.PROTECT, related_name="reviews", verbose_name=_("course")
     )
     rating = models.PositiveSmallIntegerField(_("stars"), validators=[MinValueValidator(1), MaxValueValidator(5)])
-    text = models.TextField(_("review"), max_length=2000)
+    text = models.CharField(_("review"), max_length=2000)
     created_at = models.DateTimeField(_("written at"), auto_now_add=True, db_index=True)
 
     class Meta:

@@ -21,6 +21,7 @@ from accounts.views import participant_required
 from catalog.models import Institution
 from catalog.selectors import on_sale
 from payments.models import Account
+from prakerja.inputs import parse_id
 from prakerja.web import apply_errors, institution_staff_required, platform_staff_required
 
 from . import selectors as card_selectors
@@ -37,8 +38,7 @@ S = Enrollment.Status
 @require_http_methods(["GET", "POST"])
 def waves_page(request, participant):
     if request.method == "POST":
-        wave_id = request.POST.get("wave", "")
-        wave = get_object_or_404(Wave, pk=int(wave_id) if wave_id.isdigit() else 0, status=Wave.Status.OPEN)
+        wave = get_object_or_404(Wave, pk=parse_id(request.POST.get("wave")) or 0, status=Wave.Status.OPEN)
         try:
             if request.POST.get("action") == "withdraw":
                 waves.wave_withdraw(participant=participant, wave=wave)

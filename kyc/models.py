@@ -81,7 +81,7 @@ class KycSubmission(models.Model):
     timings = models.JSONField(_("timings (s)"), default=dict, blank=True)
     # The decision.
     reason_code = models.CharField(_("reason code"), max_length=40, blank=True)
-    reason = models.TextField(_("reason"), blank=True)
+    reason = models.CharField(_("reason"), max_length=2000, blank=True)
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,

@@ -9,6 +9,8 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext as _
 
+from prakerja.inputs import ascii_digits, is_ascii_number
+
 
 class PayoutChannel(models.TextChoices):
     ID_BCA = "ID_BCA", "BCA"
@@ -49,8 +51,8 @@ def account_number_clean(channel: str, number: str) -> str:
                 code="ewallet_number",
             )
         return "0" + str(parsed.national_number)
-    digits = re.sub(r"[\s.-]", "", number)
-    if not digits.isdigit() or not 5 <= len(digits) <= 20:
+    digits = ascii_digits(re.sub(r"[\s.-]", "", number))
+    if not is_ascii_number(digits) or not 5 <= len(digits) <= 20:
         raise ValidationError(_("A bank account number has 5 to 20 digits."), code="account_number")
     return digits
 

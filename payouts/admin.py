@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy
 
 from accounts.csvio import safe_cell
 from prakerja.admin import EventsInline, ReadOnlyAdmin, rupiah, rupiah_column
+from prakerja.inputs import check_moment
 from prakerja.web import apply_errors
 
 from .models import (
@@ -39,6 +40,7 @@ class BatchForm(forms.Form):
     cutoff = forms.SplitDateTimeField(
         label=gettext_lazy("Completed up to"),
         widget=admin.widgets.AdminSplitDateTime,
+        validators=[check_moment],
         help_text=gettext_lazy("Every completed enrolment not yet in a batch, completed by this time, is included."),
     )
 

@@ -16,6 +16,7 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from payments.channels import PayoutChannel
+from prakerja.inputs import parse_id
 
 
 class PayoutBatch(models.Model):
@@ -197,7 +198,7 @@ def payout_reference(payout_id: int) -> str:
 def payout_id_of(reference: str) -> int | None:
     """The payout a reference of this environment names, else None."""
     prefix, _sep, number = (reference or "").rpartition("-")
-    return int(number) if number.isdigit() and prefix == settings.PAYOUT_REFERENCE_PREFIX else None
+    return parse_id(number) if prefix == settings.PAYOUT_REFERENCE_PREFIX else None
 
 
 PAYOUT_TRANSITIONS = {

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.views import participant_required
 from payments.gateway import GatewayError, WebhookRejected, get_gateway
+from prakerja.inputs import parse_id
 from prakerja.web import apply_errors, institution_staff_required, platform_staff_required
 
 from .forms import CodeForm, IncentiveAccountForm, SurveyForm
@@ -128,7 +129,7 @@ def incentives_page(request, participant):
                 if survey_form.is_valid():
                     incentives.survey_submit(
                         participant=participant,
-                        number=int(number) if number.isdigit() else 0,
+                        number=parse_id(number) or 0,
                         **survey_form.cleaned_data,
                     )
                     messages.success(request, _("Thank you. The survey's incentive is now due."))

@@ -1,17 +1,14 @@
 """Keep identity numbers out of every log line."""
 
 import logging
-import re
 
-# NIK and KK are 16 digits; card and account numbers look alike and are no
-# business of a log either. People type them with spaces, dashes or dots,
-# and a URL carries a space as + or %20; a digit run is taken whole, so a
-# longer number (or the decimals of a float) is left alone.
-_SIXTEEN_DIGITS = re.compile(r"(?<!\d)(?<!\d\.)(?:\d(?:[ .+\-]|%20)?){15}\d(?!\d)")
+from prakerja.inputs import redact_identity_numbers
 
 
 def redact(text: str) -> str:
-    return _SIXTEEN_DIGITS.sub("[REDACTED]", text)
+    """Sixteen digits, whatever separates them, become [REDACTED]
+    (``prakerja.inputs`` says which runs count)."""
+    return redact_identity_numbers(text)
 
 
 class RedactIdentityNumbers(logging.Filter):

@@ -23,3 +23,41 @@ class LanguageMiddleware:
         response = self.get_response(request)
         response.headers.setdefault("Content-Language", language)
         return response
+
+
+class IdentityNumbersOutOfUrlsMiddleware:
+    """A query parameter shaped like a NIK or KK (16 digits, whatever
+    separates them) is dropped: the browser is sent to the same page without
+    it and told why, so the number stays out of its history, of the next
+    page's referrer and of every later log. Such numbers are searched by
+    POST (the admin's NIK search form)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from prakerja.inputs import has_identity_number
+
+        if request.GET and any(
+            has_identity_number(key) or any(has_identity_number(value) for value in values)
+            for key, values in request.GET.lists()
+        ):
+            from django.contrib import messages
+            from django.http import HttpResponseRedirect
+            from django.utils.translation import gettext as _
+
+            kept = request.GET.copy()
+            for key, values in request.GET.lists():
+                if has_identity_number(key) or any(has_identity_number(value) for value in values):
+                    del kept[key]
+            if hasattr(request, "_messages"):
+                messages.warning(
+                    request,
+                    _(
+                        "A number shaped like a NIK or KK cannot be put in a page address. "
+                        "To find a participant by NIK, use the NIK search form."
+                    ),
+                )
+            query = kept.urlencode()
+            return HttpResponseRedirect(request.path + (f"?{query}" if query else ""), status=303)
+        return self.get_response(request)

@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from notifications.services import notify_sms
+from prakerja.inputs import ascii_digits, is_ascii_number
 
 from ..models import OneTimeCode, User
 
@@ -95,8 +96,8 @@ def otp_verify(*, user: User, phone: str, purpose: str, code: str, subject: str 
     """Consumes the newest code if ``code`` is it. A wrong guess is counted
     (and committed) before the refusal is raised, so callers must not wrap
     this in their own transaction."""
-    code = (code or "").strip().replace(" ", "")
-    if len(code) != 6 or not code.isdigit():
+    code = ascii_digits((code or "").strip().replace(" ", ""))
+    if len(code) != 6 or not is_ascii_number(code):
         raise ValidationError(_("Enter the 6-digit code from the SMS."), code="otp_format")
     now = timezone.now()
     failure = None

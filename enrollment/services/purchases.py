@@ -18,6 +18,7 @@ from catalog.models import Course
 from catalog.selectors import on_sale
 from payments.models import Account
 from payments.services import account_for, account_owner, ledger_hold, ledger_void
+from prakerja.inputs import ascii_digits
 from prakerja.lifecycle import record_created, record_move
 
 from ..models import (
@@ -141,7 +142,7 @@ def enrollment_request(
     if existing is not None:
         return enrollment_authorize(enrollment_id=existing.pk)
     card = _card_of(participant)
-    number = "".join(ch for ch in (card_number or "") if ch.isdigit())
+    number = "".join(ch for ch in ascii_digits(card_number or "") if ch in "0123456789")
     if not hmac.compare_digest(number.encode(), card.number.encode()):
         raise ValidationError({"card_number": _("This is not the number of your card.")}, code="wrong_card")
     try:

@@ -35,6 +35,8 @@ def kyc_review(*, submission: KycSubmission, reviewer: User, approve: bool, reas
             raise ValidationError(
                 {"reason": _("Write the reason for the decision, at least 5 characters (the participant reads it).")}
             )
+        if len(reason) > 2000:
+            raise ValidationError({"reason": _("Keep the reason to 2000 characters.")}, code="too_long")
         if approve and locked.selfie_encoding is None:
             raise ValidationError(_("No face was read from this selfie, so it cannot be approved."), code="no_encoding")
         if approve:
@@ -51,7 +53,7 @@ def kyc_review(*, submission: KycSubmission, reviewer: User, approve: bool, reas
             to = Status.VERIFIED if approve else Status.REJECTED
             _move(locked, to, by=reviewer, reason=reason)
             locked.reason_code = "reviewer"
-            locked.reason = reason[:2000]
+            locked.reason = reason
             locked.decided_by = reviewer
             locked.decided_at = timezone.now()
             locked.save()

@@ -18,6 +18,8 @@
 
 import hmac
 import json
+import re
+from urllib.parse import quote
 
 import requests
 from django.conf import settings
@@ -34,15 +36,55 @@ OUR_PROBLEMS = frozenset(
 )
 
 
-def _payout(data: dict) -> GatewayPayout:
+# What each field of a payout may hold. Anything else in an answer or a
+# webhook is refused whole, never logged raw or put in a URL.
+_ID = re.compile(r"[A-Za-z0-9_.:-]{1,100}")
+_CODE = re.compile(r"[A-Z0-9_]{1,64}")
+MAX_AMOUNT = 10**12  # more rupiah than any payout; bigger is not a payout
+
+
+def _printable(text: str, limit: int = 200) -> str:
+    return "".join(ch if ch.isprintable() else " " for ch in text[:limit])
+
+
+class MalformedPayout(ValueError):
+    pass
+
+
+def _text(data: dict, key: str, pattern: re.Pattern, *, required: bool) -> str:
+    value = data.get(key)
+    if value in (None, "") and not required:
+        return ""
+    if not isinstance(value, str) or not pattern.fullmatch(value):
+        raise MalformedPayout(f"field {key} missing or malformed")
+    return value
+
+
+def _payout(data) -> GatewayPayout:
+    """A payout from the gateway's JSON, every field checked: raises
+    MalformedPayout naming the field (never quoting its value)."""
+    if not isinstance(data, dict):
+        raise MalformedPayout("payout is not an object")
+    amount = data.get("amount", 0)
+    if isinstance(amount, bool) or not isinstance(amount, int | float) or amount != int(amount):
+        raise MalformedPayout("field amount is not a whole number")
+    if not 0 <= amount <= MAX_AMOUNT:
+        raise MalformedPayout("field amount out of range")
     return GatewayPayout(
-        id=str(data.get("id", "")),
-        reference_id=str(data.get("reference_id", "")),
-        status=str(data.get("status", "")),
-        amount=int(data.get("amount") or 0),
-        failure_code=str(data.get("failure_code") or ""),
+        id=_text(data, "id", _ID, required=True),
+        reference_id=_text(data, "reference_id", _ID, required=False),
+        status=_text(data, "status", _CODE, required=True),
+        amount=int(amount),
+        failure_code=_text(data, "failure_code", _CODE, required=False),
         raw=data,
     )
+
+
+def _answer(data) -> GatewayPayout:
+    try:
+        return _payout(data)
+    except MalformedPayout as exc:
+        raise GatewayError(f"unreadable gateway answer: {exc}") from exc
 
 
 class XenditPayoutGateway:
@@ -69,12 +111,26 @@ class XenditPayoutGateway:
         return response
 
     @staticmethod
+    def _json(response: requests.Response):
+        try:
+            return response.json()
+        except ValueError as exc:
+            raise GatewayError(f"HTTP {response.status_code}: the answer is not JSON") from exc
+
+    @staticmethod
     def _error(response: requests.Response) -> tuple[str, str]:
+        """The gateway's error code and message, fit for a log line: a code
+        that is not one is not repeated, and the message loses its control
+        characters (a newline would forge a log line)."""
         try:
             body = response.json()
         except ValueError:
-            return f"HTTP_{response.status_code}", response.text[:200]
-        return str(body.get("error_code", f"HTTP_{response.status_code}")), str(body.get("message", ""))[:500]
+            body = None
+        if not isinstance(body, dict):
+            return f"HTTP_{response.status_code}", _printable(response.text)
+        code = body.get("error_code")
+        code = code if isinstance(code, str) and _CODE.fullmatch(code) else f"HTTP_{response.status_code}"
+        return code, _printable(str(body.get("message", "")))
 
     def create_payout(self, request: PayoutRequest) -> GatewayPayout:
         body = {
@@ -90,7 +146,7 @@ class XenditPayoutGateway:
         }
         response = self._call("POST", "/v2/payouts", json=body, headers={"Idempotency-key": request.reference_id})
         if response.status_code in (200, 201):
-            return _payout(response.json())
+            return _answer(self._json(response))
         code, message = self._error(response)
         if response.status_code == 409 or code in DUPLICATE_ERRORS:
             found = self.find_payout(request.reference_id)
@@ -104,11 +160,13 @@ class XenditPayoutGateway:
         raise GatewayError(f"create payout: {code} {message}")
 
     def get_payout(self, payout_id: str) -> GatewayPayout:
-        response = self._call("GET", f"/v2/payouts/{payout_id}")
+        if not isinstance(payout_id, str) or not _ID.fullmatch(payout_id):
+            raise GatewayError("get payout: malformed payout id")
+        response = self._call("GET", f"/v2/payouts/{quote(payout_id, safe='')}")
         if response.status_code != 200:
             code, message = self._error(response)
             raise GatewayError(f"get payout {payout_id}: {code} {message}")
-        return _payout(response.json())
+        return _answer(self._json(response))
 
     def find_payout(self, reference_id: str) -> GatewayPayout | None:
         response = self._call("GET", "/v2/payouts", params={"reference_id": reference_id})
@@ -117,9 +175,11 @@ class XenditPayoutGateway:
         if response.status_code != 200:
             code, message = self._error(response)
             raise GatewayError(f"find payout {reference_id}: {code} {message}")
-        body = response.json()
-        items = body if isinstance(body, list) else body.get("data", [])
-        return _payout(items[0]) if items else None
+        body = self._json(response)
+        items = body if isinstance(body, list) else body.get("data", []) if isinstance(body, dict) else None
+        if not isinstance(items, list):
+            raise GatewayError(f"find payout {reference_id}: unreadable answer")
+        return _answer(items[0]) if items else None
 
     def parse_webhook(self, headers, body: bytes) -> GatewayPayout:
         token = headers.get("x-callback-token") or ""
@@ -130,6 +190,7 @@ class XenditPayoutGateway:
             data = event["data"]
         except (ValueError, KeyError, TypeError) as exc:
             raise WebhookRejected("unreadable webhook") from exc
-        if not isinstance(data, dict) or not data.get("id"):
-            raise WebhookRejected("webhook without a payout")
-        return _payout(data)
+        try:
+            return _payout(data)
+        except MalformedPayout as exc:
+            raise WebhookRejected(f"malformed webhook: {exc}") from exc

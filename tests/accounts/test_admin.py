@@ -65,13 +65,22 @@ def test_exact_nik_search_goes_by_post_and_leads_to_the_participant(client):
     assert messages == ["Tidak ada peserta dengan NIK 3273********0999."]
 
 
-@pytest.mark.parametrize("separator", ["", " ", "-", "."])
+@pytest.mark.parametrize("separator", ["", " ", "-", ".", "/", "_", ",", " / ", "+"])
 def test_a_nik_typed_in_the_plain_search_box_is_not_searched(client, separator):
     target = make_participant()
     client.force_login(make_staff(roles.PMO_FINANCE_MAKER))
     typed = separator.join([target.nik[:4], target.nik[4:8], target.nik[8:12], target.nik[12:]])
-    response = client.get(reverse(CHANGELIST), {"q": typed}, follow=True)
-    assert response.redirect_chain[-1][0] == reverse(CHANGELIST)
+    response = client.get(reverse(CHANGELIST), {"q": typed, "status__exact": "active"}, follow=True)
+    assert response.redirect_chain[-1][0] == reverse(CHANGELIST) + "?status__exact=active"
+    assert "formulir pencarian NIK" in " ".join(str(m) for m in response.context["messages"])
+
+
+@pytest.mark.parametrize("url", ["/kursus/", "/akun/login/", "/admin/enrollment/wave/"])
+def test_no_page_keeps_a_nik_shaped_parameter_in_its_address(client, url):
+    client.force_login(make_staff(roles.PMO_CURATOR))
+    response = client.get(url, {"institution": "3273/0115/0590/0950", "next": "/"})
+    assert response.status_code == 303
+    assert response["Location"] == url + "?next=%2F"
 
 
 def test_only_roles_that_need_it_see_the_full_nik_and_each_view_is_logged(client):

@@ -11,7 +11,7 @@ from django.urls import reverse
 from accounts.models import Participant
 from kyc.models import FaceTemplate, KycSubmission
 from kyc.services import kyc_process, kyc_submit
-from tests.kyc.conftest import ktp_card, photo
+from tests.kyc.conftest import face_path, ktp_card, photo
 
 pytestmark = pytest.mark.django_db
 
@@ -108,7 +108,12 @@ def test_a_card_without_a_face_is_refused(ready_participant, submit):
 
 @pytest.mark.parametrize(
     ("content", "code"),
-    [(b"", "empty"), (b"not a photo at all" * 20, "not_an_image"), (b"\x89PNG\r\n\x1a\n" + bytes(40), "not_an_image")],
+    [
+        (b"", "empty"),
+        (b"not a photo at all" * 20, "not_an_image"),
+        (b"\x89PNG\r\n\x1a\n" + bytes(40), "not_an_image"),
+        (face_path("obama2.jpg").read_bytes()[:20_000], "not_an_image"),  # a truncated JPEG
+    ],
 )
 def test_a_blank_or_non_image_file_is_refused_at_once_and_costs_no_attempt(ready_participant, content, code):
     from django.core.files.uploadedfile import SimpleUploadedFile

@@ -30,9 +30,11 @@ def test_what_is_not_a_photo_is_refused_with_its_reason(fn):
     assert refusal(b"GIF89a" + bytes(100), fn) == "not_an_image"
 
 
-def test_a_truncated_jpeg_is_refused_not_a_crash():
+@pytest.mark.parametrize("fn", [images.load, images.inspect])
+def test_a_truncated_jpeg_is_refused_not_a_crash(fn):
     data = face_path("obama.jpg").read_bytes()
-    assert refusal(data[: len(data) // 3]) == "not_an_image"
+    assert refusal(data[: len(data) // 3], fn) == "not_an_image"
+    assert refusal(data[:-2000], fn) == "not_an_image"
 
 
 def test_a_gif_or_bmp_is_not_taken():

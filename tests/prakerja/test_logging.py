@@ -30,6 +30,14 @@ def test_sixteen_digit_numbers_never_reach_a_log_line(caplog):
         "GET /admin/?q=3273+0145+0899+0001 HTTP/1.1",
         "GET /admin/?q=3273%200145%200899%200001 HTTP/1.1",
         "nik 3273.0145.0899.0001 refused",
+        "GET /admin/?q=3273/0145/0899/0001 HTTP/1.1",
+        "GET /admin/?q=3273%2F0145%2F0899%2F0001 HTTP/1.1",
+        "q=3273_0145_0899_0001&o=1",
+        "q=3273,0145,0899,0001",
+        "nik:3273 / 0145 / 0899 / 0001",
+        "NIK3273014508990001 then 7",
+        "refused 3273-0145-0899-0001 1 time",
+        "line one 3273014508990001\nline two",
     ],
 )
 def test_numbers_typed_with_separators_are_redacted_too(line):
@@ -38,7 +46,13 @@ def test_numbers_typed_with_separators_are_redacted_too(line):
 
 
 def test_other_numbers_are_left_alone():
-    for text in ("took 1.6123456789012345s", "2026-11-22 17:41:53,194", "+6281234567890", "12345678901234567"):
+    for text in (
+        "took 1.6123456789012345s",
+        "2026-11-22 17:41:53,194",
+        "+6281234567890",
+        "12345678901234567",
+        "payout 12 of batch 7, Rp 950000",
+    ):
         assert redact(text) == text
 
 
