@@ -1,5 +1,5 @@
 from django.apps import AppConfig, apps
-from django.db.models.signals import post_migrate
+from django.db.models.signals import post_migrate, post_save
 from django.utils.translation import gettext_lazy as _
 
 
@@ -29,3 +29,8 @@ class AccountsConfig(AppConfig):
         from allauth.account.signals import password_reset
 
         password_reset.connect(_email_proved_by_reset, dispatch_uid="accounts.email_proved_by_reset")
+        from allauth.mfa.models import Authenticator
+
+        from .mfa import record_activation
+
+        post_save.connect(record_activation, sender=Authenticator, dispatch_uid="accounts.mfa_activation")

@@ -93,6 +93,7 @@ INSTALLED_APPS = [
     "django.contrib.postgres",
     "allauth",
     "allauth.account",
+    "allauth.mfa",
     "audit",
     "notifications",
     "accounts",
@@ -116,7 +117,9 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "prakerja.middleware.IdentityNumbersOutOfUrlsMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "accounts.mfa.StaffSecondFactorMiddleware",
     "prakerja.web.DomainErrorMiddleware",
 ]
 
@@ -174,6 +177,12 @@ if PRAKERJA_ENV == "test":
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"
+
+# Second factor (allauth.mfa): every staff account has an authenticator app
+# (TOTP) and recovery codes before it reaches admin (accounts.mfa).
+MFA_ADAPTER = "accounts.mfa.MFAAdapter"
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_TOTP_ISSUER = "Kartu Prakerja"
 
 # django-allauth: email is the login, verified before first use.
 ACCOUNT_LOGIN_METHODS = {"email"}
@@ -369,6 +378,27 @@ SECURE_HSTS_PRELOAD = PRODUCTION
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Every page: scripts, styles, images and requests from this site only; no
+# inline script or style (not even a style="" attribute), no plugins, no
+# framing, forms post here only. Certificate downloads set a stricter one of
+# their own (enrollment.views), which the middleware leaves alone. Browser
+# tests fail on any violation (tests/browser.py).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        # data: for the QR code of an authenticator app's set-up (allauth.mfa).
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "media-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+    }
+}
 if PRODUCTION:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 

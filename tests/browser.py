@@ -4,6 +4,7 @@ page, logging in through the real form, and a watch that fails a walk on any
 server error, bare 403, browser console error or page wider than a phone."""
 
 import re
+import time
 import uuid
 
 import pytest
@@ -36,12 +37,50 @@ def browser():
             browser.close()
 
 
+# Every page of every browser test reports what the Content-Security-Policy
+# blocked; the test fails on any of it (_no_policy_violations). Playwright's
+# init scripts run outside the page's policy, so this listener is not itself
+# a violation.
+_REPORT_VIOLATIONS = """
+document.addEventListener("securitypolicyviolation", (e) => {
+  console.error("CSP violation: " + e.violatedDirective + " blocked " + (e.blockedURI || "inline") +
+    " on " + document.location.pathname + (e.sample ? " (" + e.sample + ")" : ""));
+});
+"""
+POLICY_VIOLATIONS: list[str] = []
+PAGES_WITHOUT_POLICY: list[str] = []
+
+
+def _note_violation(message) -> None:
+    if message.type == "error" and message.text.startswith("CSP violation"):
+        POLICY_VIOLATIONS.append(message.text)
+
+
+def _note_policy(response) -> None:
+    if response.request.resource_type == "document" and "content-security-policy" not in response.headers:
+        PAGES_WITHOUT_POLICY.append(f"{response.status} {response.url}")
+
+
 def _open_page(browser: Browser, **context_options):
     # A participant's phone or laptop in Indonesia asks for Indonesian pages.
     context = browser.new_context(locale="id-ID", **context_options)
     context.set_default_timeout(TIMEOUT_MS)
     context.set_default_navigation_timeout(TIMEOUT_MS)
+    context.add_init_script(_REPORT_VIOLATIONS)
+    context.on("console", _note_violation)
+    context.on("response", _note_policy)
     return context, context.new_page()
+
+
+@pytest.fixture(autouse=True)
+def _no_policy_violations():
+    """Any browser test fails if a page broke the Content-Security-Policy or
+    came without one."""
+    POLICY_VIOLATIONS.clear()
+    PAGES_WITHOUT_POLICY.clear()
+    yield
+    assert not POLICY_VIOLATIONS, "\n".join(POLICY_VIOLATIONS)
+    assert not PAGES_WITHOUT_POLICY, "pages without a Content-Security-Policy:\n" + "\n".join(PAGES_WITHOUT_POLICY)
 
 
 @pytest.fixture
@@ -156,9 +195,36 @@ def watch(page: Page) -> Watch:
 
 
 def log_in_as(page: Page, live_server, email: str, password: str = PASSWORD_OF_FACTORIES) -> None:
-    """Signs in through the site's login form; the person lands on their role's home."""
+    """Signs in through the site's login form; the person lands on their role's
+    home. Staff have an authenticator app (set up here if they have none) and
+    type its code when asked, as they must before reaching admin."""
+    from accounts.models import User
+    from tests.factories import give_second_factor
+
+    user = User.objects.filter(email=email).first()
+    secret = give_second_factor(user) if user is not None and user.is_staff else None
     page.goto(_url(live_server, "/akun/login/"))
     page.fill("#id_login", email)
     page.fill("#id_password", password)
     _submit(page, "main form")
     page.wait_for_load_state()
+    if secret is not None:
+        enter_second_factor(page, secret)
+
+
+def enter_second_factor(page: Page, secret: str) -> None:
+    """Types the authenticator app's code on allauth's code page. A code is
+    good once: if this user already used the current one, the next period's
+    code is waited for."""
+    from tests.factories import totp_code
+
+    expect(page).to_have_url(re.compile(r"/akun/2fa/authenticate/"))
+    for later in (0, 1):
+        if later:
+            time.sleep(30 - time.time() % 30 + 0.5)
+        page.fill("#id_code", totp_code(secret))
+        page.locator("main form:has(#id_code) button[type=submit]:not([form])").click()
+        page.wait_for_load_state()
+        if "/akun/2fa/authenticate/" not in page.url:
+            return
+    raise AssertionError("the authenticator code was refused twice")

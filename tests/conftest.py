@@ -40,3 +40,37 @@ def committed(django_capture_on_commit_callbacks):
             return fn(*args, **kwargs)
 
     return run
+
+
+@pytest.fixture(autouse=True)
+def _staff_pass_their_second_factor(monkeypatch):
+    """force_login skips the login flow, second factor included: for a staff
+    account it also sets up an authenticator app (if the account has none)
+    and records in the session that its code was entered, as a real login
+    would. Tests of the second factor itself log in through the real form."""
+    import time
+
+    from allauth.account.internal.flows.login import (
+        _AUTHENTICATION_METHODS_USER_SESSION_KEY,
+        AUTHENTICATION_METHODS_SESSION_KEY,
+    )
+    from allauth.mfa.models import Authenticator
+    from django.test import Client
+
+    from tests.factories import give_second_factor
+
+    original = Client.force_login
+
+    def force_login(self, user, backend=None):
+        original(self, user, backend)
+        if user.is_staff:
+            give_second_factor(user)
+            authenticator = Authenticator.objects.get(user=user, type=Authenticator.Type.TOTP)
+            session = self.session
+            session[AUTHENTICATION_METHODS_SESSION_KEY] = [
+                {"method": "mfa", "at": time.time(), "id": authenticator.pk, "type": "totp"}
+            ]
+            session[_AUTHENTICATION_METHODS_USER_SESSION_KEY] = str(user.pk)
+            session.save()
+
+    monkeypatch.setattr(Client, "force_login", force_login)
