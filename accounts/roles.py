@@ -100,6 +100,10 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "enrollment.change_waveprovincequota",
         "enrollment.delete_waveprovincequota",
         "payouts.prepare_payoutbatch",
+        "catalog.view_institution",
+        "catalog.view_platform",
+        "catalog.view_payeechange",
+        "catalog.add_payeechange",
         *_MONEY_VIEWS,
     ],
     PMO_FINANCE_CHECKER: [
@@ -108,6 +112,10 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "enrollment.view_waveprovincequota",
         "enrollment.draw_wave",
         "payouts.approve_payoutbatch",
+        "catalog.view_institution",
+        "catalog.view_platform",
+        "catalog.view_payeechange",
+        "catalog.approve_payeechange",
         *_MONEY_VIEWS,
     ],
 }

@@ -6,30 +6,74 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from prakerja.admin import EditHistoryMixin, EventsInline, GuardedFieldsMixin, ReadOnlyAdmin, rupiah_column
+from prakerja.inputs import parse_id
+from prakerja.web import apply_errors
 
 from .models import (
     CONTENT_FIELDS,
+    INSTITUTION_PAYEE_FIELDS,
+    PLATFORM_PAYEE_FIELDS,
     Course,
     CourseRevision,
     CurationDecision,
     Institution,
+    PayeeChange,
     Platform,
     RevisionStatus,
     Stage1Queue,
     Stage2Queue,
 )
-from .services import CRITERIA, course_set_suspended, institution_set_suspended, revision_decide
+from .services import (
+    CRITERIA,
+    course_set_suspended,
+    institution_set_suspended,
+    payee_change_decide,
+    payee_change_request,
+    payee_change_withdraw,
+    payee_details,
+    revision_decide,
+)
+
+
+class PayeeDetailsMixin:
+    """The payee's page shows where its money goes, read only, with the
+    change waiting for approval if there is one, and a link to request one."""
+
+    @admin.display(description=gettext_lazy("Change of bank details"))
+    def payee_change(self, obj):
+        if obj is None or obj.pk is None:
+            return _("Save first; then a PMO finance maker requests the bank details and a checker approves them.")
+        kind = obj._meta.model_name
+        pending = PayeeChange.objects.filter(**{kind: obj}, status=PayeeChange.Status.PENDING).first()
+        if pending is not None:
+            return format_html(
+                '<a href="{}">{}</a>',
+                reverse("admin:catalog_payeechange_change", args=[pending.pk]),
+                _("A change waits for approval (requested by %(who)s). Until then the details above are paid to.")
+                % {"who": pending.requested_by},
+            )
+        return format_html(
+            '<a class="button" href="{}?{}={}">{}</a>',
+            reverse("admin:catalog_payeechange_add"),
+            kind,
+            obj.pk,
+            _("Request a change of the bank details"),
+        )
+
+    def get_readonly_fields(self, request, obj=None):
+        return [*super().get_readonly_fields(request, obj), "payee_change"]
 
 
 @admin.register(Platform)
-class PlatformAdmin(GuardedFieldsMixin, EditHistoryMixin, admin.ModelAdmin):
+class PlatformAdmin(PayeeDetailsMixin, GuardedFieldsMixin, EditHistoryMixin, admin.ModelAdmin):
     members_fields = ("staff",)
     admin_only_fields = ("staff",)
-    money_fields = ("payout_route", "settlement_bank", "settlement_account_number", "settlement_account_holder")
+    money_fields = PLATFORM_PAYEE_FIELDS
     inlines = [EventsInline]
     list_display = ["name", "payout_route", "is_active", "contact_name", "contact_email"]
     list_filter = ["payout_route", "is_active"]
@@ -37,10 +81,10 @@ class PlatformAdmin(GuardedFieldsMixin, EditHistoryMixin, admin.ModelAdmin):
 
 
 @admin.register(Institution)
-class InstitutionAdmin(GuardedFieldsMixin, EditHistoryMixin, admin.ModelAdmin):
+class InstitutionAdmin(PayeeDetailsMixin, GuardedFieldsMixin, EditHistoryMixin, admin.ModelAdmin):
     members_fields = ("staff", "platforms")
     admin_only_fields = ("staff",)
-    money_fields = ("bank_name", "bank_account_number", "bank_account_holder")
+    money_fields = INSTITUTION_PAYEE_FIELDS
     inlines = [EventsInline]
     list_display = ["name", "kind", "province_code", "accreditation_valid_until", "is_suspended"]
     list_filter = ["kind", "is_suspended", "province_code", "platforms"]
@@ -331,3 +375,179 @@ class CourseAdmin(admin.ModelAdmin):
     @admin.action(description=gettext_lazy("Lift the suspension"))
     def lift_suspension(self, request, queryset):
         return self._suspend(request, queryset, False)
+
+
+class PayeeChangeForm(forms.Form):
+    """The details a finance maker asks for, with why."""
+
+    def __init__(self, *args, payee, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in INSTITUTION_PAYEE_FIELDS if isinstance(payee, Institution) else PLATFORM_PAYEE_FIELDS:
+            field = payee._meta.get_field(name)
+            self.fields[name] = field.formfield(required=False)
+            self.initial[name] = getattr(payee, name)
+        self.fields["note"] = forms.CharField(
+            label=gettext_lazy("Why, and who asked for it"),
+            max_length=500,
+            widget=forms.Textarea(attrs={"rows": 3}),
+            help_text=gettext_lazy(
+                "For example: the institution's letter of 2 December asking to move to its BNI account."
+            ),
+        )
+
+
+class DecideChangeForm(forms.Form):
+    reason = forms.CharField(
+        label=gettext_lazy("Reason (needed to reject)"),
+        max_length=500,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
+@admin.register(PayeeChange)
+class PayeeChangeAdmin(admin.ModelAdmin):
+    """Changes of where a payee's money goes: a finance maker requests one
+    from the payee's page, another finance officer approves or rejects it."""
+
+    inlines = [EventsInline]
+    list_display = ["__str__", "status", "requested_by", "requested_at", "decided_by", "decided_at"]
+    list_filter = ["status"]
+    list_select_related = ["institution", "platform", "requested_by", "decided_by"]
+    fields = [
+        "payee_link",
+        "status",
+        "comparison",
+        "note",
+        "requested_by",
+        "requested_at",
+        "decided_by",
+        "decided_at",
+        "decision_reason",
+    ]
+    readonly_fields = fields
+    change_form_template = "admin/catalog/payeechange/change_form.html"
+
+    def has_add_permission(self, request):
+        return request.user.has_perm("catalog.add_payeechange")
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=gettext_lazy("payee"))
+    def payee_link(self, obj):
+        payee = obj.payee
+        url = reverse(f"admin:catalog_{payee._meta.model_name}_change", args=[payee.pk])
+        return format_html('<a href="{}">{}</a>', url, payee)
+
+    @admin.display(description=gettext_lazy("details: now → asked for"))
+    def comparison(self, obj):
+        rows = format_html_join(
+            "",
+            "<tr><th>{}</th><td>{}</td><td>{}</td></tr>",
+            (
+                (type(obj.payee)._meta.get_field(name).verbose_name, obj.before.get(name, ""), value)
+                for name, value in obj.after.items()
+            ),
+        )
+        return format_html('<table class="comparison"><tbody>{}</tbody></table>', rows)
+
+    def get_urls(self):
+        return [
+            path("<int:pk>/decide/", self.admin_site.admin_view(self.decide_view), name="catalog_payeechange_decide"),
+            path(
+                "<int:pk>/withdraw/",
+                self.admin_site.admin_view(self.withdraw_view),
+                name="catalog_payeechange_withdraw",
+            ),
+            *super().get_urls(),
+        ]
+
+    def _payee(self, request):
+        for kind, model in (("institution", Institution), ("platform", Platform)):
+            pk = parse_id(request.GET.get(kind))
+            if pk is not None:
+                return get_object_or_404(model, pk=pk)
+        return None
+
+    def add_view(self, request, form_url="", extra_context=None):
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        payee = self._payee(request)
+        if payee is None:
+            messages.info(request, _("Open the institution or platform and request the change from its page."))
+            return redirect("admin:catalog_institution_changelist")
+        form = PayeeChangeForm(request.POST or None, payee=payee)
+        if request.method == "POST" and form.is_valid():
+            data = dict(form.cleaned_data)
+            note = data.pop("note")
+            try:
+                change = payee_change_request(payee=payee, details=data, note=note, by=request.user)
+            except ValidationError as exc:
+                apply_errors(form, exc)
+            else:
+                messages.success(
+                    request, _("The change is requested. It takes effect once another finance officer approves it.")
+                )
+                return redirect("admin:catalog_payeechange_change", change.pk)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Request a change of the bank details of %(payee)s") % {"payee": payee},
+            "form": form,
+            "payee": payee,
+            "now": payee_details(payee),
+            "opts": self.opts,
+        }
+        return TemplateResponse(request, "admin/catalog/payeechange/request.html", context)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        change = get_object_or_404(PayeeChange, pk=parse_id(object_id) or 0)
+        pending = change.status == PayeeChange.Status.PENDING
+        extra_context = {
+            **(extra_context or {}),
+            "payee_change": change,
+            "can_decide": pending
+            and request.user.has_perm("catalog.approve_payeechange")
+            and change.requested_by_id != request.user.pk,
+            "is_requester_waiting": pending and change.requested_by_id == request.user.pk,
+            "can_withdraw": pending and request.user.has_perm("catalog.add_payeechange"),
+            "decide_form": DecideChangeForm(),
+        }
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def decide_view(self, request, pk):
+        if request.method != "POST":
+            return redirect("admin:catalog_payeechange_change", pk)
+        form = DecideChangeForm(request.POST)
+        approve = request.POST.get("decision") == "approve"
+        try:
+            if not form.is_valid():
+                raise ValidationError(form.errors["reason"])
+            payee_change_decide(change_id=pk, approve=approve, reason=form.cleaned_data["reason"], by=request.user)
+        except PermissionDenied:
+            messages.error(request, _("Only a PMO finance checker approves or rejects a change of bank details."))
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(
+                request,
+                _("Approved: the payee's details are changed and its staff told by email.")
+                if approve
+                else _("Rejected: the payee's details stay as they were."),
+            )
+        return redirect("admin:catalog_payeechange_change", pk)
+
+    def withdraw_view(self, request, pk):
+        if request.method == "POST":
+            try:
+                payee_change_withdraw(change_id=pk, by=request.user)
+            except PermissionDenied:
+                messages.error(request, _("Only a PMO finance maker withdraws a change of bank details."))
+            except ValidationError as exc:
+                messages.error(request, " ".join(exc.messages))
+            else:
+                messages.success(request, _("The change is withdrawn."))
+        return redirect("admin:catalog_payeechange_change", pk)

@@ -29,7 +29,11 @@ class Platform(models.Model):
     contact_name = models.CharField(_("contact person"), max_length=100, blank=True)
     contact_email = models.EmailField(_("contact email"), blank=True)
     contact_phone = models.CharField(_("contact phone"), max_length=20, blank=True)
-    payout_route = models.CharField(_("payout route"), max_length=16, choices=PayoutRoute.choices)
+    # Direct until a PayeeChange says otherwise: the money then goes to each
+    # institution's own approved account.
+    payout_route = models.CharField(
+        _("payout route"), max_length=16, choices=PayoutRoute.choices, default=PayoutRoute.DIRECT
+    )
     settlement_bank = models.CharField(_("settlement bank"), max_length=50, blank=True, choices=PayoutChannel.choices)
     settlement_account_number = models.CharField(_("settlement account number"), max_length=30, blank=True)
     settlement_account_holder = models.CharField(_("settlement account holder"), max_length=100, blank=True)
@@ -76,9 +80,11 @@ class Institution(models.Model):
     accreditation_valid_until = models.DateField(_("accreditation valid until"), null=True, blank=True)
     address = models.CharField(_("address"), max_length=255)
     province_code = models.CharField(_("province"), max_length=2, choices=province_choices, db_index=True)
-    bank_name = models.CharField(_("bank"), max_length=50, choices=PayoutChannel.choices)
-    bank_account_number = models.CharField(_("account number"), max_length=30)
-    bank_account_holder = models.CharField(_("account holder"), max_length=100)
+    # Set and changed only by an approved PayeeChange; blank until then (the
+    # institution's enrolments stay out of payout batches without a bank).
+    bank_name = models.CharField(_("bank"), max_length=50, choices=PayoutChannel.choices, blank=True)
+    bank_account_number = models.CharField(_("account number"), max_length=30, blank=True)
+    bank_account_holder = models.CharField(_("account holder"), max_length=100, blank=True)
     platforms = models.ManyToManyField(Platform, related_name="institutions", verbose_name=_("sells through"))
     staff = models.ManyToManyField(
         settings.AUTH_USER_MODEL, related_name="institutions", blank=True, verbose_name=_("staff users")
@@ -110,6 +116,110 @@ class Institution(models.Model):
         return bool(self.accreditation_number) and bool(
             self.accreditation_valid_until and self.accreditation_valid_until >= on
         )
+
+
+# Where each payee's money goes: changed only by an approved PayeeChange.
+INSTITUTION_PAYEE_FIELDS = ("bank_name", "bank_account_number", "bank_account_holder")
+PLATFORM_PAYEE_FIELDS = ("payout_route", "settlement_bank", "settlement_account_number", "settlement_account_holder")
+
+
+class PayeeChange(models.Model):
+    """A request to change where an institution's or a platform's money goes
+    (its bank account, or its payout route and settlement account). A PMO
+    finance maker asks; another person with the checker's role approves,
+    and only then the payee's details change. Until then the old details are
+    paid to and the request shows as pending on the payee's page."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting for approval")
+        APPROVED = "approved", _("Approved and in effect")
+        REJECTED = "rejected", _("Rejected")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+
+    institution = models.ForeignKey(
+        Institution,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="payee_changes",
+        verbose_name=_("institution"),
+    )
+    platform = models.ForeignKey(
+        Platform,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="payee_changes",
+        verbose_name=_("platform"),
+    )
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
+    before = models.JSONField(_("details before"), default=dict)
+    after = models.JSONField(_("details asked for"), default=dict)
+    note = models.CharField(_("why (from the request)"), max_length=500)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("requested by")
+    )
+    requested_at = models.DateTimeField(_("requested at"), auto_now_add=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("decided by"),
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decision_reason = models.CharField(_("reason of the decision"), max_length=500, blank=True)
+
+    events = GenericRelation("audit.AuditEvent", verbose_name=_("history"))
+
+    class Meta:
+        ordering = ["-requested_at"]
+        verbose_name = _("change of bank details")
+        verbose_name_plural = _("changes of bank details")
+        permissions = [("approve_payeechange", "Can approve a change of bank details or payout route")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(institution__isnull=True, platform__isnull=False)
+                | models.Q(institution__isnull=False, platform__isnull=True),
+                name="payee_change_one_payee",
+            ),
+            # One open request per payee: a second would race the first.
+            models.UniqueConstraint(
+                fields=["institution"], condition=models.Q(status="pending"), name="one_pending_change_per_institution"
+            ),
+            models.UniqueConstraint(
+                fields=["platform"], condition=models.Q(status="pending"), name="one_pending_change_per_platform"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status="pending") | models.Q(decided_by__isnull=False),
+                name="payee_change_decided_by_someone",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(decided_by=models.F("requested_by")), name="payee_change_four_eyes"
+            ),
+        ]
+
+    def __str__(self):
+        return _("Bank details of %(payee)s") % {"payee": self.payee}
+
+    @property
+    def payee(self):
+        return self.institution or self.platform
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        return INSTITUTION_PAYEE_FIELDS if self.institution_id else PLATFORM_PAYEE_FIELDS
+
+
+PAYEE_CHANGE_TRANSITIONS = {
+    PayeeChange.Status.PENDING: frozenset(
+        {PayeeChange.Status.APPROVED, PayeeChange.Status.REJECTED, PayeeChange.Status.WITHDRAWN}
+    ),
+    PayeeChange.Status.APPROVED: frozenset(),
+    PayeeChange.Status.REJECTED: frozenset(),
+    PayeeChange.Status.WITHDRAWN: frozenset(),
+}
 
 
 class Category(models.TextChoices):

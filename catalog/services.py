@@ -18,6 +18,9 @@ from prakerja.lifecycle import record_change, record_created, record_move
 
 from .models import (
     CONTENT_FIELDS,
+    INSTITUTION_PAYEE_FIELDS,
+    PAYEE_CHANGE_TRANSITIONS,
+    PLATFORM_PAYEE_FIELDS,
     REVISION_TRANSITIONS,
     Category,
     Course,
@@ -25,6 +28,7 @@ from .models import (
     CurationDecision,
     DeliveryMode,
     Institution,
+    PayeeChange,
     Platform,
     RevisionStatus,
 )
@@ -127,11 +131,11 @@ DECISION_REASON_MAX = CurationDecision._meta.get_field("reason").max_length
 SUSPENSION_REASON_MAX = Course._meta.get_field("suspended_reason").max_length
 
 
-def _check_length(reason: str, limit: int) -> None:
+def _check_length(reason: str, limit: int, field: str = "reason") -> None:
     if len(reason) > limit:
         message = _("Keep the reason to %(limit)d characters; this one has %(count)d.")
         too_long = ValidationError(message, code="too_long", params={"limit": limit, "count": len(reason)})
-        raise ValidationError({"reason": too_long})
+        raise ValidationError({field: too_long})
 
 
 def _move(revision: CourseRevision, to: str, *, by: User | None, reason: str = "") -> None:
@@ -341,3 +345,170 @@ def institution_set_suspended(*, institution: Institution, suspended: bool, reas
 def course_add_rating(*, course_id: int, rating: int) -> None:
     """Counts one participant's rating (1-5) in the course's average."""
     Course.objects.filter(pk=course_id).update(rating_sum=F("rating_sum") + rating, rating_count=F("rating_count") + 1)
+
+
+# ------------------------------------------------------------ payee details
+
+
+def _payee_fields(payee) -> tuple[str, ...]:
+    return INSTITUTION_PAYEE_FIELDS if isinstance(payee, Institution) else PLATFORM_PAYEE_FIELDS
+
+
+def payee_details(payee) -> dict:
+    return {name: getattr(payee, name) for name in _payee_fields(payee)}
+
+
+def _clean_payee_details(payee, details: dict) -> dict:
+    """The asked-for details in the form they are stored, or a refusal per
+    field: the bank or e-wallet must be one the gateway knows, the number of
+    its shape, the holder named; a platform that forwards the money names
+    its settlement account, one paid directly has none."""
+    from payments.channels import PayoutChannel, account_number_clean
+
+    errors: dict[str, list] = {}
+    clean = {name: str(details.get(name) or "").strip() for name in _payee_fields(payee)}
+
+    def account(channel_field, number_field, holder_field):
+        channel = clean[channel_field]
+        if channel not in PayoutChannel.values:
+            errors[channel_field] = [_("Choose a bank or e-wallet from the list.")]
+            return
+        try:
+            clean[number_field] = account_number_clean(channel, clean[number_field])
+        except ValidationError as exc:
+            errors[number_field] = exc.messages
+        holder = " ".join(clean[holder_field].split())
+        if not 3 <= len(holder) <= 100:
+            errors[holder_field] = [_("Enter the account holder's name as the bank has it (3 to 100 characters).")]
+        clean[holder_field] = holder
+
+    if isinstance(payee, Institution):
+        account("bank_name", "bank_account_number", "bank_account_holder")
+    else:
+        route = clean["payout_route"]
+        if route not in Platform.PayoutRoute.values:
+            errors["payout_route"] = [_("Choose how the platform's sales are paid.")]
+        elif route == Platform.PayoutRoute.VIA_PLATFORM:
+            account("settlement_bank", "settlement_account_number", "settlement_account_holder")
+        else:
+            clean.update(settlement_bank="", settlement_account_number="", settlement_account_holder="")
+    if errors:
+        raise ValidationError(errors)
+    return clean
+
+
+def _notify_payee_staff(change: PayeeChange, *, what: str) -> None:
+    """Tells the payee's own staff by email: a change they did not ask for
+    is then noticed by the people whose money it is."""
+    from notifications.services import notify_email
+
+    payee = change.payee
+    emails = sorted(payee.staff.values_list("email", flat=True))
+    if isinstance(payee, Platform) and payee.contact_email:
+        emails = sorted({*emails, payee.contact_email})
+    if not emails:
+        return
+    shown = {k: _mask_account(k, v) for k, v in change.after.items()}
+    lines = "\n".join(f"- {k}: {v}" for k, v in shown.items() if v)
+    if what == "requested":
+        subject = _("A change of your bank details was requested")
+        intro = _(
+            "The PMO received a request to change where the payments of %(payee)s go. It takes effect only once "
+            "a second PMO officer approves it. If you did not ask for it, contact the PMO at once."
+        )
+    else:
+        subject = _("Your bank details were changed")
+        intro = _("The payments of %(payee)s now go to the details below. If you did not ask for it, contact the PMO.")
+    notify_email(
+        key=f"payee-change-{change.pk}-{what}",
+        to=emails,
+        subject=subject,
+        body=intro % {"payee": payee.name} + "\n\n" + lines,
+    )
+
+
+def _mask_account(field: str, value: str) -> str:
+    if field.endswith("account_number") and len(value) > 4:
+        return "•" * (len(value) - 4) + value[-4:]
+    return value
+
+
+def payee_change_request(*, payee, details: dict, note: str, by: User) -> PayeeChange:
+    """A finance maker asks to change where a payee's money goes. Nothing
+    about the payee changes until a checker approves."""
+    if not by.has_perm("catalog.add_payeechange"):
+        raise PermissionDenied
+    note = " ".join((note or "").split())
+    if len(note) < 5:
+        raise ValidationError({"note": _("Say why the details change and who asked for it (at least 5 characters).")})
+    _check_length(note, PayeeChange._meta.get_field("note").max_length, field="note")
+    clean = _clean_payee_details(payee, details)
+    model = type(payee)
+    with transaction.atomic():
+        locked = model.objects.select_for_update().get(pk=payee.pk)
+        before = payee_details(locked)
+        if clean == before:
+            raise ValidationError(_("These are the details in use now: nothing would change."), code="no_change")
+        if PayeeChange.objects.filter(**{model._meta.model_name: locked}, status=PayeeChange.Status.PENDING).exists():
+            raise ValidationError(
+                _("A change of these details already waits for approval. Decide or withdraw it first."),
+                code="pending",
+            )
+        change = PayeeChange.objects.create(
+            **{model._meta.model_name: locked}, before=before, after=clean, note=note, requested_by=by
+        )
+        record_created(change, PayeeChange.Status.PENDING, by=by, reason=note)
+        _notify_payee_staff(change, what="requested")
+    return change
+
+
+def payee_change_decide(*, change_id: int, approve: bool, reason: str, by: User) -> PayeeChange:
+    """A second finance officer approves (the payee's details change now, in
+    the same transaction) or rejects a pending change. The requester cannot
+    decide their own."""
+    if not by.has_perm("catalog.approve_payeechange"):
+        raise PermissionDenied
+    reason = " ".join((reason or "").split())
+    if not approve and len(reason) < 5:
+        raise ValidationError({"reason": _("Say why the change is rejected (at least 5 characters).")})
+    _check_length(reason, PayeeChange._meta.get_field("decision_reason").max_length)
+    with transaction.atomic():
+        change = PayeeChange.objects.select_for_update().get(pk=change_id)
+        if change.requested_by_id == by.pk:
+            raise ValidationError(
+                _("You asked for this change: another PMO finance checker approves or rejects it."), code="own"
+            )
+        to = PayeeChange.Status.APPROVED if approve else PayeeChange.Status.REJECTED
+        record_move(change, to, table=PAYEE_CHANGE_TRANSITIONS, by=by, reason=reason)
+        change.decided_by, change.decided_at, change.decision_reason = by, timezone.now(), reason
+        change.save(update_fields=["status", "decided_by", "decided_at", "decision_reason"])
+        if approve:
+            payee = type(change.payee).objects.select_for_update().get(pk=change.payee.pk)
+            before = payee_details(payee)
+            changed = [name for name, value in change.after.items() if before.get(name) != value]
+            for name in changed:
+                setattr(payee, name, change.after[name])
+            payee.save(update_fields=changed)
+            record_change(
+                payee,
+                "payee_details",
+                by=by,
+                before={name: before[name] for name in changed},
+                after={name: change.after[name] for name in changed},
+                reason=_("change of bank details %(id)s, requested by %(who)s")
+                % {"id": change.pk, "who": change.requested_by},
+            )
+            _notify_payee_staff(change, what="approved")
+    return change
+
+
+def payee_change_withdraw(*, change_id: int, by: User) -> PayeeChange:
+    """The requester (or another maker) withdraws a pending change."""
+    if not by.has_perm("catalog.add_payeechange"):
+        raise PermissionDenied
+    with transaction.atomic():
+        change = PayeeChange.objects.select_for_update().get(pk=change_id)
+        record_move(change, PayeeChange.Status.WITHDRAWN, table=PAYEE_CHANGE_TRANSITIONS, by=by)
+        change.decided_by, change.decided_at = by, timezone.now()
+        change.save(update_fields=["status", "decided_by", "decided_at"])
+    return change

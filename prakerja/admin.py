@@ -88,23 +88,22 @@ class EditHistoryMixin:
 
 
 class GuardedFieldsMixin:
-    """Fields only some staff may change on an existing record (DESIGN.md's
-    roles): ``admin_only_fields`` (who is an institution's or platform's
-    staff: an administrator alone grants those powers) and ``money_fields``
-    (where the money goes: the finance roles). Everyone else sees them read
-    only. Participants are never offered as staff."""
+    """Fields only some staff may change (DESIGN.md's roles):
+    ``admin_only_fields`` (who is an institution's or platform's staff: an
+    administrator alone grants those powers) are read only to everyone else;
+    ``money_fields`` (where the money goes) are read only to everyone,
+    administrators included: they change through a request that a second
+    finance officer approves (catalog.PayeeChange). Participants are never
+    offered as staff."""
 
     admin_only_fields: tuple[str, ...] = ()
     money_fields: tuple[str, ...] = ()
-    FINANCE_PERMISSIONS = ("payouts.prepare_payoutbatch", "payouts.approve_payoutbatch")
 
     def get_readonly_fields(self, request, obj=None):
         fields = list(super().get_readonly_fields(request, obj))
-        user = request.user
-        if not user.is_superuser:
+        fields += [f for f in self.money_fields if f not in fields]
+        if not request.user.is_superuser:
             fields += [f for f in self.admin_only_fields if f not in fields]
-            if obj is not None and not any(user.has_perm(p) for p in self.FINANCE_PERMISSIONS):
-                fields += [f for f in self.money_fields if f not in fields]
         return fields
 
     def formfield_for_manytomany(self, db_field, request, **kwargs):

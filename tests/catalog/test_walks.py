@@ -100,17 +100,51 @@ def test_a_bank_account_and_staff_changed_in_admin_show_in_the_institutions_hist
     live_server,
     world,  # noqa: F811
 ):
-    from tests.factories import UserFactory
+    """A finance maker requests the new account, another finance officer
+    approves it, an administrator adds a staff member: each in admin's
+    pages, each in the institution's history."""
+    from accounts import roles
+    from tests.factories import UserFactory, make_staff
 
     institution, _staff = world["institution"]("LPK Bengkel Maju")
     newcomer = UserFactory(email="staf.baru@example.com")
     admin_user = UserFactory(email="admin.pmo@example.com", is_staff=True, is_superuser=True)
+    maker, checker = make_staff(roles.PMO_FINANCE_MAKER), make_staff(roles.PMO_FINANCE_CHECKER)
+    institution_page = f"/admin/catalog/institution/{institution.pk}/change/"
+
     context, page = _open_page(browser)
     w = watch(page)
+    log_in_as(page, live_server, maker.email)
+    page.goto(_url(live_server, institution_page))
+    expect(page.locator("#id_bank_account_number")).to_have_count(0)  # read only, even to finance
+    page.get_by_role("link", name="Minta perubahan rekening bank").click()
+    page.fill("#id_bank_account_number", "9876 5432 10")
+    page.fill("#id_note", "Surat lembaga tanggal 2 Desember: pindah ke rekening baru")
+    page.click("#payee-change-form input[type=submit]")
+    expect(page.locator(".messagelist .success")).to_be_visible()
+    expect(page.locator("#change-decision")).to_contain_text("pemeriksa keuangan PMO lain")
+    institution.refresh_from_db()
+    assert institution.bank_account_number == "123", "nothing changes before the approval"
+    page.goto(_url(live_server, institution_page))
+    expect(page.locator(".field-payee_change")).to_contain_text("menunggu persetujuan")
+    context.close()
+
+    context, page = _open_page(browser)
+    w2 = watch(page)
+    log_in_as(page, live_server, checker.email)
+    page.goto(_url(live_server, "/admin/catalog/payeechange/"))
+    page.locator("#result_list tbody th a").first.click()
+    expect(page.locator(".field-comparison")).to_contain_text("9876543210")
+    page.click("button[value=approve]")
+    expect(page.locator(".messagelist .success")).to_be_visible()
+    institution.refresh_from_db()
+    assert institution.bank_account_number == "9876543210"
+    context.close()
+
+    context, page = _open_page(browser)
+    w3 = watch(page)
     log_in_as(page, live_server, admin_user.email)
-    page.wait_for_url(_path_is("/admin/"))
-    page.goto(_url(live_server, f"/admin/catalog/institution/{institution.pk}/change/"))
-    page.fill("#id_bank_account_number", "9876543210")
+    page.goto(_url(live_server, institution_page))
     page.select_option("#id_staff_from", label=str(newcomer))
     page.click("#id_staff_add")
     page.click("input[name=_continue]")
@@ -118,8 +152,8 @@ def test_a_bank_account_and_staff_changed_in_admin_show_in_the_institutions_hist
     history = page.locator(".inline-group", has_text="Riwayat")
     expect(history).to_contain_text("bank_account_number: 123 → 9876543210")
     expect(history).to_contain_text("+ staf.baru@example.com")
-    institution.refresh_from_db()
-    assert institution.bank_account_number == "9876543210"
     assert institution.staff.filter(pk=newcomer.pk).exists()
+    w2.check()
+    w3.check()
     w.check()
     context.close()
