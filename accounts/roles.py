@@ -88,8 +88,9 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "kyc.view_registryimport",
         "kyc.add_registryimport",
     ],
-    # Waves: the maker sets them up (window, quota, rules); the checker runs
-    # the lottery, so no one person both shapes and draws a wave.
+    # Waves: the maker sets them up (window, quota, rules); the checker
+    # approves the rules by opening the wave and runs the lottery, so no one
+    # person both shapes and opens or draws a wave.
     PMO_FINANCE_MAKER: [
         "accounts.view_participant",
         "enrollment.view_wave",
@@ -111,6 +112,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "enrollment.view_wave",
         "enrollment.view_waveprovincequota",
         "enrollment.draw_wave",
+        "enrollment.open_wave",
         "payouts.approve_payoutbatch",
         "catalog.view_institution",
         "catalog.view_platform",

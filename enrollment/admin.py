@@ -5,6 +5,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Count, Q
+from django.forms.models import BaseInlineFormSet
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -30,13 +31,34 @@ from .services.waves import wave_check_drawable, wave_open, wave_verify_draw
 from .tasks import run_wave_draw
 
 
+class ProvinceQuotaFormSet(BaseInlineFormSet):
+    """Province quotas that add up to more than the wave's quota are refused
+    here with a message (and by the database, whatever writes them)."""
+
+    def clean(self):
+        super().clean()
+        total = sum(
+            form.cleaned_data.get("quota") or 0
+            for form in self.forms
+            if form.cleaned_data and not form.cleaned_data.get("DELETE")
+        )
+        quota = self.instance.quota
+        if quota is not None and total > quota:
+            raise ValidationError(
+                _("The province quotas add up to %(total)s, more than the wave's quota of %(quota)s.")
+                % {"total": total, "quota": quota},
+                code="quota_sum",
+            )
+
+
 class ProvinceQuotaInline(admin.TabularInline):
     model = WaveProvinceQuota
+    formset = ProvinceQuotaFormSet
     extra = 0
 
     def _editable(self, obj):
-        # Fixed once registration closed: the applicants are known then.
-        return obj is None or (obj.status != Wave.Status.DRAWN and timezone.now() < obj.closes_at)
+        # Fixed once a second officer approved the rules by opening the wave.
+        return obj is None or obj.status == Wave.Status.DRAFT
 
     def has_add_permission(self, request, obj=None):
         return self._editable(obj) and super().has_add_permission(request, obj)
@@ -94,12 +116,10 @@ class WaveAdmin(EditHistoryMixin, admin.ModelAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         fields = list(super().get_readonly_fields(request, obj))
-        if obj is not None and obj.status == Wave.Status.DRAWN:
-            # The rules the lottery and the cards used stay as they were.
+        if obj is not None and obj.status != Wave.Status.DRAFT:
+            # Approved when the wave opened: the lottery and the cards use
+            # the rules as they were approved.
             fields += [f.name for f in Wave._meta.fields if f.editable and f.name not in fields]
-        elif obj is not None and timezone.now() >= obj.closes_at:
-            # The applicants are known: the window and quota cannot be reshaped.
-            fields += ["number", "opens_at", "closes_at", "quota"]
         return fields
 
     def edit_service(self, request, obj, fields):
@@ -113,7 +133,12 @@ class WaveAdmin(EditHistoryMixin, admin.ModelAdmin):
             return "-"
         if obj.status == Wave.Status.DRAFT:
             url = reverse("admin:enrollment_wave_open", args=[obj.pk])
-            return format_html('<a class="button" href="{}">{}</a>', url, _("Open registration"))
+            return format_html(
+                '<a class="button" href="{}">{}</a> {}',
+                url,
+                _("Approve the rules and open registration"),
+                _("(a PMO finance checker who did not set the rules)"),
+            )
         if obj.status == Wave.Status.OPEN:
             url = reverse("admin:enrollment_wave_draw", args=[obj.pk])
             return format_html('<a class="button" href="{}">{}</a>', url, _("Run the selection lottery"))
@@ -144,7 +169,7 @@ class WaveAdmin(EditHistoryMixin, admin.ModelAdmin):
 
     def open_view(self, request, pk):
         wave = get_object_or_404(Wave, pk=pk)
-        if not self.has_change_permission(request, wave):
+        if not request.user.has_perm("enrollment.open_wave"):
             raise PermissionDenied
         if request.method != "POST":
             return self._confirm(
@@ -152,14 +177,24 @@ class WaveAdmin(EditHistoryMixin, admin.ModelAdmin):
                 wave,
                 title=_("Open registration of %(wave)s") % {"wave": wave},
                 action=_("Open registration"),
-                summary=[_("Participants can apply from %(opens)s until %(closes)s.") % _window(wave)],
+                summary=[
+                    _("You approve the rules of this wave as the page shows them; they are fixed from now on."),
+                    _("Participants can apply from %(opens)s until %(closes)s.") % _window(wave),
+                    _("Quota %(quota)s; province quotas: %(quotas)s.")
+                    % {
+                        "quota": wave.quota,
+                        "quotas": ", ".join(str(q) for q in wave.province_quotas.all()) or _("none"),
+                    },
+                ],
             )
         try:
             wave_open(wave=wave, by=request.user)
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
         else:
-            messages.success(request, _("Registration of %(wave)s is open.") % {"wave": wave})
+            messages.success(
+                request, _("The rules of %(wave)s are approved and its registration is open.") % {"wave": wave}
+            )
         return redirect("admin:enrollment_wave_change", pk)
 
     def draw_view(self, request, pk):
@@ -207,7 +242,7 @@ class WaveAdmin(EditHistoryMixin, admin.ModelAdmin):
 
 
 def _window(wave):
-    from django.utils import formats, timezone
+    from django.utils import formats
 
     return {
         "opens": formats.date_format(timezone.localtime(wave.opens_at), "DATETIME_FORMAT"),

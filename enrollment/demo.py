@@ -39,7 +39,7 @@ def load(*, selected: list[Participant], applicant: Participant, maker: User, ch
     first = Wave.objects.create(
         number=1, opens_at=now - datetime.timedelta(days=1), closes_at=now + datetime.timedelta(days=1), quota=100
     )
-    waves.wave_open(wave=first, by=maker)
+    waves.wave_open(wave=first, by=checker)  # the checker approves the rules the maker set
     for participant in selected:
         waves.wave_apply(participant=_verified(participant, reviewer), wave=first)
     # The window passes.
@@ -53,7 +53,7 @@ def load(*, selected: list[Participant], applicant: Participant, maker: User, ch
     second = Wave.objects.create(
         number=2, opens_at=now - datetime.timedelta(days=1), closes_at=now + datetime.timedelta(days=14), quota=500
     )
-    waves.wave_open(wave=second, by=maker)
+    waves.wave_open(wave=second, by=checker)
     _verified(applicant, reviewer)
 
     courses = list(on_sale().filter(published_revision__capacity__isnull=True).order_by("pk")[:2])

@@ -6,8 +6,11 @@ the selected get a card whose training balance lives in the ledger; a
 purchase is an Enrollment that the PMO authorises by holding its price.
 """
 
+import datetime
+
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericRelation
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
@@ -15,6 +18,28 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import ExclusionList
 from accounts.nik import province_choices
+from prakerja.inputs import check_moment
+
+# The least and most each rule of a wave may be: a typo of one zero in a
+# balance of 800,000 cards is 7 trillion rupiah. The same bounds are checked
+# constraints in the database.
+RULE_BOUNDS = {
+    "quota": (1, 5_000_000),
+    "training_balance": (100_000, 10_000_000),
+    "purchase_deadline_days": (1, 180),
+    "reminder_days_before": (0, 60),
+    "voucher_valid_days": (1, 90),
+    "incentive_monthly_amount": (0, 2_000_000),
+    "incentive_months": (0, 12),
+    "survey_incentive_amount": (0, 500_000),
+    "survey_count": (0, 10),
+}
+LONGEST_WINDOW_DAYS = 366
+
+
+def _bounded(name: str) -> list:
+    low, high = RULE_BOUNDS[name]
+    return [MinValueValidator(low), MaxValueValidator(high)]
 
 
 class Wave(models.Model):
@@ -25,20 +50,38 @@ class Wave(models.Model):
         OPEN = "open", _("Open")
         DRAWN = "drawn", _("Selection done")
 
-    number = models.PositiveIntegerField(_("wave number"), unique=True)
-    opens_at = models.DateTimeField(_("registration opens"))
-    closes_at = models.DateTimeField(_("registration closes"))
-    quota = models.PositiveIntegerField(_("quota (all provinces)"))
+    number = models.PositiveIntegerField(_("wave number"), unique=True, validators=[MaxValueValidator(100_000)])
+    opens_at = models.DateTimeField(_("registration opens"), validators=[check_moment])
+    closes_at = models.DateTimeField(_("registration closes"), validators=[check_moment])
+    quota = models.PositiveIntegerField(_("quota (all provinces)"), validators=_bounded("quota"))
     status = models.CharField(_("status"), max_length=8, choices=Status.choices, default=Status.DRAFT)
-    # Programme rules of this wave (defaults from DESIGN.md).
-    training_balance = models.PositiveIntegerField(_("training balance (Rp)"), default=1_000_000)
-    purchase_deadline_days = models.PositiveSmallIntegerField(_("days to buy the first course"), default=30)
-    reminder_days_before = models.PositiveSmallIntegerField(_("reminder, days before the deadline"), default=7)
-    voucher_valid_days = models.PositiveSmallIntegerField(_("days a voucher stays valid"), default=14)
-    incentive_monthly_amount = models.PositiveIntegerField(_("post-training incentive per month (Rp)"), default=600_000)
-    incentive_months = models.PositiveSmallIntegerField(_("months of post-training incentive"), default=4)
-    survey_incentive_amount = models.PositiveIntegerField(_("incentive per survey (Rp)"), default=50_000)
-    survey_count = models.PositiveSmallIntegerField(_("number of paid surveys"), default=3)
+    # Programme rules of this wave (defaults from DESIGN.md), each within the
+    # bounds of RULE_BOUNDS, here and in the database. A second finance
+    # officer approves them by opening the wave; they are fixed from then on.
+    training_balance = models.PositiveIntegerField(
+        _("training balance (Rp)"), default=1_000_000, validators=_bounded("training_balance")
+    )
+    purchase_deadline_days = models.PositiveSmallIntegerField(
+        _("days to buy the first course"), default=30, validators=_bounded("purchase_deadline_days")
+    )
+    reminder_days_before = models.PositiveSmallIntegerField(
+        _("reminder, days before the deadline"), default=7, validators=_bounded("reminder_days_before")
+    )
+    voucher_valid_days = models.PositiveSmallIntegerField(
+        _("days a voucher stays valid"), default=14, validators=_bounded("voucher_valid_days")
+    )
+    incentive_monthly_amount = models.PositiveIntegerField(
+        _("post-training incentive per month (Rp)"), default=600_000, validators=_bounded("incentive_monthly_amount")
+    )
+    incentive_months = models.PositiveSmallIntegerField(
+        _("months of post-training incentive"), default=4, validators=_bounded("incentive_months")
+    )
+    survey_incentive_amount = models.PositiveIntegerField(
+        _("incentive per survey (Rp)"), default=50_000, validators=_bounded("survey_incentive_amount")
+    )
+    survey_count = models.PositiveSmallIntegerField(
+        _("number of paid surveys"), default=3, validators=_bounded("survey_count")
+    )
     # The lottery, recorded so anyone can run it again (enrollment.lottery).
     draw_seed = models.CharField(_("lottery seed"), max_length=64, blank=True, editable=False)
     # SHA-256 of what went into the draw (who took part, who was skipped and
@@ -63,11 +106,26 @@ class Wave(models.Model):
         ordering = ["-number"]
         verbose_name = _("wave")
         verbose_name_plural = _("waves")
-        permissions = [("draw_wave", _("Can run the selection lottery of a wave"))]
+        permissions = [
+            ("draw_wave", _("Can run the selection lottery of a wave")),
+            ("open_wave", _("Can approve a wave's rules and open its registration")),
+        ]
         constraints = [
             models.CheckConstraint(condition=Q(closes_at__gt=models.F("opens_at")), name="wave_window_ordered"),
-            models.CheckConstraint(condition=Q(quota__gt=0), name="wave_quota_positive"),
-            models.CheckConstraint(condition=Q(training_balance__gt=0), name="wave_balance_positive"),
+            models.CheckConstraint(
+                condition=Q(closes_at__lte=models.F("opens_at") + datetime.timedelta(days=LONGEST_WINDOW_DAYS)),
+                name="wave_window_at_most_a_year",
+            ),
+            *(
+                models.CheckConstraint(
+                    condition=Q(**{f"{name}__gte": low, f"{name}__lte": high}), name=f"wave_{name}_bounded"
+                )
+                for name, (low, high) in RULE_BOUNDS.items()
+            ),
+            models.CheckConstraint(
+                condition=Q(reminder_days_before__lt=models.F("purchase_deadline_days")),
+                name="wave_reminder_before_deadline",
+            ),
             models.CheckConstraint(
                 condition=Q(status="drawn", drawn_at__isnull=False) | (~Q(status="drawn") & Q(drawn_at__isnull=True)),
                 name="wave_drawn_once_dated",
@@ -76,6 +134,22 @@ class Wave(models.Model):
 
     def __str__(self):
         return _("Wave %(number)s") % {"number": self.number}
+
+    def clean(self):
+        errors = {}
+        if self.opens_at and self.closes_at:
+            if self.closes_at <= self.opens_at:
+                errors["closes_at"] = _("Registration closes after it opens.")
+            elif self.closes_at - self.opens_at > datetime.timedelta(days=LONGEST_WINDOW_DAYS):
+                errors["closes_at"] = _("Registration stays open at most a year.")
+        if (
+            self.reminder_days_before is not None
+            and self.purchase_deadline_days is not None
+            and self.reminder_days_before >= self.purchase_deadline_days
+        ):
+            errors["reminder_days_before"] = _("The reminder comes before the deadline: fewer days than the deadline.")
+        if errors:
+            raise ValidationError(errors)
 
 
 WAVE_TRANSITIONS = {
@@ -90,13 +164,16 @@ class WaveProvinceQuota(models.Model):
 
     wave = models.ForeignKey(Wave, on_delete=models.CASCADE, related_name="province_quotas")
     province_code = models.CharField(_("province"), max_length=2, choices=province_choices())
-    quota = models.PositiveIntegerField(_("quota"))
+    quota = models.PositiveIntegerField(_("quota"), validators=_bounded("quota"))
 
     class Meta:
         verbose_name = _("province quota")
         verbose_name_plural = _("province quotas")
         constraints = [
             models.UniqueConstraint(fields=["wave", "province_code"], name="wave_province_quota_unique"),
+            models.CheckConstraint(condition=Q(quota__gte=1), name="wave_province_quota_positive"),
+            # Their sum never exceeds the wave's quota: a deferred trigger
+            # (migration enrollment 0006), as a check cannot see other rows.
         ]
 
     def __str__(self):

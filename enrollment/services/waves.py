@@ -4,7 +4,7 @@ import hashlib
 import json
 import secrets
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -12,11 +12,12 @@ from django.utils.translation import gettext as _
 from accounts.models import Participant, User
 from accounts.services.eligibility import excluded_participant_ids, participant_exclusion_reason
 from accounts.services.status import participant_move, participants_move
-from prakerja.lifecycle import check_move, record_created, record_move, save_edit
+from audit.models import AuditEvent
+from prakerja.lifecycle import _plain, check_move, record_created, record_move, save_edit
 from prakerja.locks import advisory_xact_lock
 
 from .. import lottery
-from ..models import APPLICATION_TRANSITIONS, WAVE_TRANSITIONS, Wave, WaveApplication
+from ..models import APPLICATION_TRANSITIONS, RULE_BOUNDS, WAVE_TRANSITIONS, Wave, WaveApplication
 
 P = Participant.Status
 A = WaveApplication.Status
@@ -60,25 +61,65 @@ def apply_obstacle(participant: Participant) -> str:
 
 
 def wave_rules_save(*, wave: Wave, fields: list[str], by: User) -> dict:
-    """PMO staff edit a wave's window, quota or programme rules: only the
-    fields they changed, under the wave's lock, never once it is drawn (the
-    lottery and the cards used the rules as they were); each change is
-    recorded with what it was and became."""
+    """PMO staff edit a draft wave's window, quota or programme rules: only
+    the fields they changed, under the wave's lock; each change is recorded
+    with what it was and became. Once a second officer approved the rules by
+    opening the wave, they are fixed (the lottery and the cards use them)."""
 
-    def not_drawn(current: Wave) -> None:
+    def still_draft(current: Wave) -> None:
         if current.status == Wave.Status.DRAWN:
             raise ValidationError(_("The selection of this wave has run; it can no longer be changed."), code="drawn")
+        if current.status != Wave.Status.DRAFT:
+            raise ValidationError(
+                _("The rules of this wave were approved when it opened; they can no longer be changed."),
+                code="approved",
+            )
 
-    return save_edit(wave, fields, by=by, name="wave rules", check=not_drawn)
+    return save_edit(wave, fields, by=by, name="wave rules", check=still_draft)
+
+
+RULE_FIELDS = ("opens_at", "closes_at", "quota", *RULE_BOUNDS)
+
+
+def wave_rules_setters(wave: Wave) -> set[int]:
+    """Who created or edited the wave's rules (their ids, from its history)."""
+    return set(wave.events.filter(kind=AuditEvent.Kind.SETTING, actor__isnull=False).values_list("actor_id", flat=True))
 
 
 def wave_open(*, wave: Wave, by: User) -> Wave:
-    """Draft -> open: participants can apply within its window."""
+    """Draft -> open: a second finance officer approves the wave's rules as
+    they are and participants can apply within its window. Whoever set or
+    edited the rules cannot approve them; the approved rules (province
+    quotas included) are recorded with the move."""
+    if not by.has_perm("enrollment.open_wave"):
+        raise PermissionDenied
     with transaction.atomic():
         locked = Wave.objects.select_for_update().get(pk=wave.pk)
         if locked.status != Wave.Status.DRAFT:
             raise ValidationError(_("Only a draft wave can be opened."), code="not_draft")
-        record_move(locked, Wave.Status.OPEN, table=WAVE_TRANSITIONS, by=by)
+        if by.pk in wave_rules_setters(locked):
+            raise ValidationError(
+                _("You set or changed the rules of this wave: another PMO finance checker approves and opens it."),
+                code="own_rules",
+            )
+        try:
+            locked.full_clean(validate_unique=False)
+        except ValidationError as exc:
+            raise ValidationError(
+                _("The rules of this wave are not complete or out of bounds: %(problems)s")
+                % {"problems": " ".join(exc.messages)},
+                code="bad_rules",
+            ) from exc
+        quotas = {q.province_code: q.quota for q in locked.province_quotas.all()}
+        approved = {name: _plain(getattr(locked, name)) for name in RULE_FIELDS}
+        record_move(
+            locked,
+            Wave.Status.OPEN,
+            table=WAVE_TRANSITIONS,
+            by=by,
+            reason="rules approved",
+            payload={"rules": approved, "province_quotas": quotas},
+        )
         locked.save(update_fields=["status"])
     return locked
 

@@ -56,7 +56,7 @@ def make_wave(number=1, **rules) -> Wave:
     }
     values.update(rules)
     wave = Wave.objects.create(**values)
-    return waves.wave_open(wave=wave, by=make_staff(roles.PMO_FINANCE_MAKER))
+    return waves.wave_open(wave=wave, by=make_staff(roles.PMO_FINANCE_CHECKER))
 
 
 def close_window(wave: Wave) -> Wave:

@@ -39,10 +39,10 @@ def test_a_wave_opened_twice_and_drawn_twice_is_told_so(committed, client, djang
     wave = Wave.objects.create(
         number=7, opens_at=now - datetime.timedelta(hours=1), closes_at=now + datetime.timedelta(days=7), quota=5
     )
-    client.force_login(make_staff(roles.PMO_FINANCE_MAKER))
+    client.force_login(make_staff(roles.PMO_FINANCE_CHECKER))
     _indonesian(client)
     url = reverse("admin:enrollment_wave_open", args=[wave.pk])
-    assert "dibuka" in _said(client.post(url)).lower()
+    assert "dibuka" in _said(client.post(url)).lower()  # "...pendaftarannya dibuka."
     again = _said(client.post(url))
     assert again and Wave.objects.get(pk=wave.pk).status == "open"
 

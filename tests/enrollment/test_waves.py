@@ -253,8 +253,11 @@ def test_pmo_runs_the_lottery_from_admin_and_only_a_checker_may(committed, clien
     assert wave.draw_seed in change.content.decode()
 
 
-def test_wave_rules_edited_by_staff_are_recorded_and_a_drawn_wave_refuses_edits(committed):
-    wave = make_wave(training_balance=1_000_000)
+def test_wave_rules_edited_by_staff_are_recorded_and_fixed_once_approved(committed):
+    now = timezone.now()
+    wave = Wave.objects.create(
+        number=1, opens_at=now - datetime.timedelta(hours=1), closes_at=now + datetime.timedelta(days=7), quota=10
+    )
     maker = make_staff(roles.PMO_FINANCE_MAKER)
     wave.training_balance = 3_500_000
     wave.quota = 20
@@ -266,13 +269,20 @@ def test_wave_rules_edited_by_staff_are_recorded_and_a_drawn_wave_refuses_edits(
         "before": {"training_balance": 1_000_000, "quota": 10},
         "after": {"training_balance": 3_500_000, "quota": 20},
     }
+    waves.wave_open(wave=wave, by=make_staff(roles.PMO_FINANCE_CHECKER))
+    opened = wave.events.get(kind="status", to_status="open")
+    assert opened.payload["rules"]["training_balance"] == 3_500_000
+
+    stale = Wave.objects.get(pk=wave.pk)
+    stale.training_balance = 9_000_000
+    with pytest.raises(ValidationError) as refused:
+        waves.wave_rules_save(wave=stale, fields=["training_balance"], by=maker)
+    assert refused.value.code == "approved"
 
     participant = verified_participant(committed)
     waves.wave_apply(participant=participant, wave=wave)
     close_window(wave)
     committed(waves.wave_draw, wave=wave, by=make_staff(roles.PMO_FINANCE_CHECKER))
-    stale = Wave.objects.get(pk=wave.pk)
-    stale.training_balance = 9_000_000
     with pytest.raises(ValidationError) as refused:
         waves.wave_rules_save(wave=stale, fields=["training_balance"], by=maker)
     assert refused.value.code == "drawn"
