@@ -1,6 +1,7 @@
 """Django admin for PMO staff: participants (masked identity numbers, exact
 NIK search through the blind index), exclusion lists, Dinas operators."""
 
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -25,15 +26,38 @@ from .models import (
     User,
 )
 from .nik import compact_number, is_sixteen_digits, province_choices
+from .roles import PARTICIPANT
 from .services.exclusion import exclusion_list_set_active, exclusion_list_upload
 from .services.identity import participant_identity_for_staff
 from .services.operators import dinas_operator_save
+from .services.powers import STAFF_REFUSED, is_participant
+
+
+class UserChangeForm(BaseUserAdmin.form):
+    def clean(self):
+        cleaned = super().clean()
+        groups = cleaned.get("groups")
+        powers = cleaned.get("is_staff") or cleaned.get("is_superuser") or cleaned.get("user_permissions")
+        if groups is not None and groups.exclude(name=PARTICIPANT).exists():
+            powers = True
+        if powers and self.instance.pk and is_participant(self.instance):
+            raise ValidationError(STAFF_REFUSED, code="participant_staff")
+        return cleaned
+
+
+class DinasOperatorForm(forms.ModelForm):
+    def clean_user(self):
+        user = self.cleaned_data["user"]
+        if is_participant(user):
+            raise ValidationError(STAFF_REFUSED, code="participant_staff")
+        return user
 
 
 @admin.register(User)
 class UserAdmin(EditHistoryMixin, BaseUserAdmin):
     members_fields = ("groups",)
     inlines = [EventsInline]
+    form = UserChangeForm
     ordering = ["email"]
     list_display = ["email", "name", "is_staff", "is_active", "date_joined"]
     list_filter = ["is_staff", "is_superuser", "is_active", "groups"]
@@ -259,6 +283,7 @@ class ExclusionListAdmin(admin.ModelAdmin):
 
 @admin.register(DinasOperator)
 class DinasOperatorAdmin(admin.ModelAdmin):
+    form = DinasOperatorForm
     list_display = ["user", "office_name", "province_code"]
     list_filter = ["province_code"]
     search_fields = ["user__email", "office_name"]

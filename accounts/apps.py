@@ -34,3 +34,13 @@ class AccountsConfig(AppConfig):
         from .mfa import record_activation
 
         post_save.connect(record_activation, sender=Authenticator, dispatch_uid="accounts.mfa_activation")
+        from django.db.models.signals import m2m_changed
+
+        from catalog.models import Institution, Platform
+
+        from .services.powers import guard_partner_staff
+
+        for model in (Institution, Platform):
+            m2m_changed.connect(
+                guard_partner_staff, sender=model.staff.through, dispatch_uid=f"powers.{model.__name__}"
+            )

@@ -170,7 +170,11 @@ class WaveAdmin(EditHistoryMixin, admin.ModelAdmin):
     def open_view(self, request, pk):
         wave = get_object_or_404(Wave, pk=pk)
         if not request.user.has_perm("enrollment.open_wave"):
-            raise PermissionDenied
+            messages.error(
+                request,
+                _("A PMO finance checker who did not set the rules approves them and opens the wave; ask one."),
+            )
+            return redirect("admin:enrollment_wave_change", pk)
         if request.method != "POST":
             return self._confirm(
                 request,

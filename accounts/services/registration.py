@@ -32,6 +32,7 @@ from ..phone import clean_mobile
 from ..roles import PARTICIPANT
 from ..tasks import send_offline_welcome
 from .eligibility import _exclusion_reason
+from .powers import PARTICIPANT_REFUSED, has_staff_powers
 
 _NAME_RE = re.compile(r"^[^\W\d_]+(?:[ .,'\-]+[^\W\d_]+)*[.]?$")
 
@@ -346,6 +347,8 @@ def _limit_attempts(key: str, limit: int) -> None:
 
 def participant_register(*, user: User, profile: ProfileInput) -> Participant:
     """A person registers themself online (pendaftaran daring)."""
+    if has_staff_powers(user):
+        raise ValidationError(PARTICIPANT_REFUSED, code="staff_account")
     _limit_attempts(f"register:{user.pk}", REGISTER_ATTEMPTS_PER_HOUR)
     return _register(
         user_factory=lambda: user,
