@@ -65,7 +65,7 @@ class CourseForm(forms.Form):
 
 
 class CatalogFilterForm(forms.Form):
-    q = forms.CharField(label=_("Search"), required=False)  # the selector cuts it to 100 characters
+    q = forms.CharField(label=_("Search"), required=False, max_length=200)  # the selector uses 100 characters
     category = forms.ChoiceField(label=_("Category"), choices=_ANY + Category.choices, required=False)
     delivery_mode = forms.ChoiceField(label=_("Delivery mode"), choices=_ANY + DeliveryMode.choices, required=False)
     platform = forms.ModelChoiceField(

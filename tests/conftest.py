@@ -16,10 +16,15 @@ def _private_media_in_tmp(settings, tmp_path):
 
 @pytest.fixture(autouse=True)
 def _clean_slate():
-    """Each test starts with no SMS sent and an empty cache (Redis keeps
-    allauth's rate limits between tests otherwise)."""
+    """Each test starts with no SMS sent, an empty cache (Redis keeps
+    allauth's rate limits between tests otherwise) and the site's language
+    active: a request of the previous test leaves its language active in the
+    thread, and tasks run in it here (a worker starts in Indonesian)."""
+    from django.utils import translation
+
     sms.outbox.clear()
     cache.clear()
+    translation.activate("id")
     yield
     sms.outbox.clear()
 
