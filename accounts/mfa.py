@@ -67,9 +67,14 @@ def record_activation(sender, instance, created, **kwargs) -> None:
 
 
 class StaffSecondFactorMiddleware:
-    """Before any admin page: a staff account with no authenticator app is
-    sent to set one up, and a session that has not proved it to enter a code.
-    The admin login itself is allauth's (prakerja.web.admin_login)."""
+    """Before any page but the account pages (log-in, log-out, the second
+    factor's own pages, the language switch): a staff account with no
+    authenticator app is sent to set one up, and a session that has not
+    proved it to enter a code. Admin is covered, and so is every staff page
+    outside it (KYC photos, certificates). The admin login itself is
+    allauth's (prakerja.web.admin_login)."""
+
+    OPEN_PREFIXES = ("/akun/", "/i18n/", "/static/")
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -79,7 +84,13 @@ class StaffSecondFactorMiddleware:
         if self._admin is None:
             self._admin = reverse("admin:index")
         user = getattr(request, "user", None)
-        if request.path.startswith(self._admin) and user is not None and user.is_authenticated and user.is_staff:
+        if (
+            user is not None
+            and user.is_authenticated
+            and user.is_staff
+            and not request.path.startswith(self.OPEN_PREFIXES)
+            and request.path != self._admin + "login/"
+        ):
             if not has_totp(user):
                 messages.info(
                     request,

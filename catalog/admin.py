@@ -519,10 +519,12 @@ class PayeeChangeAdmin(admin.ModelAdmin):
         return super().change_view(request, object_id, form_url, extra_context)
 
     def decide_view(self, request, pk):
-        if request.method != "POST":
+        get_object_or_404(PayeeChange, pk=pk)
+        decision = request.POST.get("decision")
+        if request.method != "POST" or decision not in ("approve", "reject"):
             return redirect("admin:catalog_payeechange_change", pk)
         form = DecideChangeForm(request.POST)
-        approve = request.POST.get("decision") == "approve"
+        approve = decision == "approve"
         try:
             if not form.is_valid():
                 raise ValidationError(form.errors["reason"])
@@ -541,6 +543,7 @@ class PayeeChangeAdmin(admin.ModelAdmin):
         return redirect("admin:catalog_payeechange_change", pk)
 
     def withdraw_view(self, request, pk):
+        get_object_or_404(PayeeChange, pk=pk)
         if request.method == "POST":
             try:
                 payee_change_withdraw(change_id=pk, by=request.user)

@@ -65,7 +65,9 @@ class CourseForm(forms.Form):
 
 
 class CatalogFilterForm(forms.Form):
-    q = forms.CharField(label=_("Search"), required=False, max_length=200)  # the selector uses 100 characters
+    # Bounded by cutting, not by refusing: a long search still searches its
+    # start (the selector uses 100 characters).
+    q = forms.CharField(label=_("Search"), required=False, widget=forms.TextInput(attrs={"maxlength": 100}))
     category = forms.ChoiceField(label=_("Category"), choices=_ANY + Category.choices, required=False)
     delivery_mode = forms.ChoiceField(label=_("Delivery mode"), choices=_ANY + DeliveryMode.choices, required=False)
     platform = forms.ModelChoiceField(
@@ -89,3 +91,6 @@ class CatalogFilterForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["province"].choices = _ANY + province_choices()
+
+    def clean_q(self):
+        return self.cleaned_data["q"][:200]

@@ -195,8 +195,10 @@ class PayeeChange(models.Model):
                 condition=models.Q(status="pending") | models.Q(decided_by__isnull=False),
                 name="payee_change_decided_by_someone",
             ),
+            # Nobody decides their own request; withdrawing one's own is fine.
             models.CheckConstraint(
-                condition=~models.Q(decided_by=models.F("requested_by")), name="payee_change_four_eyes"
+                condition=models.Q(status="withdrawn") | ~models.Q(decided_by=models.F("requested_by")),
+                name="payee_change_four_eyes",
             ),
         ]
 

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from prakerja.admin import EditHistoryMixin, EventsInline, ReadOnlyAdmin, rupiah, rupiah_column
+from prakerja.lifecycle import record_change
 
 from .models import (
     Card,
@@ -122,6 +123,19 @@ class WaveAdmin(EditHistoryMixin, admin.ModelAdmin):
             fields += [f.name for f in Wave._meta.fields if f.editable and f.name not in fields]
         return fields
 
+    def save_formset(self, request, form, formset, change):
+        """Province quotas are rules too: who changed them is in the wave's
+        history, so they cannot approve the wave afterwards."""
+        if formset.model is not WaveProvinceQuota:
+            return super().save_formset(request, form, formset, change)
+        wave = form.instance
+        before = {q.province_code: q.quota for q in wave.province_quotas.all()} if change else {}
+        super().save_formset(request, form, formset, change)
+        after = {q.province_code: q.quota for q in wave.province_quotas.all()}
+        if before != after:
+            record_change(wave, "province quotas", by=request.user, before=before, after=after)
+        return None
+
     def edit_service(self, request, obj, fields):
         # Only the fields of the form, under a lock, never over a drawn wave
         # (the lottery may have run while the form was open); recorded.
@@ -153,7 +167,7 @@ class WaveAdmin(EditHistoryMixin, admin.ModelAdmin):
             *super().get_urls(),
         ]
 
-    def _confirm(self, request, wave, *, title, action, summary):
+    def _confirm(self, request, wave, *, title, action, summary, digest=""):
         return TemplateResponse(
             request,
             "admin/enrollment/wave_confirm.html",
@@ -164,6 +178,7 @@ class WaveAdmin(EditHistoryMixin, admin.ModelAdmin):
                 "title": title,
                 "action": action,
                 "summary": summary,
+                "digest": digest,
             },
         )
 
@@ -180,6 +195,7 @@ class WaveAdmin(EditHistoryMixin, admin.ModelAdmin):
                 request,
                 wave,
                 title=_("Open registration of %(wave)s") % {"wave": wave},
+                digest=waves.wave_rules_digest(wave),
                 action=_("Open registration"),
                 summary=[
                     _("You approve the rules of this wave as the page shows them; they are fixed from now on."),
@@ -192,7 +208,9 @@ class WaveAdmin(EditHistoryMixin, admin.ModelAdmin):
                 ],
             )
         try:
-            wave_open(wave=wave, by=request.user)
+            wave_open(wave=wave, by=request.user, seen=request.POST.get("rules") or None)
+        except PermissionDenied:
+            messages.error(request, _("Only a PMO finance checker approves the rules and opens a wave."))
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
         else:

@@ -88,17 +88,33 @@ def _parts(run: str) -> list[tuple[int, int]]:
     return spans
 
 
+def _digits(text: str) -> int:
+    return len(_DIGIT.findall(re.sub(r"%[0-9A-Fa-f]{2}", " ", text)))
+
+
 def identity_number_spans(text: str) -> list[tuple[int, int]]:
-    """Where ``text`` holds something shaped like a NIK or KK."""
+    """Where ``text`` holds something shaped like a NIK or KK: a run of 16
+    digits, or consecutive space-separated parts of a longer run that hold 16
+    between them ("row 5: 3201 2345 6789 0123")."""
     found = []
     for match in _DIGIT_RUN.finditer(text):
         run = match.group(0)
         if _sixteen(run):
             found.append(match.span())
             continue
-        for start, end in _parts(run):
-            if _sixteen(run[start:end]):
-                found.append((match.start() + start, match.start() + end))
+        parts = _parts(run)
+        counts = [_digits(run[start:end]) for start, end in parts]
+        i = 0
+        while i < len(parts):
+            total, j = 0, i
+            while j < len(parts) and total < 16:
+                total += counts[j]
+                j += 1
+            if total == 16:
+                found.append((match.start() + parts[i][0], match.start() + parts[j - 1][1]))
+                i = j
+            else:
+                i += 1
     return found
 
 

@@ -86,11 +86,24 @@ def wave_rules_setters(wave: Wave) -> set[int]:
     return set(wave.events.filter(kind=AuditEvent.Kind.SETTING, actor__isnull=False).values_list("actor_id", flat=True))
 
 
-def wave_open(*, wave: Wave, by: User) -> Wave:
+def _approved_rules(wave: Wave) -> tuple[dict, dict]:
+    quotas = {q.province_code: q.quota for q in wave.province_quotas.order_by("province_code")}
+    return {name: _plain(getattr(wave, name)) for name in RULE_FIELDS}, quotas
+
+
+def wave_rules_digest(wave: Wave) -> str:
+    """A fingerprint of the rules and quotas as they are now: the approval
+    page carries it, so what is approved is what the approver saw."""
+    rules, quotas = _approved_rules(wave)
+    return hashlib.sha256(json.dumps([rules, quotas], sort_keys=True, default=str).encode()).hexdigest()
+
+
+def wave_open(*, wave: Wave, by: User, seen: str | None = None) -> Wave:
     """Draft -> open: a second finance officer approves the wave's rules as
     they are and participants can apply within its window. Whoever set or
-    edited the rules cannot approve them; the approved rules (province
-    quotas included) are recorded with the move."""
+    edited the rules cannot approve them; rules changed since the approver's
+    page showed them (``seen``, their wave_rules_digest) are not approved;
+    the approved rules (province quotas included) are recorded with the move."""
     if not by.has_perm("enrollment.open_wave"):
         raise PermissionDenied
     with transaction.atomic():
@@ -110,8 +123,12 @@ def wave_open(*, wave: Wave, by: User) -> Wave:
                 % {"problems": " ".join(exc.messages)},
                 code="bad_rules",
             ) from exc
-        quotas = {q.province_code: q.quota for q in locked.province_quotas.all()}
-        approved = {name: _plain(getattr(locked, name)) for name in RULE_FIELDS}
+        if seen is not None and seen != wave_rules_digest(locked):
+            raise ValidationError(
+                _("The rules of this wave changed after your page showed them. Look at them again before approving."),
+                code="rules_changed",
+            )
+        approved, quotas = _approved_rules(locked)
         record_move(
             locked,
             Wave.Status.OPEN,

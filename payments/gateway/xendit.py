@@ -66,10 +66,12 @@ def _payout(data) -> GatewayPayout:
     if not isinstance(data, dict):
         raise MalformedPayout("payout is not an object")
     amount = data.get("amount", 0)
-    if isinstance(amount, bool) or not isinstance(amount, int | float) or amount != int(amount):
-        raise MalformedPayout("field amount is not a whole number")
-    if not 0 <= amount <= MAX_AMOUNT:
+    if isinstance(amount, bool) or not isinstance(amount, int | float):
+        raise MalformedPayout("field amount is not a number")
+    if not 0 <= amount <= MAX_AMOUNT:  # also refuses NaN and Infinity, which JSON parsing lets through
         raise MalformedPayout("field amount out of range")
+    if amount != int(amount):
+        raise MalformedPayout("field amount is not a whole number")
     return GatewayPayout(
         id=_text(data, "id", _ID, required=True),
         reference_id=_text(data, "reference_id", _ID, required=False),

@@ -127,3 +127,12 @@ def test_the_demo_prints_a_staff_members_current_code_but_not_in_production(sett
     settings.PRODUCTION = True
     with pytest.raises(CommandError):
         call_command("totp_code", email=maker.email)
+
+
+def test_staff_pages_outside_admin_need_the_second_factor_too(client):
+    reviewer = make_staff(roles.PMO_KYC_REVIEWER)
+    log_in(client, reviewer)  # password only: no authenticator app yet
+    for path in ("/kyc/foto/1/ktp/", "/kursus/", "/"):
+        response = client.get(path)
+        assert response.status_code == 302 and response["Location"].startswith(ACTIVATE), path
+    assert client.get("/akun/logout/").status_code == 200  # the account pages stay open

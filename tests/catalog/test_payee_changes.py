@@ -3,6 +3,7 @@ request one finance officer makes and another approves (issue 12)."""
 
 import pytest
 from django.core import mail
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 
@@ -87,8 +88,9 @@ def test_nobody_approves_their_own_request_not_even_an_administrator(world):  # 
         note="Pindah ke BRI",
         by=boss,
     )
-    with pytest.raises(Exception, match="another PMO finance checker"):
+    with pytest.raises(ValidationError) as own:
         payee_change_decide(change_id=change.pk, approve=True, reason="", by=boss)
+    assert own.value.code == "own"
     with transaction.atomic(), pytest.raises(IntegrityError):
         PayeeChange.objects.filter(pk=change.pk).update(status="approved", decided_by=boss)
     institution.refresh_from_db()
@@ -147,24 +149,24 @@ def test_bad_details_are_refused_next_to_the_field_and_nothing_is_requested(
 
 
 def test_a_second_request_while_one_waits_and_an_unchanged_one_are_refused(world, finance):  # noqa: F811
-    from django.core.exceptions import ValidationError
 
     institution, _ = world["institution"]("LPK Dua Kali")
     Institution.objects.filter(pk=institution.pk).update(bank_account_number="1234567")
     institution.refresh_from_db()
-    with pytest.raises(ValidationError, match="nothing would change"):
+    with pytest.raises(ValidationError) as same:
         payee_change_request(payee=institution, details=_details(institution), note="Sama saja", by=finance["maker"])
+    assert same.value.code == "no_change"
     new = {**_details(institution), "bank_account_number": "424242"}
     payee_change_request(payee=institution, details=new, note="Pertama", by=finance["maker"])
-    with pytest.raises(ValidationError, match="already waits"):
+    with pytest.raises(ValidationError) as waiting:
         payee_change_request(
             payee=institution, details={**new, "bank_account_number": "434343"}, note="Kedua", by=finance["maker"]
         )
+    assert waiting.value.code == "pending"
     assert PayeeChange.objects.count() == 1
 
 
 def test_a_platform_that_forwards_names_its_settlement_account(world, finance):  # noqa: F811
-    from django.core.exceptions import ValidationError
 
     platform = world["platform"]
     with pytest.raises(ValidationError) as exc:
@@ -205,3 +207,31 @@ def test_a_curator_or_a_platform_staff_member_cannot_request_or_decide(client, w
     assert change.status == "pending"
     assert Institution.objects.get(pk=institution.pk).bank_account_number == "123"
     assert Platform.objects.filter(payee_changes__isnull=False).count() == 0
+
+
+def test_the_requester_withdraws_their_own_change_and_a_missing_one_is_a_404(client, world, finance):  # noqa: F811
+    institution, _ = world["institution"]("LPK Tarik")
+    change = payee_change_request(
+        payee=institution,
+        details={**_details(institution), "bank_account_number": "818181"},
+        note="Salah ketik",
+        by=finance["maker"],
+    )
+    client.force_login(finance["maker"])
+    response = client.post(reverse("admin:catalog_payeechange_withdraw", args=[change.pk]), follow=True)
+    assert "The change is withdrawn." in response.content.decode()
+    change.refresh_from_db()
+    assert change.status == "withdrawn"
+    client.force_login(finance["checker"])
+    for name in ("admin:catalog_payeechange_decide", "admin:catalog_payeechange_withdraw"):
+        assert client.post(reverse(name, args=[999_999]), {"decision": "approve"}).status_code == 404
+    # A decision that is neither approve nor reject decides nothing.
+    other = payee_change_request(
+        payee=institution,
+        details={**_details(institution), "bank_account_number": "828282"},
+        note="Pindah",
+        by=finance["maker"],
+    )
+    client.post(reverse("admin:catalog_payeechange_decide", args=[other.pk]), {"decision": "maybe", "reason": "x"})
+    other.refresh_from_db()
+    assert other.status == "pending"

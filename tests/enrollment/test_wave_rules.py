@@ -159,3 +159,44 @@ def test_the_maker_who_set_the_rules_cannot_open_the_wave_a_checker_approves_the
     client.force_login(maker)
     form = client.get(reverse("admin:enrollment_wave_change", args=[wave.pk])).context["adminform"].form
     assert "training_balance" not in form.fields and "quota" not in form.fields
+
+
+def test_quota_edits_count_as_setting_the_rules_and_a_stale_approval_page_is_refused(client):
+    maker = make_staff(roles.PMO_FINANCE_MAKER)
+    client.force_login(maker)
+    client.post(reverse("admin:enrollment_wave_add"), add_form())
+    wave = Wave.objects.get()
+    both = make_staff(roles.PMO_FINANCE_CHECKER)
+    both.groups.add(*maker.groups.all())
+    client.force_login(both)
+    change = reverse("admin:enrollment_wave_change", args=[wave.pk])
+    page = client.get(change)
+    data = {
+        **add_form(
+            **{
+                "province_quotas-TOTAL_FORMS": "1",
+                "province_quotas-0-province_code": "32",
+                "province_quotas-0-quota": "300",
+                "province_quotas-0-wave": str(wave.pk),
+            }
+        ),
+        "_continue": "1",
+    }
+    assert page.status_code == 200 and client.post(change, data).status_code == 302
+    assert wave.events.filter(name="province quotas", actor=both).exists()
+    with pytest.raises(ValidationError) as refused:
+        waves.wave_open(wave=wave, by=both)
+    assert refused.value.code == "own_rules"
+
+    checker = make_staff(roles.PMO_FINANCE_CHECKER)
+    seen = waves.wave_rules_digest(wave)
+    client.force_login(maker)
+    Wave.objects.filter(pk=wave.pk).update(training_balance=2_000_000)  # changed after the page was shown
+    client.force_login(checker)
+    client.post(reverse("admin:enrollment_wave_open", args=[wave.pk]), {"rules": seen})
+    assert Wave.objects.get(pk=wave.pk).status == "draft"
+    page = client.get(reverse("admin:enrollment_wave_open", args=[wave.pk])).content.decode()
+    fresh = waves.wave_rules_digest(Wave.objects.get(pk=wave.pk))
+    assert fresh in page
+    client.post(reverse("admin:enrollment_wave_open", args=[wave.pk]), {"rules": fresh})
+    assert Wave.objects.get(pk=wave.pk).status == "open"

@@ -38,6 +38,8 @@ def test_sixteen_digit_numbers_never_reach_a_log_line(caplog):
         "NIK3273014508990001 then 7",
         "refused 3273-0145-0899-0001 1 time",
         "line one 3273014508990001\nline two",
+        "row 5: 3273 0145 0899 0001 refused",
+        "GET /x?q=3273+0145+0899+0001+1 HTTP/1.1",
     ],
 )
 def test_numbers_typed_with_separators_are_redacted_too(line):

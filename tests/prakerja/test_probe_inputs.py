@@ -202,3 +202,9 @@ def test_a_suspension_reason_over_its_limit_is_refused_not_cut(world):  # noqa: 
         course_set_suspended(course=course, suspended=True, reason="y" * 501, by=world["curator2"])
     course.refresh_from_db()
     assert not course.is_suspended and course.suspended_reason == ""
+
+
+@pytest.mark.parametrize("raw_amount", ["Infinity", "-Infinity", "NaN", "1e400"])
+def test_a_webhook_amount_that_is_no_finite_number_is_refused(client, raw_amount):
+    body = '{"event": "payout.succeeded", "data": {"id": "disb-1", "status": "SUCCEEDED", "amount": %s}}' % raw_amount
+    assert webhook(client, None, raw=body).status_code == 403

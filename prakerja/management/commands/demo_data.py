@@ -62,6 +62,11 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS("Demo logins (password: %s):" % DEMO_PASSWORD))
         for email, what in logins:
             self.stdout.write(f"  {email:<40} {what}")
+        self.stdout.write(
+            "Staff (admin@, pmo-*@, curator-*@) set up two-step verification on their first visit to /admin/: "
+            "scan the QR code with an authenticator app, or print its code with "
+            "`.venv/bin/python manage.py totp_code --secret <the secret under the QR code>`."
+        )
 
     def _user(self, local: str, *, staff=False, superuser=False, group=None, name="") -> User:
         email = f"{local}@{DOMAIN}"
