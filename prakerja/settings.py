@@ -183,6 +183,9 @@ LOGOUT_REDIRECT_URL = "home"
 MFA_ADAPTER = "accounts.mfa.MFAAdapter"
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Kartu Prakerja"
+# One 30-second step either side (RFC 6238's allowance for a phone's clock
+# and the time to type); each code still works once.
+MFA_TOTP_TOLERANCE = 1
 
 # django-allauth: email is the login, verified before first use.
 ACCOUNT_LOGIN_METHODS = {"email"}
