@@ -71,6 +71,11 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "catalog.view_institution",
         "catalog.add_institution",
         "catalog.change_institution",
+        # Partner API credentials: the client codes and their signing keys.
+        "catalog.view_apiclient",
+        "catalog.add_apiclient",
+        "catalog.change_apiclient",
+        "catalog.add_apikey",
     ],
     DINAS_OPERATOR: ["accounts.register_offline"],
     PMO_KYC_REVIEWER: [

@@ -14,10 +14,13 @@ from prakerja.admin import EditHistoryMixin, EventsInline, GuardedFieldsMixin, R
 from prakerja.inputs import parse_id
 from prakerja.web import apply_errors
 
+from .credentials import ROTATION_OVERLAP, api_key_issue, api_key_revoke
 from .models import (
     CONTENT_FIELDS,
     INSTITUTION_PAYEE_FIELDS,
     PLATFORM_PAYEE_FIELDS,
+    ApiClient,
+    ApiKey,
     Course,
     CourseRevision,
     CurationDecision,
@@ -554,3 +557,83 @@ class PayeeChangeAdmin(admin.ModelAdmin):
             else:
                 messages.success(request, _("The change is withdrawn."))
         return redirect("admin:catalog_payeechange_change", pk)
+
+
+class ApiKeyInline(admin.TabularInline):
+    model = ApiKey
+    fields = ["hint", "created_at", "created_by", "valid_until", "revoked_at"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ApiClient)
+class ApiClientAdmin(admin.ModelAdmin):
+    """Partner API credentials: a client code per platform or institution,
+    and signing keys issued here, shown once."""
+
+    inlines = [ApiKeyInline, EventsInline]
+    list_display = ["code", "platform", "institution", "is_active", "created_at"]
+    list_filter = ["is_active"]
+    search_fields = ["code", "platform__name", "institution__name"]
+    fields = ["code", "platform", "institution", "is_active"]
+    change_form_template = "admin/catalog/apiclient/change_form.html"
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["code", "platform", "institution"] if obj is not None else []
+
+    def get_urls(self):
+        return [
+            path("<int:pk>/issue/", self.admin_site.admin_view(self.issue_view), name="catalog_apiclient_issue"),
+            path(
+                "<int:pk>/revoke/<int:key_id>/",
+                self.admin_site.admin_view(self.revoke_view),
+                name="catalog_apiclient_revoke",
+            ),
+            *super().get_urls(),
+        ]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        client = get_object_or_404(ApiClient, pk=parse_id(object_id) or 0)
+        extra_context = {
+            **(extra_context or {}),
+            "api_client": client,
+            "can_issue": request.user.has_perm("catalog.add_apikey"),
+            "live_keys": [k for k in client.keys.all() if k.usable()],
+        }
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def issue_view(self, request, pk):
+        client = get_object_or_404(ApiClient, pk=pk)
+        if request.method != "POST":
+            return redirect("admin:catalog_apiclient_change", pk)
+        try:
+            secret = api_key_issue(client=client, by=request.user)
+        except PermissionDenied:
+            messages.error(request, _("You may not issue signing keys."))
+            return redirect("admin:catalog_apiclient_change", pk)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("New signing key of %(client)s") % {"client": client.code},
+            "client": client,
+            "secret": secret,
+            "overlap_hours": int(ROTATION_OVERLAP.total_seconds() // 3600),
+            "opts": self.opts,
+        }
+        response = TemplateResponse(request, "admin/catalog/apiclient/issued.html", context)
+        response["Cache-Control"] = "no-store"
+        return response
+
+    def revoke_view(self, request, pk, key_id):
+        key = get_object_or_404(ApiKey, pk=key_id, client_id=pk)
+        if request.method == "POST":
+            try:
+                api_key_revoke(key=key, by=request.user)
+            except PermissionDenied:
+                messages.error(request, _("You may not revoke signing keys."))
+            else:
+                messages.success(request, _("The key ending in %(hint)s no longer signs.") % {"hint": key.hint})
+        return redirect("admin:catalog_apiclient_change", pk)

@@ -414,3 +414,77 @@ class Stage2Queue(CourseRevision):
         proxy = True
         verbose_name = _("course to curate (stage 2)")
         verbose_name_plural = _("curation queue, stage 2 (PMO)")
+
+
+class ApiClient(models.Model):
+    """A platform's or an institution's credentials for the partner API
+    (/api/v1/): a client code, and signing keys kept encrypted (the server
+    needs each key itself to check a request's HMAC)."""
+
+    code = models.CharField(_("client code"), max_length=40, unique=True)
+    platform = models.ForeignKey(
+        Platform,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="api_clients",
+        verbose_name=_("platform"),
+    )
+    institution = models.ForeignKey(
+        Institution,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="api_clients",
+        verbose_name=_("institution"),
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    events = GenericRelation("audit.AuditEvent", verbose_name=_("history"))
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("API client")
+        verbose_name_plural = _("API clients")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(institution__isnull=True, platform__isnull=False)
+                | models.Q(institution__isnull=False, platform__isnull=True),
+                name="api_client_one_partner",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.code} ({self.platform or self.institution})"
+
+    @property
+    def partner(self):
+        return self.platform or self.institution
+
+
+class ApiKey(models.Model):
+    """One signing key of a client. A rotated key stays valid until
+    ``valid_until`` (the overlap); a revoked one at once stops."""
+
+    client = models.ForeignKey(ApiClient, on_delete=models.CASCADE, related_name="keys", verbose_name=_("client"))
+    secret_encrypted = models.CharField(max_length=300, editable=False)
+    hint = models.CharField(_("key ends with"), max_length=8, editable=False)
+    created_at = models.DateTimeField(_("issued at"), auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("issued by")
+    )
+    valid_until = models.DateTimeField(_("valid until"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("signing key")
+        verbose_name_plural = _("signing keys")
+
+    def __str__(self):
+        return f"…{self.hint}"
+
+    def usable(self, now=None) -> bool:
+        now = now or timezone.now()
+        return self.revoked_at is None and (self.valid_until is None or now < self.valid_until)

@@ -15,7 +15,11 @@ class LanguageMiddleware:
         self.supported = {code for code, _name in settings.LANGUAGES}
 
     def __call__(self, request):
-        language = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
+        if request.path.startswith("/api/"):
+            # The partner API has no cookies: its clients say Accept-Language.
+            language = translation.get_language_from_request(request)
+        else:
+            language = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
         if language not in self.supported:
             language = settings.LANGUAGE_CODE
         translation.activate(language)

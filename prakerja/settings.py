@@ -94,6 +94,7 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "allauth.mfa",
+    "rest_framework",
     "audit",
     "notifications",
     "accounts",
@@ -177,6 +178,17 @@ if PRAKERJA_ENV == "test":
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"
+
+# The partner API (/api/v1/): signed requests only (prakerja.api.auth), one
+# error shape, JSON in and out.
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["prakerja.api.auth.SignedRequestAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["prakerja.api.permissions.SignedClient"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "EXCEPTION_HANDLER": "prakerja.api.views.error_handler",
+    "UNAUTHENTICATED_USER": None,
+}
 
 # Second factor (allauth.mfa): every staff account has an authenticator app
 # (TOTP) and recovery codes before it reaches admin (accounts.mfa).

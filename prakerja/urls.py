@@ -16,6 +16,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/login/", admin_login, name="admin_login"),  # before the admin's own
     path("admin/", admin.site.urls),
+    path("api/v1/", include("prakerja.api.urls")),
     path("", include("accounts.urls")),
     path("", include("kyc.urls")),
     path("", include("catalog.urls")),

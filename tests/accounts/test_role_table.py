@@ -20,7 +20,11 @@ SUPERUSER = "administrator"
 # below, not edits.
 ADMIN_WRITES = {
     roles.CURATOR_BINALATTAS: {},
-    roles.PMO_CURATOR: {"catalog.platform": {"add", "change"}, "catalog.institution": {"add", "change"}},
+    roles.PMO_CURATOR: {
+        "catalog.platform": {"add", "change"},
+        "catalog.institution": {"add", "change"},
+        "catalog.apiclient": {"add", "change"},  # partner API client codes; keys are issued, never typed
+    },
     roles.PMO_KYC_REVIEWER: {"accounts.exclusionlist": {"add", "change"}, "kyc.registryimport": {"add"}},
     roles.PMO_FINANCE_MAKER: {
         "catalog.payeechange": {"add"},  # a request; another officer approves it
@@ -46,6 +50,7 @@ ACTIONS = {
     "catalog.suspend_course": {roles.PMO_CURATOR},
     "catalog.add_payeechange": {roles.PMO_FINANCE_MAKER},
     "catalog.approve_payeechange": {roles.PMO_FINANCE_CHECKER},
+    "catalog.add_apikey": {roles.PMO_CURATOR},
     "accounts.view_full_nik": {roles.PMO_KYC_REVIEWER},
     "accounts.register_offline": {roles.DINAS_OPERATOR},
     "kyc.review_kycsubmission": {roles.PMO_KYC_REVIEWER},
