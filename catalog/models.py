@@ -209,10 +209,6 @@ class PayeeChange(models.Model):
     def payee(self):
         return self.institution or self.platform
 
-    @property
-    def fields(self) -> tuple[str, ...]:
-        return INSTITUTION_PAYEE_FIELDS if self.institution_id else PLATFORM_PAYEE_FIELDS
-
 
 PAYEE_CHANGE_TRANSITIONS = {
     PayeeChange.Status.PENDING: frozenset(

@@ -16,7 +16,6 @@ import re
 import unicodedata
 
 from django.core.exceptions import ValidationError
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 MAX_ID = 2**63 - 1  # BigAutoField
@@ -57,11 +56,6 @@ def check_moment(value) -> None:
         )
 
 
-def local_moment(value):
-    """A datetime shown as Jakarta time; None stays None."""
-    return timezone.localtime(value) if value else value
-
-
 # Sixteen digits joined by at most three separator characters (punctuation,
 # spaces, or a %XX escape) at each step. A run is taken whole: a longer number,
 # a timestamp or a float's decimals have more than 16 digits and are left alone,
@@ -72,8 +66,9 @@ _DIGIT = re.compile(r"\d")
 _WHITESPACE_SEPARATOR = re.compile(rf"\d((?:{_SEPARATOR}{{0,3}}))(?=\d)")
 
 
-def _sixteen(text: str) -> bool:
-    return len(_DIGIT.findall(re.sub(r"%[0-9A-Fa-f]{2}", " ", text))) == 16
+def _digits(text: str) -> int:
+    """How many digits ``text`` holds, not counting those of %XX escapes."""
+    return len(_DIGIT.findall(re.sub(r"%[0-9A-Fa-f]{2}", " ", text)))
 
 
 def _parts(run: str) -> list[tuple[int, int]]:
@@ -88,10 +83,6 @@ def _parts(run: str) -> list[tuple[int, int]]:
     return spans
 
 
-def _digits(text: str) -> int:
-    return len(_DIGIT.findall(re.sub(r"%[0-9A-Fa-f]{2}", " ", text)))
-
-
 def identity_number_spans(text: str) -> list[tuple[int, int]]:
     """Where ``text`` holds something shaped like a NIK or KK: a run of 16
     digits, or consecutive space-separated parts of a longer run that hold 16
@@ -99,7 +90,7 @@ def identity_number_spans(text: str) -> list[tuple[int, int]]:
     found = []
     for match in _DIGIT_RUN.finditer(text):
         run = match.group(0)
-        if _sixteen(run):
+        if _digits(run) == 16:
             found.append(match.span())
             continue
         parts = _parts(run)
