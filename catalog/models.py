@@ -10,6 +10,7 @@ sale.
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericRelation
 from django.contrib.postgres.search import SearchVectorField
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -484,3 +485,27 @@ class ApiKey(models.Model):
     def usable(self, now=None) -> bool:
         now = now or timezone.now()
         return self.revoked_at is None and (self.valid_until is None or now < self.valid_until)
+
+
+class IdempotentRequest(models.Model):
+    """A partner's POST under an ``Idempotency-Key`` (Stripe's rules): the
+    first request's response, returned again for the same key and body,
+    for IDEMPOTENCY_TTL (prakerja.api.idempotency)."""
+
+    client = models.ForeignKey(ApiClient, on_delete=models.CASCADE, related_name="+", verbose_name=_("client"))
+    key = models.CharField(_("idempotency key"), max_length=100)
+    # SHA-256 of the method, the path and the request's content.
+    fingerprint = models.CharField(max_length=64)
+    # Empty while the first request runs.
+    status_code = models.PositiveSmallIntegerField(_("response status"), null=True, blank=True)
+    response = models.JSONField(_("response"), null=True, blank=True, encoder=DjangoJSONEncoder)
+    started_at = models.DateTimeField(_("received at"), auto_now_add=True, db_index=True)
+    finished_at = models.DateTimeField(_("answered at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("idempotent request")
+        verbose_name_plural = _("idempotent requests")
+        constraints = [models.UniqueConstraint(fields=["client", "key"], name="idempotency_key_once_per_client")]
+
+    def __str__(self):
+        return f"{self.client_id}:{self.key}"

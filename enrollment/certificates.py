@@ -3,8 +3,9 @@ first bytes (not their name), kept in private storage, served by a view
 that checks the viewer, always as a download."""
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
+
+from prakerja.inputs import field_refusal
 
 SIGNATURES = {
     b"%PDF-": "pdf",
@@ -17,11 +18,12 @@ CONTENT_TYPES = {"pdf": "application/pdf", "png": "image/png", "jpg": "image/jpe
 def certificate_check(upload) -> str:
     """The file's type ("pdf", "png" or "jpg"), or a refusal."""
     if upload is None or not upload.size:
-        raise ValidationError({"certificate": _("Choose the certificate file.")}, code="empty")
+        raise field_refusal("certificate", _("Choose the certificate file."), "empty")
     if upload.size > settings.CERTIFICATE_MAX_BYTES:
-        raise ValidationError(
-            {"certificate": _("The file is larger than %(mb)d MB.") % {"mb": settings.CERTIFICATE_MAX_BYTES // 2**20}},
-            code="too_large",
+        raise field_refusal(
+            "certificate",
+            _("The file is larger than %(mb)d MB.") % {"mb": settings.CERTIFICATE_MAX_BYTES // 2**20},
+            "too_large",
         )
     upload.seek(0)
     head = upload.read(16)
@@ -29,4 +31,4 @@ def certificate_check(upload) -> str:
     for signature, extension in SIGNATURES.items():
         if head.startswith(signature):
             return extension
-    raise ValidationError({"certificate": _("The certificate must be a PDF, JPEG or PNG file.")}, code="bad_type")
+    raise field_refusal("certificate", _("The certificate must be a PDF, JPEG or PNG file."), "bad_type")

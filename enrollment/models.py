@@ -360,6 +360,11 @@ class Enrollment(models.Model):
     completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
     certificate = models.FileField(_("certificate"), upload_to=_certificate_path, blank=True)
     certificate_name = models.CharField(_("certificate file name"), max_length=100, blank=True)
+    # A purchase made through the platform's API: its own invoice and user.
+    # Null for purchases on the PMO's pages: unique per platform when set.
+    invoice_code = models.CharField(_("platform's invoice code"), max_length=64, null=True, blank=True)  # noqa: DJ001
+    invoice_url = models.URLField(_("platform's invoice URL"), max_length=500, blank=True)
+    platform_user_id = models.CharField(_("platform's user id"), max_length=64, blank=True)
     created_at = models.DateTimeField(_("requested at"), auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -371,6 +376,7 @@ class Enrollment(models.Model):
         verbose_name_plural = _("enrolments")
         constraints = [
             models.UniqueConstraint(fields=["participant", "request_key"], name="enrollment_request_once"),
+            models.UniqueConstraint(fields=["platform", "invoice_code"], name="enrollment_invoice_once_per_platform"),
             # The database backs the programme rules the authorisation checks.
             models.UniqueConstraint(
                 fields=["participant", "course"],
@@ -402,6 +408,28 @@ class Enrollment(models.Model):
 
     def __str__(self):
         return f"#{self.pk} {self.course} ({self.get_status_display()})"
+
+
+class PlatformAccount(models.Model):
+    """A platform's user account, tied to the participant who first bought
+    with it: one card per platform account and one account per card on each
+    platform, so a jockey's account cannot buy with other people's cards."""
+
+    platform = models.ForeignKey("catalog.Platform", on_delete=models.PROTECT, related_name="+")
+    platform_user_id = models.CharField(_("platform's user id"), max_length=64)
+    participant = models.ForeignKey("accounts.Participant", on_delete=models.PROTECT, related_name="platform_accounts")
+    linked_at = models.DateTimeField(_("first purchase at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("platform account")
+        verbose_name_plural = _("platform accounts")
+        constraints = [
+            models.UniqueConstraint(fields=["platform", "platform_user_id"], name="platform_account_one_participant"),
+            models.UniqueConstraint(fields=["platform", "participant"], name="platform_account_one_per_participant"),
+        ]
+
+    def __str__(self):
+        return f"{self.platform_id}:{self.platform_user_id}"
 
 
 class PlatformNotice(models.Model):

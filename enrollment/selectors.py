@@ -61,3 +61,19 @@ def payable_enrollments_sql(*, not_in: str) -> str:
                THEN (SELECT i2.bank_name FROM catalog_institution i2 WHERE i2.id = e.institution_id)
                ELSE p.settlement_bank END IN ({_CHANNELS})
     """  # noqa: S608 - constant SQL, values are parameters
+
+
+def seats_taken(course_ids) -> dict[int, int]:
+    """Seats held in each course (bought and not undone, whichever version
+    sold them): what its capacity is counted against."""
+    from django.db.models import Count
+
+    from .models import HELD_STATUSES
+
+    rows = (
+        Enrollment.objects.filter(course_id__in=list(course_ids), status__in=HELD_STATUSES)
+        .values("course_id")
+        .annotate(n=Count("id"))
+        .values_list("course_id", "n")
+    )
+    return dict(rows)

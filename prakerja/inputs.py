@@ -119,3 +119,12 @@ def redact_identity_numbers(text: str) -> str:
     for start, end in reversed(spans):
         text = text[:start] + "[REDACTED]" + text[end:]
     return text
+
+
+def field_refusal(field: str, message, code: str) -> ValidationError:
+    """A refusal about one field that keeps its code (Django drops the code
+    given beside a dict of messages): the API reports it, forms show it.
+    ``message`` may be the messages of another refusal."""
+    if isinstance(message, list | tuple):
+        message = " ".join(str(part) for part in message)
+    return ValidationError({field: ValidationError(message, code=code)})

@@ -95,6 +95,8 @@ INSTALLED_APPS = [
     "allauth.account",
     "allauth.mfa",
     "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "audit",
     "notifications",
     "accounts",
@@ -188,6 +190,30 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "EXCEPTION_HANDLER": "prakerja.api.views.error_handler",
     "UNAUTHENTICATED_USER": None,
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_THROTTLE_CLASSES": ["prakerja.api.throttling.ClientRateThrottle"],
+    # Per client code, in the shared cache (Redis): past it, 429 with Retry-After.
+    "DEFAULT_THROTTLE_RATES": {"client": env.str("API_RATE_PER_CLIENT", default="1200/min")},
+}
+# The largest JSON body the partner API reads (a multipart upload may carry
+# a certificate of CERTIFICATE_MAX_BYTES).
+API_MAX_JSON_BYTES = 64 * 1024
+# The published contract (/api/v1/schema) and its docs page, from our own
+# static files (drf-spectacular-sidecar), no CDN.
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Kartu Prakerja partner API",
+    "DESCRIPTION": "How digital platforms sell courses and training institutions deliver them. "
+    "Signing, idempotency, errors and webhooks: the developer guide at /api/v1/guide.",
+    "VERSION": "1.0.0",
+    "OAS_VERSION": "3.1.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
 }
 
 # Second factor (allauth.mfa): every staff account has an authenticator app

@@ -14,6 +14,7 @@ from accounts.models import User
 from catalog.models import Institution
 from payments.services import ledger_post
 from prakerja import ratelimit
+from prakerja.inputs import field_refusal
 
 from ..models import (
     Card,
@@ -25,73 +26,97 @@ from .purchases import _move, voucher_normalise
 S = Enrollment.Status
 
 
-def _institution_enrollment(user: User, **lookup) -> Enrollment:
-    """An enrolment of one of the user's institutions; anything else reads
-    as not found, so codes and ids of others reveal nothing."""
-    enrollment = (
-        Enrollment.objects.select_for_update()
-        .filter(institution__in=Institution.objects.filter(staff=user), **lookup)
-        .first()
-    )
+def _scope(user: User | None, institution_id: int | None):
+    """Whose institutions: the staff member's on the pages, the one API
+    client's institution through the API (exactly one of the two)."""
+    if (user is None) == (institution_id is None):
+        raise TypeError("give the staff user or the API client's institution")
+    if user is not None:
+        return Institution.objects.filter(staff=user)
+    return Institution.objects.filter(pk=institution_id)
+
+
+def _institution_enrollment(institutions, **lookup) -> Enrollment:
+    """An enrolment of one of these institutions; anything else reads as not
+    found, so codes and ids of others reveal nothing."""
+    enrollment = Enrollment.objects.select_for_update().filter(institution__in=institutions, **lookup).first()
     if enrollment is None:
         raise ValidationError(_("No voucher of your institution has this code."), code="voucher_unknown")
     return enrollment
 
 
-def _redeemable(user: User, voucher_code: str) -> Enrollment:
-    """The enrolment a voucher code names, if the user's institution may
+def _redeemable(institutions, voucher_code: str, limit_key: str) -> Enrollment:
+    """The enrolment a voucher code names, if one of ``institutions`` may
     redeem it now; locked when called inside a transaction."""
     code = voucher_normalise(voucher_code)
     if not code:
-        raise ValidationError({"voucher_code": _("Enter the voucher code.")}, code="empty")
+        raise field_refusal("voucher_code", _("Enter the voucher code."), "empty")
     # Only unknown codes count: a class of a hundred starts without trouble,
     # guessing stops after a few dozen tries.
-    limit_key = f"redeem-miss:{user.pk}"
+    limit_key = f"redeem-miss:{limit_key}"
     if not ratelimit.peek(limit_key, limit=settings.VOUCHER_REDEEM_ATTEMPTS_PER_HOUR):
         raise ValidationError(_("Too many voucher codes were tried. Try again in an hour."), code="rate_limited")
     try:
-        enrollment = _institution_enrollment(user, voucher_code=code)
+        enrollment = _institution_enrollment(institutions, voucher_code=code)
     except ValidationError as exc:
         ratelimit.hit(limit_key, limit=settings.VOUCHER_REDEEM_ATTEMPTS_PER_HOUR, window_seconds=3600)
-        raise ValidationError({"voucher_code": exc.messages}, code=exc.code) from None
+        raise field_refusal("voucher_code", exc.messages, exc.code) from None
     if enrollment.status == S.REDEEMED or enrollment.redeemed_at is not None:
-        raise ValidationError({"voucher_code": _("This voucher has already been used.")}, code="used")
+        raise field_refusal("voucher_code", _("This voucher has already been used."), "used")
     if enrollment.status != S.AUTHORISED:
         message = _("This voucher is no longer valid (%(status)s).") % {"status": enrollment.get_status_display()}
-        raise ValidationError({"voucher_code": message}, code="invalid")
+        raise field_refusal("voucher_code", message, "invalid")
     if enrollment.voucher_expires_at <= timezone.now():
-        raise ValidationError({"voucher_code": _("This voucher has expired.")}, code="expired")
+        raise field_refusal("voucher_code", _("This voucher has expired."), "expired")
     return enrollment
 
 
-def voucher_check(*, user: User, voucher_code: str) -> Enrollment:
+def _limit_key(user: User | None, institution_id: int | None) -> str:
+    return str(user.pk) if user is not None else f"institution-{institution_id}"
+
+
+def _via(institution_id: int | None) -> str:
+    return " through the API" if institution_id is not None else ""
+
+
+def voucher_check(*, voucher_code: str, user: User | None = None, institution_id: int | None = None) -> Enrollment:
     """What a voucher code would start, before the staff confirm: the same
     refusals as redeeming it, and nothing changes."""
     with transaction.atomic():
-        return _redeemable(user, voucher_code)
+        return _redeemable(_scope(user, institution_id), voucher_code, _limit_key(user, institution_id))
 
 
-def enrollment_redeem(*, user: User, voucher_code: str) -> Enrollment:
-    """Institution staff redeem a voucher when the participant starts: once,
-    and only a voucher of their own institution."""
+def enrollment_redeem(*, voucher_code: str, user: User | None = None, institution_id: int | None = None) -> Enrollment:
+    """Institution staff (or their institution's API client) redeem a
+    voucher when the participant starts: once, and only a voucher of their
+    own institution."""
     with transaction.atomic():
-        enrollment = _redeemable(user, voucher_code)
+        enrollment = _redeemable(_scope(user, institution_id), voucher_code, _limit_key(user, institution_id))
         enrollment.redeemed_at = timezone.now()
-        _move(enrollment, S.REDEEMED, by=user, reason="voucher redeemed")
+        _move(enrollment, S.REDEEMED, by=user, reason="voucher redeemed" + _via(institution_id))
         enrollment.save(update_fields=["status", "redeemed_at", "updated_at"])
     return enrollment
 
 
-def enrollment_complete(*, user: User, enrollment_id: int, certificate) -> Enrollment:
-    """Institution staff report completion with the certificate; the held
-    price is posted to the institution's payable account."""
+def enrollment_complete(
+    *, enrollment_id: int, certificate, user: User | None = None, institution_id: int | None = None
+) -> Enrollment:
+    """Institution staff (or their institution's API client) report
+    completion with the certificate; the held price is posted to the
+    institution's payable account."""
     from ..certificates import certificate_check
 
     extension = certificate_check(certificate)
     saved = []
     try:
         return _complete(
-            user=user, enrollment_id=enrollment_id, certificate=certificate, extension=extension, saved=saved
+            institutions=_scope(user, institution_id),
+            by=user,
+            via=_via(institution_id),
+            enrollment_id=enrollment_id,
+            certificate=certificate,
+            extension=extension,
+            saved=saved,
         )
     except BaseException:
         for name in saved:  # the transaction rolled back: no file left behind
@@ -99,13 +124,15 @@ def enrollment_complete(*, user: User, enrollment_id: int, certificate) -> Enrol
         raise
 
 
-def _complete(*, user: User, enrollment_id: int, certificate, extension: str, saved: list) -> Enrollment:
+def _complete(
+    *, institutions, by: User | None, via: str, enrollment_id: int, certificate, extension: str, saved: list
+) -> Enrollment:
     with transaction.atomic():
-        head = Enrollment.objects.filter(pk=enrollment_id, institution__staff=user).only("card_id").first()
+        head = Enrollment.objects.filter(pk=enrollment_id, institution__in=institutions).only("card_id").first()
         if head is None:
             raise ValidationError(_("No enrolment of your institution has this number."), code="not_found")
         card = Card.objects.select_for_update().get(pk=head.card_id)
-        enrollment = _institution_enrollment(user, pk=enrollment_id)
+        enrollment = _institution_enrollment(institutions, pk=enrollment_id)
         if enrollment.status != S.REDEEMED:
             raise ValidationError(
                 _("Only a course in progress can be completed; this one is %(status)s.")
@@ -125,7 +152,7 @@ def _complete(*, user: User, enrollment_id: int, certificate, extension: str, sa
         enrollment.certificate_name = f"sertifikat-{secrets.token_hex(8)}.{extension}"
         enrollment.certificate.save(enrollment.certificate_name, certificate, save=False)
         saved.append(enrollment.certificate.name)
-        _move(enrollment, S.COMPLETED, by=user, reason="completed")
+        _move(enrollment, S.COMPLETED, by=by, reason="completed" + via)
         enrollment.save(update_fields=["status", "completed_at", "certificate", "certificate_name", "updated_at"])
         ledger_post(transfer=enrollment.hold)
         card_complete_if_used_up(card=card, min_price=settings.CATALOG_MIN_PRICE)

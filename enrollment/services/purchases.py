@@ -18,7 +18,7 @@ from catalog.models import Course
 from catalog.selectors import on_sale
 from payments.models import Account
 from payments.services import account_for, account_owner, ledger_hold, ledger_void
-from prakerja.inputs import ascii_digits
+from prakerja.inputs import ascii_digits, field_refusal
 from prakerja.lifecycle import record_created, record_move
 
 from ..models import (
@@ -132,19 +132,28 @@ def checkout_send_code(*, participant: Participant, course: Course) -> None:
 
 
 def enrollment_request(
-    *, participant: Participant, course: Course, revision_id: int, card_number: str, code: str, request_key: str
+    *,
+    participant: Participant,
+    course: Course,
+    revision_id: int,
+    card_number: str,
+    code: str,
+    request_key: str,
+    order: dict | None = None,
 ) -> Enrollment:
     """The participant confirms buying the version ``revision_id`` of a
     course (the one the page showed) with the card number and the code sent
     to their phone; the PMO then authorises or declines it. The same
-    ``request_key`` again returns the first enrolment and moves nothing."""
+    ``request_key`` again returns the first enrolment and moves nothing.
+    ``order``: the platform's invoice code and URL and its user id, for a
+    purchase made through its API."""
     existing = Enrollment.objects.filter(participant=participant, request_key=request_key).first()
     if existing is not None:
         return enrollment_authorize(enrollment_id=existing.pk)
     card = _card_of(participant)
     number = "".join(ch for ch in ascii_digits(card_number or "") if ch in "0123456789")
     if not hmac.compare_digest(number.encode(), card.number.encode()):
-        raise ValidationError({"card_number": _("This is not the number of your card.")}, code="wrong_card")
+        raise field_refusal("card_number", _("This is not the number of your card."), "wrong_card")
     try:
         otp.otp_verify(
             user=participant.user,
@@ -158,12 +167,19 @@ def enrollment_request(
         existing = Enrollment.objects.filter(participant=participant, request_key=request_key).first()
         if existing is not None:
             return enrollment_authorize(enrollment_id=existing.pk)
-        raise ValidationError({"code": exc.messages}, code=exc.code) from None
-    return enrollment_submit(participant=participant, course=course, request_key=request_key, revision_id=revision_id)
+        raise field_refusal("code", exc.messages, exc.code) from None
+    return enrollment_submit(
+        participant=participant, course=course, request_key=request_key, revision_id=revision_id, order=order
+    )
 
 
 def enrollment_submit(
-    *, participant: Participant, course: Course, request_key: str, revision_id: int | None = None
+    *,
+    participant: Participant,
+    course: Course,
+    request_key: str,
+    revision_id: int | None = None,
+    order: dict | None = None,
 ) -> Enrollment:
     """Records the purchase request (the platform is told) and has it
     authorised, in one transaction. ``revision_id`` is the version the
@@ -202,6 +218,7 @@ def enrollment_submit(
             platform_id=course.platform_id,
             price=revision.price,
             request_key=request_key,
+            **(order or {}),
         )
         record_created(enrollment, S.REQUESTED, by=participant.user)
         PlatformNotice.objects.create(platform_id=course.platform_id, enrollment=enrollment, event=S.REQUESTED)

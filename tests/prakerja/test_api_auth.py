@@ -5,6 +5,7 @@ overlap, revocation; each refusal a 401 with its reason code."""
 
 import datetime
 import re
+import secrets
 import time
 
 import pytest
@@ -29,10 +30,11 @@ def client_and_key(world):  # noqa: F811
     return api_client, api_key_issue(client=api_client, by=make_staff(roles.PMO_CURATOR))
 
 
-def signed(client, path, *, code, secret, stamp=None, method="GET", body=b"", signature=None, **headers):
+def signed(client, path, *, code, secret, stamp=None, nonce=None, method="GET", body=b"", signature=None, **headers):
     stamp = str(int(time.time())) if stamp is None else stamp
-    signature = signature or sign(secret, code, stamp, method, path, body)
-    headers = {"X-Client-Code": code, "X-Timestamp": stamp, "X-Signature": signature, **headers}
+    nonce = nonce or secrets.token_urlsafe(18)
+    signature = signature or sign(secret, code, stamp, nonce, method, path, body)
+    headers = {"X-Client-Code": code, "X-Timestamp": stamp, "X-Nonce": nonce, "X-Signature": signature, **headers}
     call = getattr(client, method.lower())
     return (
         call(path, data=body, content_type="application/json", headers=headers) if body else call(path, headers=headers)
@@ -61,30 +63,35 @@ def test_unsigned_wrong_key_stale_tampered_and_replayed_requests_are_refused(cli
     old = str(int(time.time()) - 301)
     assert refusal(signed(client, WHOAMI, code=code, secret=secret, stamp=old)) == "timestamp_out_of_window"
     assert refusal(signed(client, WHOAMI, code=code, secret=secret, stamp="12.5")) == "timestamp_invalid"
+    assert refusal(signed(client, WHOAMI, code=code, secret=secret, nonce="short")) == "nonce_invalid"
     # Signed for one path, sent to another (or with a query added): tampered.
-    stamp = str(int(time.time()))
-    other = sign(secret, code, stamp, "GET", "/api/v1/whoami?x=1", b"")
-    assert refusal(signed(client, WHOAMI, code=code, secret=secret, stamp=stamp, signature=other)) == (
+    stamp, nonce = str(int(time.time())), "n" * 20
+    other = sign(secret, code, stamp, nonce, "GET", "/api/v1/whoami?x=1", b"")
+    assert refusal(signed(client, WHOAMI, code=code, secret=secret, stamp=stamp, nonce=nonce, signature=other)) == (
         "signature_invalid"
     )
     # The same signed request twice: the second is a replay.
-    good = sign(secret, code, stamp, "GET", WHOAMI, b"")
-    assert signed(client, WHOAMI, code=code, secret=secret, stamp=stamp, signature=good).status_code == 200
-    assert refusal(signed(client, WHOAMI, code=code, secret=secret, stamp=stamp, signature=good)) == (
+    good = sign(secret, code, stamp, nonce, "GET", WHOAMI, b"")
+    assert signed(client, WHOAMI, code=code, secret=secret, stamp=stamp, nonce=nonce, signature=good).status_code == 200
+    assert refusal(signed(client, WHOAMI, code=code, secret=secret, stamp=stamp, nonce=nonce, signature=good)) == (
         "signature_replayed"
     )
+    # The same read twice in one second, each with its own nonce: both answered.
+    assert signed(client, WHOAMI, code=code, secret=secret, stamp=stamp).status_code == 200
+    assert signed(client, WHOAMI, code=code, secret=secret, stamp=stamp).status_code == 200
 
 
 def test_a_tampered_body_is_refused(client, client_and_key):
     api_client, secret = client_and_key
-    stamp = str(int(time.time()))
-    signature = sign(secret, api_client.code, stamp, "POST", WHOAMI, b'{"amount": 100}')
+    stamp, nonce = str(int(time.time())), "n" * 20
+    signature = sign(secret, api_client.code, stamp, nonce, "POST", WHOAMI, b'{"amount": 100}')
     response = signed(
         client,
         WHOAMI,
         code=api_client.code,
         secret=secret,
         stamp=stamp,
+        nonce=nonce,
         method="POST",
         body=b'{"amount": 999}',
         signature=signature,
@@ -129,5 +136,5 @@ def test_refusals_speak_indonesian_unless_the_client_asks_for_english(client):
     english = client.get(WHOAMI, headers={"Accept-Language": "en"}).json()["error"]
     assert english == {
         "code": "signature_missing",
-        "message": "Sign the request: X-Client-Code, X-Timestamp and X-Signature.",
+        "message": "Sign the request: X-Client-Code, X-Timestamp, X-Nonce and X-Signature.",
     }
