@@ -12,7 +12,7 @@ from enrollment.services.platform_sales import schedule_code
 from prakerja.api.errors import ApiError
 from prakerja.api.pagination import NewestFirst
 from prakerja.api.permissions import PlatformClient
-from prakerja.api.schema import errors
+from prakerja.api.schema import POSITIVE_ID, errors, page_of
 from prakerja.inputs import parse_id
 
 from .models import Category, DeliveryMode
@@ -70,8 +70,8 @@ def _courses(request):
     operation_id="courses_list",
     tags=["platform: catalog"],
     summary="The courses the platform sells, on sale now",
-    parameters=[OpenApiParameter("institution", int, description="Only this institution's courses.")],
-    responses={200: CourseOut(many=True), **errors(400)},
+    parameters=[OpenApiParameter("institution", POSITIVE_ID, description="Only this institution's courses.")],
+    responses={200: page_of(CourseOut, "CoursePage"), **errors()},
 )
 @api_view(["GET"])
 @permission_classes([PlatformClient])
@@ -80,7 +80,7 @@ def courses_list(request):
     if "institution" in request.query_params:
         institution = parse_id(request.query_params["institution"])
         if institution is None:
-            raise serializers.ValidationError({"institution": ["an institution id"]})
+            raise serializers.ValidationError({"institution": [_("An institution's id: a whole number from 1.")]})
         courses = courses.filter(institution_id=institution)
     paginator = NewestFirst()
     page = paginator.paginate_queryset(courses, request)

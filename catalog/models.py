@@ -10,7 +10,6 @@ sale.
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericRelation
 from django.contrib.postgres.search import SearchVectorField
-from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -498,7 +497,9 @@ class IdempotentRequest(models.Model):
     fingerprint = models.CharField(max_length=64)
     # Empty while the first request runs.
     status_code = models.PositiveSmallIntegerField(_("response status"), null=True, blank=True)
-    response = models.JSONField(_("response"), null=True, blank=True, encoder=DjangoJSONEncoder)
+    # The body as JSON text: jsonb refuses a \u0000 a client may have sent
+    # (and an error may quote back).
+    response = models.TextField(_("response"), blank=True)
     started_at = models.DateTimeField(_("received at"), auto_now_add=True, db_index=True)
     finished_at = models.DateTimeField(_("answered at"), null=True, blank=True)
 

@@ -4,6 +4,7 @@ status and redeem, completion with the certificate, its enrolments). Each
 view validates the shape and calls the service the pages call."""
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.decorators import api_view, parser_classes, permission_classes
@@ -15,7 +16,7 @@ from prakerja.api.errors import CONFLICT, NOT_FOUND, error_code, refusal
 from prakerja.api.idempotency import idempotent
 from prakerja.api.pagination import NewestFirst
 from prakerja.api.permissions import InstitutionClient, PlatformClient
-from prakerja.api.schema import errors, idempotency_key
+from prakerja.api.schema import errors, idempotency_key, page_of
 from prakerja.api.serializers import StrictSerializer
 from prakerja.inputs import MAX_ID
 
@@ -75,6 +76,9 @@ class EnrollmentOut(serializers.Serializer):
         if enrollment.status != S.DECLINED:
             return None
         return {"code": enrollment.decline_code, "message": str(decline_message(enrollment.decline_code))}
+
+
+ENROLLMENT_PAGE = page_of(EnrollmentOut, "EnrollmentPage")
 
 
 def _enrollments():
@@ -209,7 +213,7 @@ def purchase_status(request, invoice_code):
     summary="Void a purchase before its voucher is redeemed",
     parameters=[idempotency_key()],
     request=None,
-    responses={200: EnrollmentOut, **errors(404, 409)},
+    responses={200: EnrollmentOut, **errors(409, 422)},
 )
 @api_view(["POST"])
 @permission_classes([PlatformClient])
@@ -228,10 +232,10 @@ STATUS_FILTER = OpenApiParameter("status", str, enum=S.values, description="Only
 
 
 def _page(request, queryset):
-    status_filter = request.query_params.get("status", "")
-    if status_filter:
+    if "status" in request.query_params:
+        status_filter = request.query_params["status"]
         if status_filter not in S.values:
-            raise serializers.ValidationError({"status": [f"one of: {', '.join(S.values)}"]})
+            raise serializers.ValidationError({"status": [_("One of: %(values)s.") % {"values": ", ".join(S.values)}]})
         queryset = queryset.filter(status=status_filter)
     paginator = NewestFirst()
     page = paginator.paginate_queryset(queryset, request)
@@ -243,7 +247,7 @@ def _page(request, queryset):
     tags=["platform: purchases"],
     summary="The platform's purchases, newest first",
     parameters=[STATUS_FILTER],
-    responses={200: EnrollmentOut(many=True), **errors(400)},
+    responses={200: ENROLLMENT_PAGE, **errors()},
 )
 @api_view(["GET"])
 @permission_classes([PlatformClient])
@@ -264,7 +268,7 @@ class VoucherOut(serializers.Serializer):
 
 
 VOUCHER_STATUSES = {"voucher_unknown": NOT_FOUND, "rate_limited": TOO_MANY, "used": CONFLICT, "invalid": CONFLICT}
-VOUCHER_STATUSES["expired"] = CONFLICT
+VOUCHER_STATUSES |= {"expired": CONFLICT, "empty": NOT_FOUND}
 
 
 @extend_schema(
@@ -297,7 +301,7 @@ def voucher_status(request, voucher_code):
     summary="Redeem a voucher when the participant starts",
     parameters=[idempotency_key()],
     request=None,
-    responses={200: EnrollmentOut, **errors(404, 409, 429)},
+    responses={200: EnrollmentOut, **errors(409, 422)},
 )
 @api_view(["POST"])
 @permission_classes([InstitutionClient])
@@ -347,7 +351,7 @@ def enrollment_complete(request, enrollment_id):
     tags=["institution: delivery"],
     summary="The institution's enrolments, newest first",
     parameters=[STATUS_FILTER],
-    responses={200: EnrollmentOut(many=True), **errors(400)},
+    responses={200: ENROLLMENT_PAGE, **errors()},
 )
 @api_view(["GET"])
 @permission_classes([InstitutionClient])

@@ -47,9 +47,13 @@ class IdentityNumbersOutOfUrlsMiddleware:
             for key, values in request.GET.lists()
         ):
             from django.contrib import messages
-            from django.http import HttpResponseRedirect
+            from django.http import HttpResponseRedirect, JsonResponse
             from django.utils.translation import gettext as _
 
+            if request.path.startswith("/api/"):
+                # A program is told, not redirected: the request is refused.
+                message = _("A number shaped like a NIK or KK cannot be put in a URL; send it in the body.")
+                return JsonResponse({"error": {"code": "identity_number_in_url", "message": message}}, status=400)
             kept = request.GET.copy()
             for key, values in request.GET.lists():
                 if has_identity_number(key) or any(has_identity_number(value) for value in values):

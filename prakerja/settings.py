@@ -214,6 +214,11 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": "/api/v1",
+    # The API's own path converters (prakerja.api.converters).
+    "PATH_CONVERTER_OVERRIDES": {
+        "id": {"type": "integer", "minimum": 1, "maximum": 2**63 - 1},
+        "code": {"type": "string", "pattern": "^[A-Za-z0-9._-]{1,64}$"},
+    },
 }
 
 # Second factor (allauth.mfa): every staff account has an authenticator app

@@ -23,3 +23,8 @@ urlpatterns = [
     path("", include("enrollment.urls")),
     path("", include("payouts.urls")),
 ]
+
+# The API answers in its own error shape, pages with the site's pages.
+handler400 = "prakerja.api.views.bad_request"
+handler404 = "prakerja.api.views.not_found"
+handler500 = "prakerja.api.views.server_error"

@@ -16,9 +16,11 @@ The key belongs to the client: two clients may use the same key.
 
 import functools
 import hashlib
+import json
 import time
 from datetime import timedelta
 
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -122,7 +124,8 @@ def idempotent(view):
         key = _key_of(request)
         record, runs = _claim(request.auth, key, fingerprint(request))
         if not runs:
-            return Response(record.response, status=record.status_code, headers={"Idempotent-Replayed": "true"})
+            data = json.loads(record.response) if record.response else None
+            return Response(data, status=record.status_code, headers={"Idempotent-Replayed": "true"})
         try:
             response = view(request, *args, **kwargs)
         except Exception as exc:
@@ -134,7 +137,9 @@ def idempotent(view):
             IdempotentRequest.objects.filter(pk=record.pk).delete()
         else:
             IdempotentRequest.objects.filter(pk=record.pk).update(
-                status_code=response.status_code, response=response.data, finished_at=timezone.now()
+                status_code=response.status_code,
+                response=json.dumps(response.data, cls=DjangoJSONEncoder) if response.data is not None else "",
+                finished_at=timezone.now(),
             )
         return response
 

@@ -25,6 +25,7 @@ _MEANING = {
     401: "The signature is missing, stale, wrong or replayed (see the code).",
     403: "This endpoint is for the other kind of client (platform or institution).",
     404: "Not found, or not this client's (nothing else is revealed).",
+    406: "The Accept header asks for something other than JSON.",
     409: "The object is not in a state that allows this (see the code).",
     413: "The body is larger than the API reads.",
     415: "Wrong Content-Type.",
@@ -33,10 +34,14 @@ _MEANING = {
 }
 
 
+SHARED = (400, 401, 403, 404, 406, 413, 415, 429)
+
+
 def errors(*statuses: int) -> dict:
-    """The error responses of an operation, with the ones every operation
-    shares (401, 403, 415, 429)."""
-    codes = sorted({*statuses, 401, 403, 415, 429})
+    """The error responses of an operation, with the ones any request can
+    meet (SHARED: malformed, unsigned, wrong kind of client, unknown path,
+    not JSON, too large, wrong content type, too many)."""
+    codes = sorted({*statuses, *SHARED})
     return {code: OpenApiResponse(ErrorOut, description=_MEANING[code]) for code in codes}
 
 
@@ -53,7 +58,7 @@ def idempotency_key() -> OpenApiParameter:
 
 class SignedRequestScheme(OpenApiAuthenticationExtension):
     target_class = "prakerja.api.auth.SignedRequestAuthentication"
-    name = ["ClientCode", "Timestamp", "Signature"]
+    name = ["ClientCode", "Timestamp", "Nonce", "Signature"]
 
     def get_security_definition(self, auto_schema):
         return [
@@ -62,8 +67,30 @@ class SignedRequestScheme(OpenApiAuthenticationExtension):
             {
                 "type": "apiKey",
                 "in": "header",
+                "name": "X-Nonce",
+                "description": "16-64 letters, digits, - or _; new for every request.",
+            },
+            {
+                "type": "apiKey",
+                "in": "header",
                 "name": "X-Signature",
-                "description": "hex HMAC-SHA256 of client code, timestamp, METHOD, path with query and body, "
+                "description": "hex HMAC-SHA256 of client code, timestamp, nonce, METHOD, path with query and body, "
                 "joined by newlines (see the developer guide).",
             },
         ]
+
+
+def page_of(serializer_class, name: str):
+    """The schema of a cursor-paginated list of ``serializer_class``."""
+    return type(
+        name,
+        (serializers.Serializer,),
+        {
+            "next": serializers.URLField(allow_null=True, help_text="The next page: GET it as it is, signed."),
+            "previous": serializers.URLField(allow_null=True),
+            "results": serializer_class(many=True),
+        },
+    )
+
+
+POSITIVE_ID = {"type": "integer", "minimum": 1, "maximum": 2**63 - 1}

@@ -13,7 +13,9 @@ class StrictSerializer(serializers.Serializer):
         if isinstance(data, dict):
             unknown = sorted(set(data) - set(self.fields))
             if unknown:
+                # Named back as sent, but at most 20 and 64 characters each.
                 raise serializers.ValidationError(
-                    {name: [_("This field is not part of this request.")] for name in unknown}, code="unknown_field"
+                    {name[:64]: [_("This field is not part of this request.")] for name in unknown[:20]},
+                    code="unknown_field",
                 )
         return super().to_internal_value(data)

@@ -1,8 +1,10 @@
 """The partner API's shared parts: the error shape and who is calling."""
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import JsonResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views import defaults
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.decorators import api_view
@@ -93,3 +95,27 @@ def whoami(request):
             "server_time": int(timezone.now().timestamp()),
         }
     )
+
+
+def _api_error(request, status: int, code: str, message) -> JsonResponse | None:
+    if not request.path.startswith("/api/"):
+        return None
+    return JsonResponse({"error": {"code": code, "message": str(message)}}, status=status)
+
+
+def not_found(request, exception=None):
+    """404 anywhere: the API's error shape under /api/, the page elsewhere."""
+    return _api_error(request, 404, "not_found", _("There is no such endpoint or object.")) or (
+        defaults.page_not_found(request, exception)
+    )
+
+
+def bad_request(request, exception=None):
+    return _api_error(request, 400, "bad_request", _("The request is malformed.")) or (
+        defaults.bad_request(request, exception)
+    )
+
+
+def server_error(request):
+    message = _("Something went wrong on our side. Try again later: the same Idempotency-Key is safe to send again.")
+    return _api_error(request, 500, "server_error", message) or defaults.server_error(request)
