@@ -76,6 +76,11 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "catalog.add_apiclient",
         "catalog.change_apiclient",
         "catalog.add_apikey",
+        # Webhooks to the partners: the delivery log, and sending again.
+        "webhooks.view_webhookendpoint",
+        "webhooks.view_webhookmessage",
+        "webhooks.view_webhookattempt",
+        "webhooks.redeliver_webhookmessage",
     ],
     DINAS_OPERATOR: ["accounts.register_offline"],
     PMO_KYC_REVIEWER: [

@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy
 
 from accounts.models import User
 from prakerja.lifecycle import record_change, record_created, record_move
+from webhooks.services import webhook_emit
 
 from .models import (
     CONTENT_FIELDS,
@@ -266,6 +267,20 @@ def revision_decide(
             )
         CurationDecision.objects.create(
             revision=locked, stage=stage, approved=approve, checklist=answers, reason=reason, decided_by=by
+        )
+        course = locked.course
+        webhook_emit(
+            event_type="course.curation_decided",
+            key=f"curation:{locked.pk}:{stage}:{CurationDecision.objects.filter(revision=locked).count()}",
+            platform_id=course.platform_id,
+            institution_id=course.institution_id,
+            data={
+                "course_id": course.pk,
+                "version": locked.number,
+                "stage": stage,
+                "approved": approve,
+                "reason": reason,
+            },
         )
         if not approve:
             _move(locked, RevisionStatus.DRAFT, by=by, reason=f"rejected at stage {stage}: {reason}")

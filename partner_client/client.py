@@ -197,6 +197,18 @@ class PartnerClient:
     def enrollments(self, status: str | None = None) -> Iterator[dict]:
         return self._pages("/api/v1/enrollments", {"status": status})
 
+    def set_webhook(self, url: str, rotate_secret: bool = False) -> dict:
+        """Sets the endpoint; ``secret`` in the answer when it is new."""
+        payload = {"url": url, "rotate_secret": rotate_secret}
+        return self.request("PUT", "/api/v1/webhooks/endpoint", payload=payload)
+
+    def webhook_messages(self, status: str | None = None) -> Iterator[dict]:
+        return self._pages("/api/v1/webhooks/messages", {"status": status})
+
+    def redeliver(self, msg_id: str, idempotency_key=None) -> dict:
+        path = f"/api/v1/webhooks/messages/{urllib.parse.quote(msg_id)}/redeliver"
+        return self.request("POST", path, idempotency_key=idempotency_key)
+
 
 def _header(headers: dict, name: str) -> str | None:
     for key, value in headers.items():

@@ -23,3 +23,18 @@ def payout_finished(payout) -> None:
         # A payout nobody answers for would leave what it paid in limbo.
         raise RuntimeError(f"no handler registered for payouts of kind {payout.kind!r}") from None
     handler(payout=payout)
+    if payout.institution_id or payout.platform_id:
+        from webhooks.services import webhook_emit
+
+        webhook_emit(
+            event_type=f"payout.{payout.status}",
+            key=f"payout:{payout.pk}:{payout.status}",
+            platform_id=payout.platform_id,
+            institution_id=payout.institution_id,
+            data={
+                "payout_id": payout.pk,
+                "reference": payout.reference,
+                "amount": payout.amount,
+                "status": payout.status,
+            },
+        )

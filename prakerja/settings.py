@@ -105,6 +105,7 @@ INSTALLED_APPS = [
     "enrollment",
     "payments",
     "payouts",
+    "webhooks",
     "prakerja",  # no models: what spans the apps (the demo loader, shared admin and web helpers)
 ]
 
@@ -195,6 +196,16 @@ REST_FRAMEWORK = {
     # Per client code, in the shared cache (Redis): past it, 429 with Retry-After.
     "DEFAULT_THROTTLE_RATES": {"client": env.str("API_RATE_PER_CLIENT", default="1200/min")},
 }
+# Webhooks to partners (webhooks.services): https only and never to a
+# private or loopback address in production; the demo's local receiver
+# listens on loopback. An attempt holds its message for the lease, which
+# outlasts the timeout.
+WEBHOOK_REQUIRE_HTTPS = env.bool("WEBHOOK_REQUIRE_HTTPS", default=PRODUCTION)
+WEBHOOK_ALLOW_PRIVATE_HOSTS = env.bool("WEBHOOK_ALLOW_PRIVATE_HOSTS", default=not PRODUCTION)
+WEBHOOK_TIMEOUT_SECONDS = env.int("WEBHOOK_TIMEOUT_SECONDS", default=10)
+WEBHOOK_LEASE_SECONDS = env.int("WEBHOOK_LEASE_SECONDS", default=60)
+if PRODUCTION and (WEBHOOK_ALLOW_PRIVATE_HOSTS or not WEBHOOK_REQUIRE_HTTPS):
+    raise ImproperlyConfigured("production webhooks go over https to public addresses only")
 # The largest JSON body the partner API reads (a multipart upload may carry
 # a certificate of CERTIFICATE_MAX_BYTES).
 API_MAX_JSON_BYTES = 64 * 1024
@@ -331,6 +342,10 @@ CELERY_BEAT_SCHEDULE = {
     "payouts-poll": {
         "task": "payouts.tasks.poll_payouts",
         "schedule": crontab(minute="*/5"),
+    },
+    "webhooks-deliver-due": {
+        "task": "webhooks.tasks.deliver_due_webhooks",
+        "schedule": crontab(minute="*"),
     },
     "notifications-requeue": {
         "task": "notifications.tasks.requeue_notifications",

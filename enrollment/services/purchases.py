@@ -20,6 +20,7 @@ from payments.models import Account
 from payments.services import account_for, account_owner, ledger_hold, ledger_void
 from prakerja.inputs import ascii_digits, field_refusal
 from prakerja.lifecycle import record_created, record_move
+from webhooks.services import webhook_emit
 
 from ..models import (
     ENROLLMENT_TRANSITIONS,
@@ -69,9 +70,31 @@ def voucher_display(code: str) -> str:
 
 
 def _move(enrollment: Enrollment, to: str, *, by: User | None, reason: str = "") -> None:
-    """Records a checked move of a locked enrolment and tells its platform."""
+    """Records a checked move of a locked enrolment and tells its platform
+    (its pages and its webhook) and its institution (its webhook)."""
     record_move(enrollment, to, table=ENROLLMENT_TRANSITIONS, by=by, reason=reason)
     PlatformNotice.objects.create(platform_id=enrollment.platform_id, enrollment=enrollment, event=to)
+    enrollment_event_emit(enrollment, to)
+
+
+def enrollment_event_emit(enrollment: Enrollment, status: str) -> None:
+    """The webhook event of an enrolment's move: what it is and where it
+    stands, without personal data (the API's status call has the rest)."""
+    webhook_emit(
+        event_type=f"enrollment.{status}",
+        key=f"enrollment:{enrollment.pk}:{status}",
+        platform_id=enrollment.platform_id,
+        institution_id=enrollment.institution_id,
+        data={
+            "enrollment_id": enrollment.pk,
+            "transaction_code": f"PRJ-{enrollment.pk}",
+            "invoice_code": enrollment.invoice_code,
+            "course_id": enrollment.course_id,
+            "amount": enrollment.price,
+            "status": status,
+            "decline_code": enrollment.decline_code or None,
+        },
+    )
 
 
 def _card_of(participant: Participant) -> Card:

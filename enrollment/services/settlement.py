@@ -10,6 +10,7 @@ from ..models import (
     Enrollment,
     PlatformNotice,
 )
+from .purchases import enrollment_event_emit
 
 S = Enrollment.Status
 
@@ -38,8 +39,11 @@ def enrollments_mark_paid_out(*, enrollment_ids: list[int], reason: str) -> int:
         )
         if not moved:
             return 0
-        rows = Enrollment.objects.filter(pk__in=moved).values_list("pk", "platform_id")
+        paid = list(Enrollment.objects.filter(pk__in=moved))
         PlatformNotice.objects.bulk_create(
-            PlatformNotice(platform_id=platform, enrollment_id=pk, event=S.PAID_OUT) for pk, platform in rows
+            PlatformNotice(platform_id=enrollment.platform_id, enrollment_id=enrollment.pk, event=S.PAID_OUT)
+            for enrollment in paid
         )
+        for enrollment in paid:
+            enrollment_event_emit(enrollment, S.PAID_OUT)
     return len(moved)

@@ -3,6 +3,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from catalog import api as catalog_api
 from enrollment import api as enrollment_api
+from webhooks import api as webhooks_api
 
 from . import views
 from .converters import CodeConverter, IdConverter
@@ -28,5 +29,13 @@ urlpatterns = [
     path("vouchers/<code:voucher_code>", enrollment_api.voucher_status, name="voucher_status"),
     path("vouchers/<code:voucher_code>/redeem", enrollment_api.voucher_redeem, name="voucher_redeem"),
     path("enrollments", enrollment_api.enrollments_list, name="enrollments"),
+    # both
+    path("webhooks/endpoint", webhooks_api.webhook_endpoint, name="webhook_endpoint"),
+    path("webhooks/messages", webhooks_api.webhook_messages, name="webhook_messages"),
+    path(
+        "webhooks/messages/<code:msg_id>/redeliver",
+        webhooks_api.webhook_message_redeliver,
+        name="webhook_message_redeliver",
+    ),
     path("enrollments/<id:enrollment_id>/completion", enrollment_api.enrollment_complete, name="enrollment_complete"),
 ]

@@ -51,6 +51,7 @@ ACTIONS = {
     "catalog.add_payeechange": {roles.PMO_FINANCE_MAKER},
     "catalog.approve_payeechange": {roles.PMO_FINANCE_CHECKER},
     "catalog.add_apikey": {roles.PMO_CURATOR},
+    "webhooks.redeliver_webhookmessage": {roles.PMO_CURATOR},
     "accounts.view_full_nik": {roles.PMO_KYC_REVIEWER},
     "accounts.register_offline": {roles.DINAS_OPERATOR},
     "kyc.review_kycsubmission": {roles.PMO_KYC_REVIEWER},

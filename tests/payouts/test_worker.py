@@ -5,16 +5,15 @@ a new worker starts, and every payout is paid exactly once."""
 import os
 import signal
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 
 from payouts.models import Payout, PayoutBatch
 from payouts.services import batches
 from prakerja.celery import app as celery_app
+from tests.workers import start_worker as start_any_worker
 
 from .conftest import completed_enrollment, ledger_ok, wait_for
 
@@ -23,28 +22,13 @@ pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
 
 def start_worker(settings, log_path) -> subprocess.Popen:
-    db = connection.settings_dict
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-        "CELERY_TASK_ALWAYS_EAGER": "false",
-        "PRAKERJA_ENV": "test",
-        "XENDIT_BASE_URL": settings.XENDIT_BASE_URL,
-        "XENDIT_SECRET_KEY": settings.XENDIT_SECRET_KEY,
-        "XENDIT_CALLBACK_TOKEN": settings.XENDIT_CALLBACK_TOKEN,
-        "XENDIT_TIMEOUT_SECONDS": "10",
-        # A dead worker's unacknowledged task comes back after 5 s here;
-        # production waits hours (longer than any task).
-        "CELERY_VISIBILITY_TIMEOUT": "5",
-        "CELERY_UNACKED_RESTORE_INTERVAL": "1",
-        "CELERY_UNACKED_RESTORE_THROTTLE": "1",
-    }
-    log = open(log_path, "a")  # noqa: SIM115 - closed with the process
-    return subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "prakerja", "worker", "--pool=solo", "--loglevel=INFO",
-         "--without-gossip", "--without-mingle", "-Q", os.environ["CELERY_TASK_DEFAULT_QUEUE"]],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-    )  # fmt: skip
+    return start_any_worker(
+        log_path,
+        XENDIT_BASE_URL=settings.XENDIT_BASE_URL,
+        XENDIT_SECRET_KEY=settings.XENDIT_SECRET_KEY,
+        XENDIT_CALLBACK_TOKEN=settings.XENDIT_CALLBACK_TOKEN,
+        XENDIT_TIMEOUT_SECONDS="10",
+    )
 
 
 def test_a_worker_killed_mid_batch_leads_to_exactly_one_payment_per_payout(
