@@ -37,7 +37,12 @@ class Receiver:
                 headers = {name.lower(): value for name, value in self.headers.items()}
                 with receiver._lock:
                     number = len(receiver.requests)
-                    entry = {"webhook-id": headers.get("webhook-id"), "headers": headers, "verified": False}
+                    entry = {
+                        "webhook-id": headers.get("webhook-id"),
+                        "headers": headers,
+                        "body": body,
+                        "verified": False,
+                    }
                     receiver.requests.append(entry)
                 if number == 0 and receiver.hold_first_seconds:
                     time.sleep(receiver.hold_first_seconds)

@@ -3,6 +3,7 @@ from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
 from accounts import views as accounts_views
+from prakerja.api import views as api_views
 from prakerja.web import admin_login
 
 admin.site.site_header = _("Prakerja programme office")
@@ -17,6 +18,7 @@ urlpatterns = [
     path("admin/login/", admin_login, name="admin_login"),  # before the admin's own
     path("admin/", admin.site.urls),
     path("api/v1/", include("prakerja.api.urls")),
+    path("pengembang/api/", api_views.guide, name="api_guide"),
     path("", include("accounts.urls")),
     path("", include("kyc.urls")),
     path("", include("catalog.urls")),

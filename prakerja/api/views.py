@@ -119,3 +119,12 @@ def bad_request(request, exception=None):
 def server_error(request):
     message = _("Something went wrong on our side. Try again later: the same Idempotency-Key is safe to send again.")
     return _api_error(request, 500, "server_error", message) or defaults.server_error(request)
+
+
+def guide(request):
+    """The developer guide, in the reader's language (a page of the site)."""
+    from django.shortcuts import render
+
+    from .codes import ERROR_CODES
+
+    return render(request, "api/guide.html", {"error_codes": ERROR_CODES})
