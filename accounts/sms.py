@@ -4,6 +4,7 @@ settings.SMS_BACKEND names the class. ConsoleSmsSender prints (the demo);
 MemorySmsSender keeps messages in ``outbox`` for tests to read.
 """
 
+import json
 import sys
 from dataclasses import dataclass
 from typing import Protocol
@@ -32,9 +33,16 @@ class MemorySmsSender:
 
 
 class ConsoleSmsSender:
+    """Prints each SMS; with settings.SMS_COPY_FILE (outside production) also
+    appends it there as a JSON line, so the demo's partner script and the
+    API benchmark can read the code a participant would get."""
+
     def send(self, *, to: str, body: str) -> None:
         sys.stdout.write(f"[SMS to {to}] {body}\n")
         sys.stdout.flush()
+        if settings.SMS_COPY_FILE and not settings.PRODUCTION:
+            with open(settings.SMS_COPY_FILE, "a", encoding="utf-8") as copy:
+                copy.write(json.dumps({"to": to, "body": body}) + "\n")
 
 
 def get_sender() -> SmsSender:

@@ -8,6 +8,8 @@
   enrolment waits for the PMO's next payout batch, and her incentives page
   lets her link an account.
 - Wave 2 is open: BUDI (identity verified) can apply from his page.
+- JOKO holds a card too, left for the partner API demo (partner_api_demo):
+  he buys on Sisnaker's own site.
 """
 
 import datetime
@@ -57,7 +59,7 @@ def load(*, selected: list[Participant], applicant: Participant, maker: User, ch
     _verified(applicant, reviewer)
 
     courses = list(on_sale().filter(published_revision__capacity__isnull=True).order_by("pk")[:2])
-    siti, andi, rina = selected
+    siti, andi, rina, *_others = selected  # the others buy through the partner API
     purchases.enrollment_submit(participant=siti, course=courses[0], request_key="demo-siti")
     started = purchases.enrollment_submit(participant=andi, course=courses[1], request_key="demo-andi")
     delivery.enrollment_redeem(user=staff, voucher_code=started.voucher_code)

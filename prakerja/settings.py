@@ -148,6 +148,11 @@ TEMPLATES = [
 ]
 
 DATABASES = {"default": env.db_url("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'var' / 'db.sqlite3'}")}
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    # The demo's processes (the server, the partner API demo, the gateway's
+    # webhooks) write at once: each write transaction takes the lock at its
+    # start and waits for it, instead of failing when a read turns into a write.
+    DATABASES["default"].setdefault("OPTIONS", {}).update({"transaction_mode": "IMMEDIATE", "timeout": 20})
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=0)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -363,6 +368,9 @@ SMS_BACKEND = env.str(
     "SMS_BACKEND",
     default="accounts.sms.MemorySmsSender" if PRAKERJA_ENV == "test" else "accounts.sms.ConsoleSmsSender",
 )
+
+# Outside production, a file the console sender also writes each SMS to.
+SMS_COPY_FILE = env.str("SMS_COPY_FILE", default="")
 
 # Programme rules applied at registration (DESIGN.md "Programme rules").
 PRAKERJA_MIN_AGE = env.int("PRAKERJA_MIN_AGE", default=18)

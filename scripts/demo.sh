@@ -22,13 +22,28 @@ gateway_port=$((port + 765))
 gateway_pid=$!
 trap 'kill "${gateway_pid}" 2>/dev/null || true' EXIT
 export XENDIT_BASE_URL="http://127.0.0.1:${gateway_port}"
+# SMS codes are also copied here, so the partner API demo below can read the
+# code texted to the participant who buys on a platform's own site.
+export SMS_COPY_FILE="var/sms.jsonl"
+.venv/bin/python manage.py runserver --noreload "127.0.0.1:${port}" &
+server_pid=$!
+trap 'kill "${gateway_pid}" "${server_pid}" 2>/dev/null || true' EXIT
+for _ in $(seq 1 100); do
+  curl -fsS -o /dev/null "http://127.0.0.1:${port}/healthz" 2>/dev/null && break
+  sleep 0.2
+done
+# A platform sells a course through the partner API with the reference
+# client, the institution delivers it, the PMO pays, the webhooks arrive.
+.venv/bin/python manage.py partner_api_demo --base "http://127.0.0.1:${port}" \
+  || echo "(the partner API demo did not finish; the site runs anyway)"
 cat <<TXT
 
   Prakerja is running at http://127.0.0.1:${port}/
   Django admin (PMO staff):  http://127.0.0.1:${port}/admin/
   Dinas operator pages:      http://127.0.0.1:${port}/dinas/
   Payout gateway stand-in:   ${XENDIT_BASE_URL} (payouts you approve go there)
+  Partner API guide:         http://127.0.0.1:${port}/pengembang/api/ (docs: /api/v1/docs)
   Emails and SMS codes appear in this terminal. Stop with Ctrl+C.
 
 TXT
-.venv/bin/python manage.py runserver "127.0.0.1:${port}"
+wait "${server_pid}"

@@ -26,6 +26,16 @@ PARTICIPANTS = [
     ("andi", "ANDI PRATAMA", "317101", datetime.date(2000, 1, 21), "M", "3171010202000002", "081234567803", "Jakarta"),
     ("dewi", "DEWI LESTARI", "350101", datetime.date(1998, 11, 2), "F", "3501010303980003", "081234567804", "Pacitan"),
     ("rina", "RINA WULANDARI", "337201", datetime.date(1995, 6, 9), "F", "3372010404950004", "081234567805", "Solo"),
+    (
+        "joko",
+        "JOKO SUSILO",
+        "340101",
+        datetime.date(1994, 2, 14),
+        "M",
+        "3401010505940005",
+        "081234567806",
+        "Yogyakarta",
+    ),
 ]
 
 
@@ -35,6 +45,7 @@ PARTICIPANT_NOTES = {
     "budi": "participant, identity verified: can apply to wave 2 (/peserta/gelombang/)",
     "dewi": "participant, registered: phone and identity checks to do",
     "rina": "participant who completed and reviewed a course: incentives (/peserta/insentif/)",
+    "joko": "participant with a card who buys on Sisnaker's own site, through the partner API (scripts/demo.sh)",
 }
 
 
@@ -52,7 +63,12 @@ class Command(BaseCommand):
 
         by_email = {p.user.email: p for p in Participant.objects.select_related("user")}
         enrollment_demo.load(
-            selected=[by_email[f"siti@{DOMAIN}"], by_email[f"andi@{DOMAIN}"], by_email[f"rina@{DOMAIN}"]],
+            selected=[
+                by_email[f"siti@{DOMAIN}"],
+                by_email[f"andi@{DOMAIN}"],
+                by_email[f"rina@{DOMAIN}"],
+                by_email[f"joko@{DOMAIN}"],
+            ],
             applicant=by_email[f"budi@{DOMAIN}"],
             maker=User.objects.get(email=f"pmo-finance-maker@{DOMAIN}"),
             checker=User.objects.get(email=f"pmo-finance-checker@{DOMAIN}"),
