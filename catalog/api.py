@@ -1,6 +1,8 @@
 """The partner API of the catalog (/api/v1/): a platform reads the courses
 it sells, with each one's schedule and remaining seats."""
 
+from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers
@@ -9,14 +11,17 @@ from rest_framework.response import Response
 
 from enrollment.selectors import seats_taken
 from enrollment.services.platform_sales import schedule_code
-from prakerja.api.errors import ApiError
+from prakerja.api.errors import ApiError, refusal
+from prakerja.api.idempotency import idempotent
 from prakerja.api.pagination import NewestFirst
 from prakerja.api.permissions import PlatformClient
-from prakerja.api.schema import POSITIVE_ID, errors, page_of
-from prakerja.inputs import parse_id
+from prakerja.api.schema import POSITIVE_ID, errors, idempotency_key, page_of
+from prakerja.api.serializers import StrictSerializer
+from prakerja.inputs import MAX_ID, parse_id
 
-from .models import Category, DeliveryMode
+from .models import Category, Course, CourseRevision, DeliveryMode, Institution, RevisionStatus
 from .selectors import on_sale
+from .services import CourseInput, course_create, revision_start, revision_submit, revision_update
 
 
 class ScheduleOut(serializers.Serializer):
@@ -66,16 +71,8 @@ def _courses(request):
     return on_sale().filter(platform_id=request.auth.platform_id).select_related("published_revision", "institution")
 
 
-@extend_schema(
-    operation_id="courses_list",
-    tags=["platform: catalog"],
-    summary="The courses the platform sells, on sale now",
-    parameters=[OpenApiParameter("institution", POSITIVE_ID, description="Only this institution's courses.")],
-    responses={200: page_of(CourseOut, "CoursePage"), **errors()},
-)
-@api_view(["GET"])
-@permission_classes([PlatformClient])
 def courses_list(request):
+    """The platform's courses on sale, newest first (GET /courses)."""
     courses = _courses(request)
     if "institution" in request.query_params:
         institution = parse_id(request.query_params["institution"])
@@ -101,3 +98,148 @@ def course_detail(request, course_id):
     if course is None:
         raise ApiError("not_found", _("This platform sells no course with this id."), http_status=404)
     return Response(CourseOut(course, context={"taken": seats_taken([course.pk])}).data)
+
+
+# ------------------------------------------------- submitting for curation
+
+
+class CourseContentIn(StrictSerializer):
+    title = serializers.CharField(max_length=150)
+    summary = serializers.CharField(max_length=300)
+    description = serializers.CharField(max_length=5000)
+    learning_outcomes = serializers.CharField(max_length=2000)
+    category = serializers.ChoiceField(choices=Category.choices)
+    delivery_mode = serializers.ChoiceField(choices=DeliveryMode.choices)
+    duration_hours = serializers.IntegerField(min_value=1, max_value=10_000)
+    price = serializers.IntegerField(min_value=1, max_value=100_000_000, help_text="Rupiah.")
+    starts_at = serializers.DateTimeField(required=False, allow_null=True)
+    ends_at = serializers.DateTimeField(required=False, allow_null=True)
+    capacity = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=1_000_000)
+
+
+class NewCourseIn(CourseContentIn):
+    institution_id = serializers.IntegerField(min_value=1, max_value=MAX_ID)
+
+
+class DecisionOut(serializers.Serializer):
+    stage = serializers.IntegerField(help_text="1: Binalattas, 2: the PMO.")
+    approved = serializers.BooleanField()
+    reason = serializers.CharField()
+    decided_at = serializers.DateTimeField()
+
+
+class VersionOut(serializers.Serializer):
+    course_id = serializers.IntegerField()
+    version = serializers.IntegerField(source="number")
+    status = serializers.ChoiceField(choices=RevisionStatus.choices)
+    title = serializers.CharField()
+    price = serializers.IntegerField()
+    submitted_at = serializers.DateTimeField(allow_null=True)
+    decisions = DecisionOut(many=True)
+
+
+OPEN_STATUSES = (RevisionStatus.DRAFT, RevisionStatus.SUBMITTED, RevisionStatus.STAGE1_APPROVED)
+
+
+def _content(data: dict) -> CourseInput:
+    return CourseInput(**{name: data.get(name) for name in CourseInput.__dataclass_fields__})
+
+
+def _submitted(exc: ValidationError) -> ApiError:
+    error = refusal(exc, {"not_draft": 409, "nothing_published": 409})
+    if error.get_codes() == "invalid":
+        error = ApiError("course_invalid", str(error.detail), http_status=422, fields=error.fields)
+    return error
+
+
+def _version_out(revision_id: int) -> dict:
+    revision = CourseRevision.objects.prefetch_related("decisions").get(pk=revision_id)
+    return VersionOut(revision).data
+
+
+@extend_schema(
+    operation_id="courses_list",
+    tags=["platform: catalog"],
+    summary="The courses the platform sells, on sale now",
+    parameters=[OpenApiParameter("institution", POSITIVE_ID, description="Only this institution's courses.")],
+    responses={200: page_of(CourseOut, "CoursePage"), **errors()},
+    methods=["GET"],
+)
+@extend_schema(
+    operation_id="course_submit",
+    tags=["platform: catalog"],
+    summary="Submit a new course of an institution the platform carries, for curation",
+    parameters=[idempotency_key()],
+    request=NewCourseIn,
+    responses={201: VersionOut, **errors(422)},
+    methods=["POST"],
+)
+@api_view(["GET", "POST"])
+@permission_classes([PlatformClient])
+@idempotent
+def courses(request):
+    if request.method == "GET":
+        return courses_list(request)
+    data = NewCourseIn(data=request.data)
+    data.is_valid(raise_exception=True)
+    platform = request.auth.platform
+    institution = Institution.objects.filter(pk=data.validated_data["institution_id"], platforms=platform).first()
+    if institution is None:
+        raise ApiError(
+            "institution_unknown",
+            _("Your platform does not sell for an institution with this id."),
+            http_status=422,
+            fields={"institution_id": [_("Your platform does not sell for an institution with this id.")]},
+        )
+    try:
+        with transaction.atomic():
+            revision = course_create(
+                institution=institution, platform=platform, data=_content(data.validated_data), via=request.auth
+            )
+            revision_submit(revision=revision, via=request.auth)
+    except ValidationError as exc:
+        raise _submitted(exc) from None
+    return Response(_version_out(revision.pk), status=201)
+
+
+@extend_schema(
+    operation_id="course_versions",
+    tags=["platform: catalog"],
+    summary="A course's versions and their curation decisions",
+    responses={200: VersionOut(many=True), **errors()},
+    methods=["GET"],
+)
+@extend_schema(
+    operation_id="course_version_submit",
+    tags=["platform: catalog"],
+    summary="Submit a new version of a course the platform sells, for curation",
+    parameters=[idempotency_key()],
+    request=CourseContentIn,
+    responses={201: VersionOut, **errors(409, 422)},
+    methods=["POST"],
+)
+@api_view(["GET", "POST"])
+@permission_classes([PlatformClient])
+@idempotent
+def course_versions(request, course_id):
+    """Any course of the platform, on sale or not; the version on sale stays
+    on sale until a new one is published."""
+    course = Course.objects.filter(pk=course_id, platform_id=request.auth.platform_id).first()
+    if course is None:
+        raise ApiError("not_found", _("This platform sells no course with this id."), http_status=404)
+    if request.method == "GET":
+        revisions = course.revisions.prefetch_related("decisions").order_by("number")
+        return Response(VersionOut(revisions, many=True).data)
+    data = CourseContentIn(data=request.data)
+    data.is_valid(raise_exception=True)
+    if course.revisions.filter(status__in=OPEN_STATUSES).exists():
+        message = _("A version of this course is being drafted or curated; wait for its decision.")
+        raise ApiError("version_open", message, http_status=409)
+    try:
+        with transaction.atomic():
+            draft = revision_start(course=course, via=request.auth)
+            draft = revision_update(revision=draft, data=_content(data.validated_data), via=request.auth)
+            revision_submit(revision=draft, via=request.auth)
+    except ValidationError as exc:
+        raise _submitted(exc) from None
+    return Response(_version_out(draft.pk), status=201)

@@ -332,7 +332,14 @@ class CourseRevision(models.Model):
     ends_at = models.DateTimeField(_("ends"), null=True, blank=True)
     capacity = models.PositiveIntegerField(_("capacity"), null=True, blank=True)
     search_vector = SearchVectorField(null=True, editable=False)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # Drafted by institution staff on the pages, or by the platform selling
+    # it through its API client (exactly one of the two).
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    created_via = models.ForeignKey(
+        "ApiClient", on_delete=models.PROTECT, related_name="+", null=True, blank=True, verbose_name=_("sent by client")
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     submitted_at = models.DateTimeField(null=True, blank=True, db_index=True)
     stage1_at = models.DateTimeField(null=True, blank=True, db_index=True)
@@ -351,6 +358,11 @@ class CourseRevision(models.Model):
             models.UniqueConstraint(fields=["course", "number"], name="revision_number_unique"),
             models.CheckConstraint(condition=models.Q(price__gt=0), name="revision_price_positive"),
             models.CheckConstraint(condition=models.Q(duration_hours__gt=0), name="revision_duration_positive"),
+            models.CheckConstraint(
+                condition=models.Q(created_by__isnull=True, created_via__isnull=False)
+                | models.Q(created_by__isnull=False, created_via__isnull=True),
+                name="revision_drafted_by_one",
+            ),
             models.CheckConstraint(
                 condition=models.Q(delivery_mode="self_paced")
                 | models.Q(starts_at__isnull=False, ends_at__isnull=False, ends_at__gt=models.F("starts_at")),

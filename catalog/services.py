@@ -123,9 +123,28 @@ def course_validate(data: CourseInput) -> dict:
     }
 
 
-def _staff_of(institution: Institution, user: User) -> None:
-    if not institution.staff.filter(pk=user.pk).exists():
+def _staff_of(institution: Institution, user: User | None, via=None) -> None:
+    """The institution's staff on the pages, or (``via``) the API client of
+    a platform the institution sells through."""
+    if via is not None:
+        if user is not None or not via.platform_id or not institution.platforms.filter(pk=via.platform_id).exists():
+            raise PermissionDenied
+        return
+    if user is None or not institution.staff.filter(pk=user.pk).exists():
         raise PermissionDenied
+
+
+def _sold_by(course: Course, via) -> None:
+    if via is not None and course.platform_id != via.platform_id:
+        raise PermissionDenied
+
+
+def _drafted(by: User | None, via) -> dict:
+    return {"created_by": by, "created_via": via}
+
+
+def _reason(via, reason: str = "") -> str:
+    return f"{reason} (through the API, {via.code})".strip() if via is not None else reason
 
 
 DECISION_REASON_MAX = CurationDecision._meta.get_field("reason").max_length
@@ -143,22 +162,28 @@ def _move(revision: CourseRevision, to: str, *, by: User | None, reason: str = "
     record_move(revision, to, table=REVISION_TRANSITIONS, by=by, reason=reason)
 
 
-def course_create(*, institution: Institution, platform: Platform, data: CourseInput, by: User) -> CourseRevision:
-    """An institution drafts a new course, to be sold through ``platform``."""
-    _staff_of(institution, by)
+def course_create(
+    *, institution: Institution, platform: Platform, data: CourseInput, by: User | None = None, via=None
+) -> CourseRevision:
+    """An institution drafts a new course, to be sold through ``platform``
+    (or that platform drafts it for the institution, ``via`` its API client)."""
+    _staff_of(institution, by, via)
+    if via is not None and platform.pk != via.platform_id:
+        raise PermissionDenied
     fields = course_validate(data)
     if not platform.is_active or not institution.platforms.filter(pk=platform.pk).exists():
         raise ValidationError({"platform": _("Your institution does not sell through this platform.")})
     with transaction.atomic():
         course = Course.objects.create(institution=institution, platform=platform)
-        revision = CourseRevision.objects.create(course=course, number=1, created_by=by, **fields)
-        record_created(revision, RevisionStatus.DRAFT, by=by)
+        revision = CourseRevision.objects.create(course=course, number=1, **_drafted(by, via), **fields)
+        record_created(revision, RevisionStatus.DRAFT, by=by, reason=_reason(via))
     return revision
 
 
-def revision_update(*, revision: CourseRevision, data: CourseInput, by: User) -> CourseRevision:
+def revision_update(*, revision: CourseRevision, data: CourseInput, by: User | None = None, via=None) -> CourseRevision:
     """Changes a draft. A version under curation or on sale cannot change."""
-    _staff_of(revision.course.institution, by)
+    _staff_of(revision.course.institution, by, via)
+    _sold_by(revision.course, via)
     fields = course_validate(data)
     with transaction.atomic():
         locked = CourseRevision.objects.select_for_update().get(pk=revision.pk)
@@ -174,10 +199,11 @@ def revision_update(*, revision: CourseRevision, data: CourseInput, by: User) ->
     return locked
 
 
-def revision_start(*, course: Course, by: User) -> CourseRevision:
+def revision_start(*, course: Course, by: User | None = None, via=None) -> CourseRevision:
     """A new draft version of a published course, copied from the version on
     sale, which stays on sale until the new one is published."""
-    _staff_of(course.institution, by)
+    _staff_of(course.institution, by, via)
+    _sold_by(course, via)
     with transaction.atomic():
         locked = Course.objects.select_for_update().get(pk=course.pk)
         open_revision = locked.revisions.filter(
@@ -190,8 +216,8 @@ def revision_start(*, course: Course, by: User) -> CourseRevision:
             raise ValidationError(_("This course has no published version to start from."), code="nothing_published")
         number = (locked.revisions.order_by("-number").values_list("number", flat=True).first() or 0) + 1
         copied = {f: getattr(source, f) for f in CONTENT_FIELDS}
-        revision = CourseRevision.objects.create(course=locked, number=number, created_by=by, **copied)
-        record_created(revision, RevisionStatus.DRAFT, by=by, reason="new version")
+        revision = CourseRevision.objects.create(course=locked, number=number, **_drafted(by, via), **copied)
+        record_created(revision, RevisionStatus.DRAFT, by=by, reason=_reason(via, "new version"))
     return revision
 
 
@@ -207,10 +233,12 @@ def _publishing_problem(institution: Institution, revision: CourseRevision) -> t
     return "", ""
 
 
-def revision_submit(*, revision: CourseRevision, by: User) -> CourseRevision:
-    """The institution sends a draft to curation."""
+def revision_submit(*, revision: CourseRevision, by: User | None = None, via=None) -> CourseRevision:
+    """The institution (or the platform selling it, ``via`` its API client)
+    sends a draft to curation."""
     institution = Institution.objects.get(pk=revision.course.institution_id)  # fresh: accreditation may change
-    _staff_of(institution, by)
+    _staff_of(institution, by, via)
+    _sold_by(revision.course, via)
     code, problem = _publishing_problem(institution, revision)
     if problem:
         raise ValidationError(problem, code=code)
@@ -221,7 +249,7 @@ def revision_submit(*, revision: CourseRevision, by: User) -> CourseRevision:
                 _("This version was already submitted (it is %(status)s).") % {"status": locked.get_status_display()},
                 code="not_draft",
             )
-        _move(locked, RevisionStatus.SUBMITTED, by=by)
+        _move(locked, RevisionStatus.SUBMITTED, by=by, reason=_reason(via))
         locked.submitted_at = timezone.now()
         locked.save(update_fields=["status", "submitted_at"])
     return locked

@@ -157,6 +157,19 @@ class PartnerClient:
     def course(self, course_id: int) -> dict:
         return self.request("GET", f"/api/v1/courses/{course_id}")
 
+    def submit_course(self, *, institution_id: int, idempotency_key=None, **content) -> dict:
+        """A new course of an institution the platform sells for, to curation."""
+        payload = {"institution_id": institution_id, **content}
+        return self.request("POST", "/api/v1/courses", payload=payload, idempotency_key=idempotency_key)
+
+    def submit_version(self, course_id: int, idempotency_key=None, **content) -> dict:
+        path = f"/api/v1/courses/{course_id}/versions"
+        return self.request("POST", path, payload=content, idempotency_key=idempotency_key)
+
+    def versions(self, course_id: int) -> list[dict]:
+        """Every version of a course with its curation decisions."""
+        return self.request("GET", f"/api/v1/courses/{course_id}/versions")
+
     def send_otp(self, *, card_number, platform_user_id, course_id, schedule_code, amount, idempotency_key=None):
         payload = {
             "card_number": card_number,
@@ -196,6 +209,10 @@ class PartnerClient:
 
     def enrollments(self, status: str | None = None) -> Iterator[dict]:
         return self._pages("/api/v1/enrollments", {"status": status})
+
+    def statements(self) -> Iterator[dict]:
+        """Payouts of the client's enrolments, batch by batch."""
+        return self._pages("/api/v1/statements", {})
 
     def set_webhook(self, url: str, rotate_secret: bool = False) -> dict:
         """Sets the endpoint; ``secret`` in the answer when it is new."""

@@ -121,6 +121,8 @@ def idempotent(view):
 
         from .views import error_handler
 
+        if request.method != "POST":
+            return view(request, *args, **kwargs)
         key = _key_of(request)
         record, runs = _claim(request.auth, key, fingerprint(request))
         if not runs:

@@ -80,8 +80,8 @@ class SignedRequestScheme(OpenApiAuthenticationExtension):
         ]
 
 
-def page_of(serializer_class, name: str):
-    """The schema of a cursor-paginated list of ``serializer_class``."""
+def page_of(serializer_class, name: str, extra: dict | None = None):
+    """The schema of a paginated list of ``serializer_class``."""
     return type(
         name,
         (serializers.Serializer,),
@@ -89,6 +89,7 @@ def page_of(serializer_class, name: str):
             "next": serializers.URLField(allow_null=True, help_text="The next page: GET it as it is, signed."),
             "previous": serializers.URLField(allow_null=True),
             "results": serializer_class(many=True),
+            **(extra or {}),
         },
     )
 

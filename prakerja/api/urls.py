@@ -4,6 +4,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from catalog import api as catalog_api
 from enrollment import api as enrollment_api
+from payouts import api as payouts_api
 from webhooks import api as webhooks_api
 
 from . import views
@@ -25,8 +26,9 @@ urlpatterns = [
     ),
     path("whoami", views.whoami, name="whoami"),
     # platforms
-    path("courses", catalog_api.courses_list, name="courses"),
+    path("courses", catalog_api.courses, name="courses"),
     path("courses/<id:course_id>", catalog_api.course_detail, name="course"),
+    path("courses/<id:course_id>/versions", catalog_api.course_versions, name="course_versions"),
     path("purchases/send-otp", enrollment_api.purchase_send_otp, name="purchase_send_otp"),
     path("purchases/authorize", enrollment_api.purchase_authorize, name="purchase_authorize"),
     path("purchases/<code:invoice_code>", enrollment_api.purchase_status, name="purchase_status"),
@@ -37,6 +39,7 @@ urlpatterns = [
     path("vouchers/<code:voucher_code>/redeem", enrollment_api.voucher_redeem, name="voucher_redeem"),
     path("enrollments", enrollment_api.enrollments_list, name="enrollments"),
     # both
+    path("statements", payouts_api.statements_list, name="statements"),
     path("webhooks/endpoint", webhooks_api.webhook_endpoint, name="webhook_endpoint"),
     path("webhooks/messages", webhooks_api.webhook_messages, name="webhook_messages"),
     path(

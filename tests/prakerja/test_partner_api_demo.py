@@ -26,6 +26,9 @@ def test_the_demo_sells_delivers_and_pays_a_course_through_the_partner_api(stand
     assert "status at Sisnaker now: paid_out" in text, text
     institution_line = next(line for line in text.splitlines() if "webhooks received by LPK" in line)
     assert "enrollment.completed" in institution_line and "payout.succeeded" in institution_line, text
+    # Both read the payout in their statements through the API.
+    assert "statement of Sisnaker: batch 1" in text and "succeeded" in text, text
+    assert any(line.startswith("  statement of LPK") and "succeeded" in line for line in text.splitlines()), text
     joko = Enrollment.objects.get(participant__user__email="joko@demo.prakerja.id")
     assert joko.status == "paid_out" and joko.invoice_code.startswith("SIS-")
     # Run again: nothing is bought twice.

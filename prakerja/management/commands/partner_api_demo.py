@@ -96,6 +96,12 @@ class Command(BaseCommand):
         ):
             time.sleep(0.5)
         say(f"  status at Sisnaker now: {platform.purchase(invoice)['status']}")
+        for name, partner in (("Sisnaker", platform), (course["institution"]["name"], institution)):
+            for row in partner.statements():
+                say(
+                    f"  statement of {name}: batch {row['batch_id']}, payout {row['payout_id']} to {row['payee']} "
+                    f"{row['payout_status']}, Rp {row['amount']:,} for {row['enrollments']} enrolment(s)"
+                )
         for name, receiver in receivers.items():
             say(f"  webhooks received by {name}: " + ", ".join(e["type"] for e in receiver.events.values()))
             receiver.stop()
