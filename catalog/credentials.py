@@ -10,6 +10,7 @@ import secrets
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from accounts import crypto
@@ -55,6 +56,7 @@ def api_key_revoke(*, key: ApiKey, by: User) -> ApiKey:
     return locked
 
 
-def usable_secrets(client: ApiClient, now=None) -> list[str]:
+def usable_keys(now=None):
+    """Keys that sign now: not revoked, and not past a rotation's overlap."""
     now = now or timezone.now()
-    return [crypto.decrypt(k.secret_encrypted) for k in client.keys.all() if k.usable(now)]
+    return ApiKey.objects.filter(revoked_at__isnull=True).filter(Q(valid_until__isnull=True) | Q(valid_until__gt=now))

@@ -348,6 +348,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "payouts.tasks.poll_payouts",
         "schedule": crontab(minute="*/5"),
     },
+    "api-purge-idempotency-keys": {
+        "task": "prakerja.tasks.purge_idempotency_keys",
+        "schedule": crontab(minute=40),
+    },
     "webhooks-deliver-due": {
         "task": "webhooks.tasks.deliver_due_webhooks",
         "schedule": crontab(minute="*"),

@@ -34,6 +34,7 @@ class Refused(exceptions.AuthenticationFailed):
         super().__init__(detail=message, code=code)
 
 
+CLIENT_ALONG = ("client__platform", "client__institution", "client__webhook_endpoint")
 NONCE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 
 
@@ -84,7 +85,8 @@ class SignedRequestAuthentication(BaseAuthentication):
     def authenticate(self, request):
         from django.contrib.auth.models import AnonymousUser
 
-        from catalog.credentials import usable_secrets
+        from accounts import crypto
+        from catalog.credentials import usable_keys
         from catalog.models import ApiClient
 
         code = request.headers.get("X-Client-Code", "")
@@ -101,14 +103,19 @@ class SignedRequestAuthentication(BaseAuthentication):
             raise Refused("timestamp_invalid", _("X-Timestamp is the time in whole seconds since 1970 (UTC)."))
         if abs(time.time() - int(stamp)) > WINDOW_SECONDS:
             raise Refused("timestamp_out_of_window", _("X-Timestamp is more than 5 minutes from the server's time."))
-        client = ApiClient.objects.filter(code=code, is_active=True).select_related("platform", "institution").first()
-        if client is None:
-            raise Refused("client_unknown", _("No active API client has this client code."))
+        # The client and its usable keys in one query (the common case).
+        keys = list(usable_keys().filter(client__code=code, client__is_active=True).select_related(*CLIENT_ALONG))
+        if keys:
+            client = keys[0].client
+        else:
+            client = ApiClient.objects.filter(code=code, is_active=True).first()
+            if client is None:
+                raise Refused("client_unknown", _("No active API client has this client code."))
         body = raw_body(request._request)
         path = request._request.get_full_path()
         if not any(
             hmac.compare_digest(sign(secret, code, stamp, nonce, request.method, path, body), signature.lower())
-            for secret in usable_secrets(client)
+            for secret in (crypto.decrypt(key.secret_encrypted) for key in keys)
         ):
             raise Refused("signature_invalid", _("The signature does not match this request under any valid key."))
         if not cache.add(f"api-nonce:{code}:{nonce}", 1, timeout=2 * WINDOW_SECONDS):

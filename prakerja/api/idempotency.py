@@ -21,7 +21,7 @@ import time
 from datetime import timedelta
 
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import transaction
+from django.db import connection
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from rest_framework.response import Response
@@ -73,18 +73,45 @@ def _key_of(request) -> str:
     return key
 
 
+def _insert(client, key: str, print_: str):
+    """The record, claimed by this request if the key is new: one
+    INSERT ... ON CONFLICT DO NOTHING, whoever else sends the key now."""
+    from catalog.models import IdempotentRequest
+
+    table = IdempotentRequest._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (client_id, key, fingerprint, status_code, response, started_at, finished_at) "  # noqa: S608 (our table's name)
+            "VALUES (%s, %s, %s, NULL, '', %s, NULL) ON CONFLICT (client_id, key) DO NOTHING RETURNING id",
+            [client.pk, key, print_, timezone.now()],
+        )
+        row = cursor.fetchone()
+    if row is not None:
+        return IdempotentRequest(pk=row[0], client=client, key=key, fingerprint=print_), True
+    return IdempotentRequest.objects.get(client=client, key=key), False
+
+
+def idempotent_requests_purge(*, now=None) -> int:
+    """Forgets keys older than IDEMPOTENCY_TTL (beat runs this hourly)."""
+    from catalog.models import IdempotentRequest
+
+    cutoff = (now or timezone.now()) - IDEMPOTENCY_TTL
+    return IdempotentRequest.objects.filter(started_at__lt=cutoff).delete()[0]
+
+
 def _claim(client, key: str, print_: str):
     """The record of this key and whether this request runs it."""
     from catalog.models import IdempotentRequest
 
-    now = timezone.now()
-    IdempotentRequest.objects.filter(client=client, key=key, started_at__lt=now - IDEMPOTENCY_TTL).delete()
-    with transaction.atomic():
-        record, created = IdempotentRequest.objects.get_or_create(
-            client=client, key=key, defaults={"fingerprint": print_}
-        )
+    record, created = _insert(client, key, print_)
     if created:
         return record, True
+    if record.started_at < timezone.now() - IDEMPOTENCY_TTL:
+        # Expired but not purged yet: as if new.
+        IdempotentRequest.objects.filter(pk=record.pk, started_at=record.started_at).delete()
+        record, created = _insert(client, key, print_)
+        if created:
+            return record, True
     if record.fingerprint != print_:
         raise ApiError(
             "idempotency_key_reused",

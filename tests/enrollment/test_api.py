@@ -2,12 +2,14 @@
 (issue 13), driven by the reference client: the web checkout's rules, the
 platform's invoice, voids, and every refusal with its documented code."""
 
+import datetime
 import json
 import time
 import uuid
 
 import pytest
 from django.test import override_settings
+from django.utils import timezone
 
 from accounts import sms
 from enrollment.models import Enrollment
@@ -365,3 +367,25 @@ def test_past_its_rate_a_client_is_told_when_to_come_back(api, monkeypatch):
     # Another client has its own count.
     assert api.other_platform.whoami()["client_code"] == "PLT-TOKOPEDIA"
     assert reply is None
+
+
+def test_a_key_is_forgotten_after_a_day(api, committed, courses):
+    from catalog.models import IdempotentRequest
+    from prakerja.tasks import purge_idempotency_keys
+
+    card = card_holder(committed)
+    (course,) = courses(300_000)
+    payload = {
+        "card_number": card.number,
+        "platform_user_id": "u-1",
+        "course_id": course.pk,
+        "schedule_code": f"S{course.pk}-1",
+        "amount": 1,
+    }
+    key = str(uuid.uuid4())
+    assert refused(api.platform.send_otp, **payload, idempotency_key=key) == (422, "amount_mismatch")
+    IdempotentRequest.objects.update(started_at=timezone.now() - datetime.timedelta(hours=25))
+    # A day on, the same key is a new request (here: another body, accepted).
+    assert api.platform.send_otp(**(payload | {"amount": 300_000}), idempotency_key=key)["payment_token"]
+    IdempotentRequest.objects.update(started_at=timezone.now() - datetime.timedelta(hours=25))
+    assert purge_idempotency_keys() == 1 and not IdempotentRequest.objects.exists()
