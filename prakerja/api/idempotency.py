@@ -78,11 +78,18 @@ def _insert(client, key: str, print_: str):
     INSERT ... ON CONFLICT DO NOTHING, whoever else sends the key now."""
     from catalog.models import IdempotentRequest
 
-    table = IdempotentRequest._meta.db_table
+    q = connection.ops.quote_name
+    table, columns = (
+        q(IdempotentRequest._meta.db_table),
+        ", ".join(
+            q(name)
+            for name in ("client_id", "key", "fingerprint", "status_code", "response", "started_at", "finished_at")
+        ),
+    )
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {table} (client_id, key, fingerprint, status_code, response, started_at, finished_at) "  # noqa: S608 (our table's name)
-            "VALUES (%s, %s, %s, NULL, '', %s, NULL) ON CONFLICT (client_id, key) DO NOTHING RETURNING id",
+            f"INSERT INTO {table} ({columns}) VALUES (%s, %s, %s, NULL, '', %s, NULL) "  # noqa: S608 (our own names)
+            f"ON CONFLICT ({q('client_id')}, {q('key')}) DO NOTHING RETURNING {q('id')}",
             [client.pk, key, print_, timezone.now()],
         )
         row = cursor.fetchone()
