@@ -11,8 +11,10 @@ operation happens once however often it is sent.
 import base64
 import hashlib
 import hmac
+import http.client
 import json
 import secrets
+import threading
 import time
 import urllib.error
 import urllib.parse
@@ -67,6 +69,36 @@ def verify_webhook(secret: str, headers: dict, body: bytes, *, tolerance: int = 
     raise ValueError("no valid signature")
 
 
+def keepalive_transport(timeout: float = 30.0) -> Callable:
+    """Sends over one kept-alive connection per host and thread (http.client),
+    opened again when the server has closed it."""
+    local = threading.local()
+
+    def send(method: str, url: str, headers: dict, body: bytes) -> Reply:
+        parts = urllib.parse.urlsplit(url)
+        if parts.scheme not in ("https", "http"):
+            raise ValueError("the base URL is http(s)")
+        target = parts.path + (f"?{parts.query}" if parts.query else "")
+        connections = local.__dict__.setdefault("connections", {})
+        for attempt in range(2):
+            connection = connections.get(parts.netloc)
+            if connection is None:
+                kind = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
+                connection = connections[parts.netloc] = kind(parts.netloc, timeout=timeout)
+            try:
+                connection.request(method, target, body=body or None, headers=headers)
+                response = connection.getresponse()
+                return Reply(response.status, dict(response.getheaders()), response.read())
+            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+                connection.close()
+                del connections[parts.netloc]
+                if attempt:
+                    raise
+        raise AssertionError("unreachable")
+
+    return send
+
+
 def urllib_transport(timeout: float = 30.0) -> Callable:
     def send(method: str, url: str, headers: dict, body: bytes) -> Reply:
         if not url.startswith(("https://", "http://")):
@@ -88,7 +120,7 @@ class PartnerClient:
     secret: str
     language: str = "en"
     retries: int = 3
-    transport: Callable = field(default_factory=urllib_transport)
+    transport: Callable = field(default_factory=keepalive_transport)
     sleep: Callable[[float], None] = time.sleep
 
     # ------------------------------------------------------------ transport
