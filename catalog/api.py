@@ -2,7 +2,6 @@
 it sells, with each one's schedule and remaining seats."""
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers
@@ -21,7 +20,7 @@ from prakerja.inputs import MAX_ID, parse_id
 
 from .models import Category, Course, CourseRevision, DeliveryMode, Institution, RevisionStatus
 from .selectors import on_sale
-from .services import CourseInput, course_create, revision_start, revision_submit, revision_update
+from .services import CourseInput, course_propose, revision_propose
 
 
 class ScheduleOut(serializers.Serializer):
@@ -138,15 +137,12 @@ class VersionOut(serializers.Serializer):
     decisions = DecisionOut(many=True)
 
 
-OPEN_STATUSES = (RevisionStatus.DRAFT, RevisionStatus.SUBMITTED, RevisionStatus.STAGE1_APPROVED)
-
-
 def _content(data: dict) -> CourseInput:
     return CourseInput(**{name: data.get(name) for name in CourseInput.__dataclass_fields__})
 
 
 def _submitted(exc: ValidationError) -> ApiError:
-    error = refusal(exc, {"not_draft": 409, "nothing_published": 409})
+    error = refusal(exc, {"not_draft": 409, "nothing_published": 409, "version_open": 409})
     if error.get_codes() == "invalid":
         error = ApiError("course_invalid", str(error.detail), http_status=422, fields=error.fields)
     return error
@@ -192,11 +188,9 @@ def courses(request):
             fields={"institution_id": [_("Your platform does not sell for an institution with this id.")]},
         )
     try:
-        with transaction.atomic():
-            revision = course_create(
-                institution=institution, platform=platform, data=_content(data.validated_data), via=request.auth
-            )
-            revision_submit(revision=revision, via=request.auth)
+        revision = course_propose(
+            institution=institution, platform=platform, data=_content(data.validated_data), via=request.auth
+        )
     except ValidationError as exc:
         raise _submitted(exc) from None
     return Response(_version_out(revision.pk), status=201)
@@ -232,14 +226,8 @@ def course_versions(request, course_id):
         return Response(VersionOut(revisions, many=True).data)
     data = CourseContentIn(data=request.data)
     data.is_valid(raise_exception=True)
-    if course.revisions.filter(status__in=OPEN_STATUSES).exists():
-        message = _("A version of this course is being drafted or curated; wait for its decision.")
-        raise ApiError("version_open", message, http_status=409)
     try:
-        with transaction.atomic():
-            draft = revision_start(course=course, via=request.auth)
-            draft = revision_update(revision=draft, data=_content(data.validated_data), via=request.auth)
-            revision_submit(revision=draft, via=request.auth)
+        draft = revision_propose(course=course, data=_content(data.validated_data), via=request.auth)
     except ValidationError as exc:
         raise _submitted(exc) from None
     return Response(_version_out(draft.pk), status=201)

@@ -555,3 +555,26 @@ def payee_change_withdraw(*, change_id: int, by: User) -> PayeeChange:
         change.decided_by, change.decided_at = by, timezone.now()
         change.save(update_fields=["status", "decided_by", "decided_at"])
     return change
+
+
+def course_propose(*, institution: Institution, platform: Platform, data: CourseInput, via) -> CourseRevision:
+    """A platform (``via`` its API client) drafts a course of an institution
+    it sells for and sends it to curation, in one step."""
+    with transaction.atomic():
+        revision = course_create(institution=institution, platform=platform, data=data, via=via)
+        return revision_submit(revision=revision, via=via)
+
+
+def revision_propose(*, course: Course, data: CourseInput, via) -> CourseRevision:
+    """A platform (``via`` its API client) sends a new version of a course it
+    sells to curation; refused while another version is drafted or curated
+    (it may be the institution's own draft)."""
+    open_statuses = (RevisionStatus.DRAFT, RevisionStatus.SUBMITTED, RevisionStatus.STAGE1_APPROVED)
+    if course.revisions.filter(status__in=open_statuses).exists():
+        raise ValidationError(
+            _("A version of this course is being drafted or curated; wait for its decision."), code="version_open"
+        )
+    with transaction.atomic():
+        draft = revision_start(course=course, via=via)
+        draft = revision_update(revision=draft, data=data, via=via)
+        return revision_submit(revision=draft, via=via)

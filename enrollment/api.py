@@ -4,7 +4,6 @@ status and redeem, completion with the certificate, its enrolments). Each
 view validates the shape and calls the service the pages call."""
 
 from django.core.exceptions import ValidationError
-from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.decorators import api_view, parser_classes, permission_classes
@@ -14,7 +13,7 @@ from rest_framework.response import Response
 from accounts.phone import mask_phone
 from prakerja.api.errors import CONFLICT, NOT_FOUND, error_code, refusal
 from prakerja.api.idempotency import idempotent
-from prakerja.api.pagination import NewestFirst
+from prakerja.api.pagination import filtered_page
 from prakerja.api.permissions import InstitutionClient, PlatformClient
 from prakerja.api.schema import errors, idempotency_key, page_of
 from prakerja.api.serializers import StrictSerializer
@@ -232,14 +231,7 @@ STATUS_FILTER = OpenApiParameter("status", str, enum=S.values, description="Only
 
 
 def _page(request, queryset):
-    if "status" in request.query_params:
-        status_filter = request.query_params["status"]
-        if status_filter not in S.values:
-            raise serializers.ValidationError({"status": [_("One of: %(values)s.") % {"values": ", ".join(S.values)}]})
-        queryset = queryset.filter(status=status_filter)
-    paginator = NewestFirst()
-    page = paginator.paginate_queryset(queryset, request)
-    return paginator.get_paginated_response(EnrollmentOut(page, many=True).data)
+    return filtered_page(request, queryset, EnrollmentOut, S.values)
 
 
 @extend_schema(
@@ -267,8 +259,14 @@ class VoucherOut(serializers.Serializer):
     enrollment = EnrollmentOut()
 
 
-VOUCHER_STATUSES = {"voucher_unknown": NOT_FOUND, "rate_limited": TOO_MANY, "used": CONFLICT, "invalid": CONFLICT}
-VOUCHER_STATUSES |= {"expired": CONFLICT, "empty": NOT_FOUND}
+VOUCHER_STATUSES = {
+    "voucher_unknown": NOT_FOUND,
+    "empty": NOT_FOUND,
+    "rate_limited": TOO_MANY,
+    "used": CONFLICT,
+    "invalid": CONFLICT,
+    "expired": CONFLICT,
+}
 
 
 @extend_schema(

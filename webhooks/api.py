@@ -11,7 +11,7 @@ from rest_framework.response import Response
 
 from prakerja.api.errors import ApiError, refusal
 from prakerja.api.idempotency import idempotent
-from prakerja.api.pagination import NewestFirst
+from prakerja.api.pagination import filtered_page
 from prakerja.api.schema import errors, idempotency_key, page_of
 from prakerja.api.serializers import StrictSerializer
 
@@ -110,14 +110,7 @@ def _messages(request):
 )
 @api_view(["GET"])
 def webhook_messages(request):
-    messages = _messages(request)
-    if "status" in request.query_params:
-        if request.query_params["status"] not in WebhookMessage.Status.values:
-            raise serializers.ValidationError({"status": [", ".join(WebhookMessage.Status.values)]})
-        messages = messages.filter(status=request.query_params["status"])
-    paginator = NewestFirst()
-    page = paginator.paginate_queryset(messages, request)
-    return paginator.get_paginated_response(MessageOut(page, many=True).data)
+    return filtered_page(request, _messages(request), MessageOut, WebhookMessage.Status.values)
 
 
 @extend_schema(
