@@ -7,11 +7,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 
-# GNU gettext for compilemessages. No libpq: psycopg[binary] ships its own.
+# GNU gettext for compilemessages, Tesseract (with Indonesian) for the KTP's NIK. No libpq: psycopg[binary] ships its own.
 # Unpinned: the base image's Debian release fixes gettext's version.
 # hadolint ignore=DL3008
 RUN apt-get update \
-    && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends gettext \
+    && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends gettext tesseract-ocr tesseract-ocr-ind \
     && rm -rf /var/lib/apt/lists/*
 
 # The application runs as this unprivileged user; it owns only /app/var.

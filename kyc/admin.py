@@ -12,9 +12,10 @@ from django.utils.translation import gettext_lazy
 
 from prakerja.admin import EventsInline, ReadOnlyAdmin
 
+from . import liveness
 from .forms import RegistryImportForm, ReviewForm
 from .models import KycPhotoLog, KycReviewCase, KycSubmission, RegistryImport
-from .services import kyc_review, registry_extract_upload
+from .services import kyc_review, reason_text, registry_extract_upload
 
 
 @admin.register(KycSubmission)
@@ -36,6 +37,7 @@ class KycSubmissionAdmin(ReadOnlyAdmin):
         "ktp_faces",
         "selfie_faces",
         "flag_list",
+        "counted",
         "duplicate_of",
         "duplicate_distance",
         "reason",
@@ -87,6 +89,12 @@ class KycSubmissionAdmin(ReadOnlyAdmin):
                 review_form=context.get("review_form") or ReviewForm(),
                 review_url=reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_review", args=[obj.pk]),
                 flag_text=self.flag_list(obj),
+                flag_lines=[str(dict(KycSubmission.Flag.choices).get(f, f)) for f in obj.flags],
+                liveness_rows=[
+                    {**row, "label": liveness.INSTRUCTIONS.get(row.get("action"), row.get("action"))}
+                    for row in (obj.liveness or {}).get("actions", [])
+                ],
+                liveness_reason=reason_text((obj.liveness or {}).get("reason_code", "")),
                 match_threshold=settings.KYC_MATCH_THRESHOLD,
                 reject_threshold=settings.KYC_REJECT_THRESHOLD,
             )

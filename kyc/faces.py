@@ -47,3 +47,29 @@ def find_faces(pixels: np.ndarray) -> list[Face]:
 
 def distance(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.linalg.norm(np.asarray(a, dtype=np.float64) - np.asarray(b, dtype=np.float64)))
+
+
+def _looks_upright(pixels: np.ndarray, face: Face) -> bool:
+    """The eyes above the nose tip, and the nose above the mouth: dlib's
+    detector also finds some faces upside down, whose landmarks are not."""
+    box = (face.top, face.right, face.bottom, face.left)
+    with _DLIB:
+        marks = face_recognition.face_landmarks(pixels, face_locations=[box])[0]
+    eyes = np.mean([*marks["left_eye"], *marks["right_eye"]], axis=0)[1]
+    nose = np.mean(marks["nose_tip"], axis=0)[1]
+    mouth = np.mean([*marks["top_lip"], *marks["bottom_lip"]], axis=0)[1]
+    return bool(eyes < nose < mouth)
+
+
+def find_faces_upright(pixels: np.ndarray) -> tuple[list[Face], np.ndarray, int]:
+    """Faces in a photo that may be turned sideways or upside down without
+    an EXIF orientation to say so: the photo as given, then turned a quarter
+    clockwise, a quarter counter-clockwise and a half turn, until faces are
+    found that stand upright. Returns the faces, the picture turned the way
+    they were found, and the quarter turns (counter-clockwise) it took."""
+    for turns in (0, 3, 1, 2):
+        turned = np.ascontiguousarray(np.rot90(pixels, k=turns)) if turns else pixels
+        found = find_faces(turned)
+        if found and (turns == 0 or _looks_upright(turned, max(found, key=lambda f: f.area))):
+            return found, turned, turns
+    return [], pixels, 0

@@ -5,6 +5,10 @@ _IMAGE_TYPES = "image/jpeg,image/png,image/heic,image/heif,.heic,.heif,.jpg,.jpe
 
 
 class KycUploadForm(forms.Form):
+    """The KTP photo, and either the camera check (its nonce here, its frames
+    as files frames_0, frames_1... filled by static/js/liveness.js) or a
+    selfie uploaded without it."""
+
     ktp_photo = forms.FileField(
         label=_("Photo of your KTP"),
         help_text=_("The whole card, flat, in good light, without glare."),
@@ -13,10 +17,14 @@ class KycUploadForm(forms.Form):
     )
     selfie = forms.FileField(
         label=_("Selfie"),
-        help_text=_("Your face only, facing the camera, without a mask, hat or sunglasses."),
+        help_text=_(
+            "Your face only, facing the camera, without a mask, hat or sunglasses. Without the camera check a "
+            "reviewer looks at your photos, which takes longer."
+        ),
         required=False,
         widget=forms.ClearableFileInput(attrs={"accept": _IMAGE_TYPES, "capture": "user"}),
     )
+    nonce = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput)
 
 
 class ReviewForm(forms.Form):

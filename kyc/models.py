@@ -55,6 +55,12 @@ class KycSubmission(models.Model):
         REGISTRY_NOT_CHECKED = "registry_not_checked", _("No population registry configured")
         LAST_ATTEMPT = "last_attempt", _("Last attempt: a reviewer decides")
         CHECK_FAILED = "check_failed", _("The automatic check failed")
+        NO_LIVENESS = "no_liveness", _("No liveness: a selfie upload instead of the camera check")
+        KTP_NIK_MISMATCH = "ktp_nik_mismatch", _("The NIK read off the KTP differs from the NIK typed")
+        KTP_NIK_UNREADABLE = "ktp_nik_unreadable", _("The NIK could not be read off the KTP photo")
+        KTP_TEXT_UNREADABLE = "ktp_text_unreadable", _("No printed KTP text found beside the portrait")
+        KTP_NOT_READ = "ktp_not_read", _("The KTP photo could not be read (OCR failed)")
+        PHOTO_TURNED = "photo_turned", _("A photo was sideways or upside down and was turned to find the face")
 
     participant = models.ForeignKey(
         Participant, on_delete=models.PROTECT, related_name="kyc_submissions", verbose_name=_("participant")
@@ -63,6 +69,22 @@ class KycSubmission(models.Model):
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.SUBMITTED)
     ktp_photo = models.FileField(_("KTP photo"), upload_to=_photo_path, blank=True)
     selfie = models.FileField(_("selfie"), upload_to=_photo_path, blank=True)
+    # The camera check (kyc.liveness): the challenge answered, its frames (a
+    # zip of JPEGs, one folder per action) and what was measured on them.
+    challenge = models.OneToOneField(
+        "LivenessChallenge",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="kyc_submission",
+        verbose_name=_("liveness challenge"),
+    )
+    liveness_frames = models.FileField(_("camera frames"), upload_to=_photo_path, blank=True)
+    liveness = models.JSONField(_("liveness measurements"), default=dict, blank=True)
+    ktp_reading = models.JSONField(_("what was read off the KTP"), default=dict, blank=True)
+    # False when the refusal was the file's fault (no face in it, not a
+    # card): such a submission does not use one of KYC_MAX_ATTEMPTS.
+    counted = models.BooleanField(_("counts as an attempt"), default=True)
     # What the check found.
     ktp_faces = models.PositiveSmallIntegerField(_("faces on the KTP photo"), null=True, blank=True)
     selfie_faces = models.PositiveSmallIntegerField(_("faces in the selfie"), null=True, blank=True)
@@ -120,6 +142,37 @@ class KycSubmission(models.Model):
     @property
     def has_photos(self) -> bool:
         return self.photos_deleted_at is None and bool(self.ktp_photo) and bool(self.selfie)
+
+    @property
+    def is_live(self) -> bool:
+        return self.challenge_id is not None
+
+
+class LivenessChallenge(models.Model):
+    """A one-time challenge for the camera check: the actions to do, in
+    order, before the deadline. Used once, by its own participant."""
+
+    class Purpose(models.TextChoices):
+        KYC = "kyc", _("identity check")
+        ATTENDANCE = "attendance", _("attendance check")
+
+    nonce = models.CharField(max_length=64, unique=True)
+    participant = models.ForeignKey(
+        Participant, on_delete=models.PROTECT, related_name="liveness_challenges", verbose_name=_("participant")
+    )
+    purpose = models.CharField(_("purpose"), max_length=12, choices=Purpose.choices)
+    actions = models.JSONField(_("actions asked"))
+    created_at = models.DateTimeField(_("issued at"), auto_now_add=True)
+    expires_at = models.DateTimeField(_("answer before"))
+    used_at = models.DateTimeField(_("answered at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("liveness challenge")
+        verbose_name_plural = _("liveness challenges")
+        indexes = [models.Index(fields=["participant", "created_at"])]
+
+    def __str__(self):
+        return f"challenge {self.pk} ({' '.join(self.actions)})"
 
 
 class KycPhotoLog(models.Model):

@@ -4,7 +4,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -13,10 +13,13 @@ from django.views.decorators.http import require_http_methods
 from accounts.views import participant_required
 from prakerja.web import apply_errors
 
+from . import capture, liveness
 from .forms import KycUploadForm
 from .images import PhotoRefused, as_jpeg
-from .models import KycSubmission
-from .services import can_submit, kyc_photo_open, kyc_submit
+from .models import KycSubmission, LivenessChallenge
+from .services import LiveCapture, attempts_used, can_submit, kyc_photo_open, kyc_submit, liveness_challenge_issue
+
+MAX_ACTIONS = 3
 
 
 @never_cache
@@ -25,11 +28,16 @@ from .services import can_submit, kyc_photo_open, kyc_submit
 def status(request, participant):
     form = KycUploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
+        nonce = form.cleaned_data["nonce"]
+        live = None
+        if nonce:
+            live = LiveCapture(nonce, [request.FILES.getlist(f"frames_{i}") for i in range(MAX_ACTIONS)])
         try:
             kyc_submit(
                 participant=participant,
                 ktp_photo=form.cleaned_data["ktp_photo"],
-                selfie=form.cleaned_data["selfie"],
+                selfie=None if live else form.cleaned_data["selfie"],
+                live=live,
             )
         except ValidationError as exc:
             apply_errors(form, exc)
@@ -49,7 +57,33 @@ def status(request, participant):
             "can_submit": allowed,
             "why_not": why,
             "max_attempts": settings.KYC_MAX_ATTEMPTS,
+            "attempts_used": attempts_used(participant),
+            "frame_slots": range(MAX_ACTIONS),
         },
+    )
+
+
+@never_cache
+@participant_required
+@require_http_methods(["POST"])
+def challenge(request, participant):
+    """A new camera-check challenge for the page's script, as JSON."""
+    allowed, why = can_submit(participant)
+    if not allowed:
+        return JsonResponse({"error": why}, status=409)
+    try:
+        issued = liveness_challenge_issue(participant=participant, purpose=LivenessChallenge.Purpose.KYC)
+    except ValidationError as exc:
+        return JsonResponse({"error": " ".join(exc.messages)}, status=429)
+    return JsonResponse(
+        {
+            "nonce": issued.nonce,
+            "expires_in": settings.LIVENESS_CHALLENGE_SECONDS,
+            "frames": settings.LIVENESS_FRAMES_PER_ACTION,
+            "interval_ms": settings.LIVENESS_FRAME_INTERVAL_MS,
+            "size": settings.LIVENESS_FRAME_SIZE,
+            "actions": [{"code": a, "text": str(liveness.INSTRUCTIONS[a])} for a in issued.actions],
+        }
     )
 
 
@@ -65,8 +99,8 @@ def photo(request, pk, photo):
         raise Http404
     with opened:
         try:
-            body = as_jpeg(opened)
-        except PhotoRefused:
+            body = capture.contact_sheet(opened) if photo == "frames" else as_jpeg(opened)
+        except (PhotoRefused, ValueError, KeyError, OSError):
             raise Http404 from None
     response = HttpResponse(body, content_type="image/jpeg")
     response["Cache-Control"] = "private, no-store"

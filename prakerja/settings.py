@@ -397,6 +397,41 @@ KYC_MAX_ATTEMPTS = env.int("KYC_MAX_ATTEMPTS", default=3)
 KYC_PHOTO_RETENTION_DAYS = env.int("KYC_PHOTO_RETENTION_DAYS", default=30)
 # Dotted path of the population registry client; empty for none.
 KYC_REGISTRY_CLIENT = env.str("KYC_REGISTRY_CLIENT", default="kyc.registry.ImportedExtractRegistry")
+# The KTP photo must be a card: its portrait no wider or taller than these
+# fractions of the picture (a selfie's face is wider), and, to count as
+# readable, this many of the card's printed words found by Tesseract.
+KYC_CARD_MAX_FACE_WIDTH = env.float("KYC_CARD_MAX_FACE_WIDTH", default=0.2)
+KYC_CARD_MAX_FACE_HEIGHT = env.float("KYC_CARD_MAX_FACE_HEIGHT", default=0.4)
+KYC_CARD_MIN_WORDS = env.int("KYC_CARD_MIN_WORDS", default=2)
+KYC_OCR_LANGUAGE = env.str("KYC_OCR_LANGUAGE", default="ind")
+KYC_OCR_TIMEOUT_SECONDS = env.int("KYC_OCR_TIMEOUT_SECONDS", default=20)
+# Submissions a participant may send a day (those refused for a file's
+# fault do not use one of KYC_MAX_ATTEMPTS, so this bounds them).
+KYC_MAX_SUBMISSIONS_PER_DAY = env.int("KYC_MAX_SUBMISSIONS_PER_DAY", default=10)
+# Liveness at the identity check and attendance (kyc.liveness): README
+# "Liveness thresholds" says why each sits where it does
+# (python manage.py liveness_calibrate prints the figures).
+LIVENESS_CHALLENGE_SECONDS = env.int("LIVENESS_CHALLENGE_SECONDS", default=75)
+LIVENESS_FRAMES_PER_ACTION = env.int("LIVENESS_FRAMES_PER_ACTION", default=12)
+LIVENESS_FRAME_INTERVAL_MS = env.int("LIVENESS_FRAME_INTERVAL_MS", default=200)
+LIVENESS_MIN_FRAMES = env.int("LIVENESS_MIN_FRAMES", default=3)
+LIVENESS_MAX_FRAMES = env.int("LIVENESS_MAX_FRAMES", default=24)
+LIVENESS_MAX_FRAME_BYTES = env.int("LIVENESS_MAX_FRAME_BYTES", default=200_000)
+# Longest side frames are measured at; the page sends them this size.
+LIVENESS_FRAME_SIZE = env.int("LIVENESS_FRAME_SIZE", default=480)
+LIVENESS_BLINK_OPEN_RATIO = env.float("LIVENESS_BLINK_OPEN_RATIO", default=0.75)
+LIVENESS_BLINK_CLOSED_RATIO = env.float("LIVENESS_BLINK_CLOSED_RATIO", default=0.65)
+LIVENESS_TURN_YAW = env.float("LIVENESS_TURN_YAW", default=0.08)
+LIVENESS_SAME_PERSON_THRESHOLD = env.float("LIVENESS_SAME_PERSON_THRESHOLD", default=0.55)
+LIVENESS_MIN_EYE_DISTANCE = env.float("LIVENESS_MIN_EYE_DISTANCE", default=28)
+LIVENESS_MIN_BOX_OVERLAP = env.float("LIVENESS_MIN_BOX_OVERLAP", default=0.3)
+LIVENESS_MIN_FRAME_DIFFERENCE = env.float("LIVENESS_MIN_FRAME_DIFFERENCE", default=0.2)
+# Tests fix the challenge to the actions a recorded sequence holds; a live
+# site must draw it at random.
+LIVENESS_FIXED_ACTIONS = env.list("LIVENESS_FIXED_ACTIONS", default=[])
+if PRODUCTION and LIVENESS_FIXED_ACTIONS:
+    raise ImproperlyConfigured("LIVENESS_FIXED_ACTIONS fixes the liveness challenge: tests only")
+LIVENESS_SAMPLES_DIR = Path(env.str("LIVENESS_SAMPLES_DIR", default=str(BASE_DIR.parent / "shared" / "liveness")))
 # Real photos for the KYC tests and calibration (../shared/faces).
 KYC_TEST_FACES_DIR = Path(env.str("KYC_TEST_FACES_DIR", default=str(BASE_DIR.parent / "shared" / "faces")))
 

@@ -24,12 +24,18 @@ if [ ! -f "$stamp" ]; then
   touch "$stamp"
 fi
 
-# Translations are compiled from locale/*.po with GNU gettext's msgfmt.
-if ! command -v msgfmt >/dev/null 2>&1; then
+# Debian packages: GNU gettext's msgfmt compiles the translations
+# (locale/*.po); Tesseract with its Indonesian data reads the NIK off KTP
+# photos (kyc/ktp.py).
+missing=()
+command -v msgfmt >/dev/null 2>&1 || missing+=(gettext)
+command -v tesseract >/dev/null 2>&1 || missing+=(tesseract-ocr)
+tesseract --list-langs 2>/dev/null | grep -qx ind || missing+=(tesseract-ocr-ind)
+if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gettext >/dev/null
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
   else
-    echo "Install GNU gettext (apt-get install gettext) to compile translations." >&2
+    echo "Install the Debian packages: apt-get install ${missing[*]}" >&2
     exit 1
   fi
 fi

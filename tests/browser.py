@@ -26,14 +26,21 @@ TIMEOUT_MS = 15_000
 PASSWORD = "Peserta-Kuat-2026"
 
 
-@pytest.fixture(scope="module")
-def browser():
+@pytest.fixture(scope="session")
+def _playwright():
+    """One Playwright driver for the run: a second one cannot start while
+    the first is running (its event loop)."""
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
+        yield p
+
+
+@pytest.fixture(scope="module")
+def browser(_playwright):
+    browser = _playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    try:
+        yield browser
+    finally:
+        browser.close()
 
 
 # Every page of every browser test reports what the Content-Security-Policy
@@ -225,3 +232,70 @@ def enter_second_factor(page: Page, secret: str) -> None:
         if "/akun/2fa/authenticate/" not in page.url:
             return
     raise AssertionError("the authenticator code was refused twice")
+
+
+# A phone whose camera films a recorded person: Chromium's fake camera fed
+# from a clip built out of a real sequence of ../shared/liveness, to match the
+# challenge a test fixes (LIVENESS_FIXED_ACTIONS = CAMERA_ACTIONS).
+CAMERA_ACTIONS = ["blink", "blink"]
+# grid_bbaf2n frames 10-33: eyes open, a blink (17-21), open, a blink (25-28),
+# open. At 10 frames a second the clip lasts 2.4 s and loops, so each burst of
+# the page (12 pictures, 200 ms apart) sees a blink between open eyes.
+CAMERA_FRAMES = range(10, 34)
+
+
+def write_y4m(frames, path, *, fps: int = 10):
+    """A YUV4MPEG2 clip (4:2:0) of RGB frames, as Chromium's fake camera reads it."""
+    import numpy as np
+    from PIL import Image
+
+    first = Image.open(frames[0])
+    width, height = first.size
+    with open(path, "wb") as out:
+        out.write(f"YUV4MPEG2 W{width} H{height} F{fps}:1 Ip A1:1 C420jpeg\n".encode())
+        for frame in frames:
+            ycc = np.asarray(Image.open(frame).convert("RGB").convert("YCbCr"))
+            out.write(b"FRAME\n")
+            out.write(ycc[:, :, 0].tobytes())
+            for channel in (1, 2):
+                plane = ycc[:, :, channel].astype(np.uint16)
+                quarter = (plane[0::2, 0::2] + plane[1::2, 0::2] + plane[0::2, 1::2] + plane[1::2, 1::2]) // 4
+                out.write(quarter.astype(np.uint8).tobytes())
+    return path
+
+
+@pytest.fixture(scope="module")
+def camera_browser(_playwright, tmp_path_factory):
+    from kyc import samples
+
+    files = samples.frame_files("grid_bbaf2n_blink")
+    clip = write_y4m([files[i] for i in CAMERA_FRAMES], tmp_path_factory.mktemp("camera") / "grid_blinks.y4m")
+    camera = [
+        "--use-fake-ui-for-media-stream",
+        "--use-fake-device-for-media-stream",
+        f"--use-file-for-fake-video-capture={clip}",
+    ]
+    browser = _playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS + camera)
+    try:
+        yield browser
+    finally:
+        browser.close()
+
+
+@pytest.fixture
+def camera_phone_page(camera_browser, _own_cache, _expect_timeout, settings):
+    settings.LIVENESS_FIXED_ACTIONS = CAMERA_ACTIONS
+    context, page = _open_page(
+        camera_browser, viewport={"width": 360, "height": 740}, is_mobile=True, has_touch=True, permissions=["camera"]
+    )
+    yield page
+    context.close()
+
+
+def camera_ktp(tmp_path, nik: str):
+    """The KTP card of the man the fake camera films, as a file to choose."""
+    from tests.kyc.conftest import grid_ktp
+
+    path = tmp_path / "ktp.jpg"
+    path.write_bytes(grid_ktp(nik).read())
+    return str(path)

@@ -13,12 +13,13 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from accounts import crypto
 from accounts.models import Participant, User
 from accounts.services.status import participant_mark_kyc_verified
 from prakerja.lifecycle import record_move
 from prakerja.locks import advisory_xact_lock
 
-from .. import faces, images
+from .. import capture, faces, images, ktp, liveness
 from ..index import template_index
 from ..models import (
     FINAL_STATUSES,
@@ -28,7 +29,7 @@ from ..models import (
 )
 from ..registry import get_registry, names_match
 from ..tasks import run_kyc_check, send_kyc_decision
-from .submission import reason_text
+from .submission import FILE_FAULTS, attempts_used, reason_text
 
 logger = logging.getLogger(__name__)
 
@@ -47,6 +48,10 @@ _REVIEW_FLAGS = frozenset(
         Flag.REGISTRY_NAME_MISMATCH,
         Flag.REGISTRY_BIRTH_DATE_MISMATCH,
         Flag.REGISTRY_GENDER_MISMATCH,
+        Flag.NO_LIVENESS,
+        Flag.KTP_NIK_MISMATCH,
+        Flag.KTP_TEXT_UNREADABLE,
+        Flag.KTP_NOT_READ,
     }
 )
 
@@ -65,6 +70,8 @@ class CheckResult:
     duplicate_of: int | None = None
     duplicate_distance: float | None = None
     timings: dict[str, float] = field(default_factory=dict)
+    liveness: dict = field(default_factory=dict)
+    ktp_reading: dict = field(default_factory=dict)
 
 
 class _Timer:
@@ -93,45 +100,77 @@ def face_decision(distance: float) -> str:
     return "review"
 
 
-def check_photos(*, ktp_photo: BinaryIO, selfie: BinaryIO, participant: Participant | None = None) -> CheckResult:
-    """The whole automatic check, without writing anything. ``participant``
-    (with NIK, name and birth date) enables the registry and 1:N checks."""
+def check_photos(
+    *,
+    ktp_photo: BinaryIO,
+    selfie: BinaryIO | None = None,
+    frames: list[list[np.ndarray]] | None = None,
+    actions: list[str] | None = None,
+    participant: Participant | None = None,
+) -> CheckResult:
+    """The whole automatic check, without writing anything. The live face
+    comes from the camera check's ``frames`` (one burst per challenge
+    action) or, without liveness, from an uploaded ``selfie``, which always
+    goes to a reviewer. ``participant`` (with NIK, name and birth date)
+    enables the NIK read off the card, the registry and the 1:N checks."""
     timings: dict[str, float] = {}
     span = _Timer(timings)
     started = time.perf_counter()
     result = CheckResult(status=Status.REJECTED, timings=timings)
     try:
-        with span("decode_selfie"):
-            selfie_photo = images.load(selfie)
         with span("decode_ktp"):
-            ktp = images.load(ktp_photo)
+            ktp_picture = images.load(ktp_photo)
+        if frames is None:
+            with span("decode_selfie"):
+                selfie_photo = images.load(selfie)
     except images.PhotoRefused as exc:
         result.reason_code = exc.code
         return result
 
-    with span("faces_selfie"):
-        selfie_found = faces.find_faces(selfie_photo.pixels)
-    result.selfie_faces = len(selfie_found)
-    if not selfie_found:
-        result.reason_code = "selfie_no_face"
-        return result
-    if len(selfie_found) > 1:
-        result.reason_code = "selfie_many_faces"
-        return result
-    face = selfie_found[0]
-    if face.touches_edge(selfie_photo.pixels.shape):
-        result.reason_code = "selfie_face_cut"
-        return result
-    result.encoding = face.encoding
+    if frames is not None:
+        with span("liveness"):
+            live = liveness.analyse(frames, list(actions))
+        result.liveness = live.as_dict()
+        timings.update({f"liveness_{k}": v for k, v in live.timings.items()})
+        if not live.passed:
+            result.reason_code = live.reason_code
+            return result
+        result.selfie_faces = 1
+        result.encoding = live.encoding
+    else:
+        result.flags.append(Flag.NO_LIVENESS)
+        with span("faces_selfie"):
+            selfie_found, selfie_pixels, turns = faces.find_faces_upright(selfie_photo.pixels)
+        result.selfie_faces = len(selfie_found)
+        if not selfie_found:
+            result.reason_code = "selfie_no_face"
+            return result
+        if len(selfie_found) > 1:
+            result.reason_code = "selfie_many_faces"
+            return result
+        if turns:
+            result.flags.append(Flag.PHOTO_TURNED)
+        face = selfie_found[0]
+        if face.touches_edge(selfie_pixels.shape):
+            result.reason_code = "selfie_face_cut"
+            return result
+        result.encoding = face.encoding
 
     with span("faces_ktp"):
-        ktp_found = faces.find_faces(ktp.pixels)
+        ktp_found, ktp_pixels, turns = faces.find_faces_upright(ktp_picture.pixels)
     result.ktp_faces = len(ktp_found)
     if not ktp_found:
         result.reason_code = "ktp_no_face"
         return result
     card_face = max(ktp_found, key=lambda f: f.area)
-    result.distance = round(faces.distance(card_face.encoding, face.encoding), 4)
+    if ktp.face_too_big_for_a_card(card_face, ktp_pixels.shape):
+        result.reason_code = "ktp_not_card"
+        return result
+    if turns and Flag.PHOTO_TURNED not in result.flags:
+        result.flags.append(Flag.PHOTO_TURNED)
+    with span("ocr"):
+        _read_card(ktp_pixels, card_face, participant, result, turns)
+    result.distance = round(faces.distance(card_face.encoding, result.encoding), 4)
     if result.distance <= settings.KYC_SAME_PHOTO_THRESHOLD:
         result.flags.append(Flag.SELFIE_IS_KTP_PHOTO)
 
@@ -142,7 +181,7 @@ def check_photos(*, ktp_photo: BinaryIO, selfie: BinaryIO, participant: Particip
             result.reason_code = registry_code
             return result
         with span("duplicate_search"):
-            _duplicate_flags(participant, face.encoding, result)
+            _duplicate_flags(participant, result.encoding, result)
 
     if face_decision(result.distance) == "rejected":
         result.reason_code = "face_mismatch"
@@ -156,6 +195,35 @@ def check_photos(*, ktp_photo: BinaryIO, selfie: BinaryIO, participant: Particip
         result.status = Status.NEEDS_REVIEW if set(result.flags) & _REVIEW_FLAGS else Status.VERIFIED
     timings["total"] = round(time.perf_counter() - started, 4)
     return result
+
+
+def _read_card(pixels, card_face, participant: Participant | None, result: CheckResult, turns: int) -> None:
+    """The card's printed words and NIK, as flags and a record for the
+    reviewer (the NIK read is kept masked)."""
+    try:
+        reading = ktp.read(pixels, card_face)
+    except ktp.ReadFailed:
+        logger.exception("reading the KTP photo failed")
+        result.flags.append(Flag.KTP_NOT_READ)
+        result.ktp_reading = {"read": False, "turns": turns}
+        return
+    matches = None
+    if not reading.looks_printed:
+        result.flags.append(Flag.KTP_TEXT_UNREADABLE)
+    if not reading.nik:
+        result.flags.append(Flag.KTP_NIK_UNREADABLE)
+    elif participant is not None:
+        matches = reading.nik == participant.nik
+        if not matches:
+            result.flags.append(Flag.KTP_NIK_MISMATCH)
+    result.ktp_reading = {
+        "read": True,
+        "card_words": reading.card_words,
+        "text_lines": reading.text_lines,
+        "nik": crypto.mask(reading.nik) if reading.nik else "",
+        "nik_matches": matches,
+        "turns": turns,
+    }
 
 
 def _registry_flags(participant: Participant, flags: list[str]) -> str:
@@ -222,15 +290,28 @@ def kyc_process(*, submission_id: int) -> str:
             submission.save(update_fields=["status"])
     participant = Participant.objects.select_related("family_card").get(pk=submission.participant_id)
     try:
-        with submission.ktp_photo.open("rb") as ktp, submission.selfie.open("rb") as selfie:
-            result = check_photos(ktp_photo=ktp, selfie=selfie, participant=participant)
+        if submission.challenge_id is not None:
+            with submission.ktp_photo.open("rb") as ktp_file, submission.liveness_frames.open("rb") as frames_file:
+                result = check_photos(
+                    ktp_photo=ktp_file,
+                    frames=capture.unpack(frames_file),
+                    actions=submission.challenge.actions,
+                    participant=participant,
+                )
+        else:
+            with submission.ktp_photo.open("rb") as ktp_file, submission.selfie.open("rb") as selfie:
+                result = check_photos(ktp_photo=ktp_file, selfie=selfie, participant=participant)
     except Exception:
         # The participant must not wait for ever behind a check that cannot
         # finish (out of memory, a broken file store): a person decides.
         logger.exception("KYC check of submission %s failed", submission_id)
         result = CheckResult(status=Status.NEEDS_REVIEW, reason_code="check_failed", flags=[Flag.CHECK_FAILED])
 
-    last_attempt = submission.attempt >= settings.KYC_MAX_ATTEMPTS
+    # A refusal for the file's fault (no face in it, not a card) does not use
+    # up an attempt; any other refusal on the last attempt goes to a person.
+    counted = not (result.status == Status.REJECTED and result.reason_code in FILE_FAULTS)
+    earlier = attempts_used(participant) - (1 if submission.counted else 0)
+    last_attempt = counted and earlier + 1 >= settings.KYC_MAX_ATTEMPTS
     if result.status == Status.REJECTED and last_attempt:
         result.status = Status.NEEDS_REVIEW
         result.flags.append(Flag.LAST_ATTEMPT)
@@ -255,6 +336,9 @@ def kyc_process(*, submission_id: int) -> str:
         submission.duplicate_of_id = result.duplicate_of
         submission.duplicate_distance = result.duplicate_distance
         submission.timings = result.timings
+        submission.liveness = result.liveness
+        submission.ktp_reading = result.ktp_reading
+        submission.counted = counted
         submission.reason_code = result.reason_code
         submission.reason = reason_text(result.reason_code) if result.reason_code else ""
         note = f"automatic check: distance {result.distance}" if result.distance is not None else "automatic check"

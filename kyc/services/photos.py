@@ -24,12 +24,12 @@ OWNER_PHOTO_VIEWS_PER_HOUR = 60
 def kyc_photo_open(*, submission: KycSubmission, photo: str, viewer: User):
     """The photo file for its owner or a KYC reviewer; a reviewer's look is
     logged. Anyone else gets PermissionDenied."""
-    if photo not in ("ktp", "selfie"):
+    if photo not in ("ktp", "selfie", "frames"):
         raise PermissionDenied
     is_owner = submission.participant.user_id == viewer.pk
     if not is_owner and not viewer.has_perm("kyc.view_kyc_photos"):
         raise PermissionDenied
-    field_file = submission.ktp_photo if photo == "ktp" else submission.selfie
+    field_file = {"ktp": submission.ktp_photo, "selfie": submission.selfie, "frames": submission.liveness_frames}[photo]
     if submission.photos_deleted_at is not None or not field_file:
         return None
     # Each view decodes the original again; an owner has no need for many.
@@ -54,14 +54,13 @@ def kyc_purge_photos(*, now: datetime.datetime | None = None) -> int:
             submission = KycSubmission.objects.select_for_update().get(pk=pk)
             if submission.photos_deleted_at is not None:
                 continue
-            for name in ("ktp_photo", "selfie"):
+            names = {"ktp_photo": "ktp", "selfie": "selfie", "liveness_frames": "frames"}
+            for name, label in names.items():
                 field_file = getattr(submission, name)
                 if field_file:
                     field_file.delete(save=False)
-                    KycPhotoLog.objects.create(
-                        submission=submission, action=KycPhotoLog.Action.DELETED, photo=name.replace("_photo", "")
-                    )
+                    KycPhotoLog.objects.create(submission=submission, action=KycPhotoLog.Action.DELETED, photo=label)
             submission.photos_deleted_at = now
-            submission.save(update_fields=["ktp_photo", "selfie", "photos_deleted_at"])
+            submission.save(update_fields=[*names, "photos_deleted_at"])
             purged += 1
     return purged

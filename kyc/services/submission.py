@@ -2,21 +2,25 @@
 decision's reason is shown in."""
 
 import uuid
+from dataclasses import dataclass
 from typing import BinaryIO
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files import File
+from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import Participant
+from prakerja import ratelimit
 from prakerja.lifecycle import record_created
 
-from .. import images
-from ..models import KycSubmission
+from .. import capture, images, liveness
+from ..models import KycSubmission, LivenessChallenge
 from ..tasks import run_kyc_check
+from .liveness import liveness_challenge_use
 
 Status = KycSubmission.Status
 
@@ -41,6 +45,11 @@ REASONS = {
         "must be your own."
     ),
     "check_failed": gettext_lazy("The automatic check could not finish; a reviewer will look at your photos."),
+    "ktp_not_card": gettext_lazy(
+        "Your KTP picture does not look like an ID card: the face is too big. Photograph the whole KTP card, "
+        "flat, not a selfie or a portrait."
+    ),
+    **liveness.REASONS,
     "nik_not_in_registry": gettext_lazy(
         "Your NIK was not found in the population registry (Dukcapil). Check your NIK at the Dukcapil office "
         "of your regency or city."
@@ -48,8 +57,26 @@ REASONS = {
 }
 
 
+# Refusals that are the file's fault, not the person's: they do not use up
+# one of KYC_MAX_ATTEMPTS (KYC_MAX_SUBMISSIONS_PER_DAY bounds them).
+FILE_FAULTS = frozenset({"selfie_no_face", "ktp_no_face", "ktp_not_card", "liveness_no_face", "liveness_face_small"})
+
+
 def reason_text(code: str) -> str:
     return str(REASONS.get(code, code))
+
+
+@dataclass
+class LiveCapture:
+    """What the camera check sends: the challenge's nonce and the frames
+    taken for each of its actions, in order."""
+
+    nonce: str
+    bursts: list[list]
+
+
+def attempts_used(participant: Participant) -> int:
+    return participant.kyc_submissions.filter(counted=True).count()
 
 
 def can_submit(participant: Participant) -> tuple[bool, str]:
@@ -63,16 +90,22 @@ def can_submit(participant: Participant) -> tuple[bool, str]:
         return True, ""
     if latest.status != Status.REJECTED:
         return False, _("Your photos are being checked. You will be told the result here and by email.")
-    if latest.attempt >= settings.KYC_MAX_ATTEMPTS:
+    if attempts_used(participant) >= settings.KYC_MAX_ATTEMPTS:
         return False, _("You have used all your attempts. A reviewer will contact you.")
     return True, ""
 
 
-def kyc_submit(*, participant: Participant, ktp_photo: BinaryIO, selfie: BinaryIO) -> KycSubmission:
-    """Stores the KTP photo and selfie and queues the check. Files that are
-    no usable photo are refused at once, before an attempt is counted."""
+def kyc_submit(
+    *, participant: Participant, ktp_photo: BinaryIO, selfie: BinaryIO | None = None, live: LiveCapture | None = None
+) -> KycSubmission:
+    """Stores the KTP photo and either the camera check's frames (``live``)
+    or an uploaded selfie (no liveness: a reviewer decides), and queues the
+    check. Files that are no usable photo, and a camera check that is not
+    this participant's, already used or late, are refused at once, before an
+    attempt is counted."""
+    uploads = (("ktp_photo", ktp_photo),) if live is not None else (("ktp_photo", ktp_photo), ("selfie", selfie))
     errors = {}
-    for name, upload in (("ktp_photo", ktp_photo), ("selfie", selfie)):
+    for name, upload in uploads:
         if upload is None:
             errors[name] = [ValidationError(_("Choose a photo."), code="required")]
             continue
@@ -82,6 +115,10 @@ def kyc_submit(*, participant: Participant, ktp_photo: BinaryIO, selfie: BinaryI
             errors[name] = [ValidationError(exc.message, code=exc.code)]
     if errors:
         raise ValidationError(errors)
+    if not ratelimit.hit(
+        f"kyc-submit:{participant.pk}", limit=settings.KYC_MAX_SUBMISSIONS_PER_DAY, window_seconds=86400
+    ):
+        raise ValidationError(_("You sent photos too many times today. Try again tomorrow."), code="rate_limited")
     with transaction.atomic():
         locked = Participant.objects.select_for_update().get(pk=participant.pk)
         allowed, why = can_submit(locked)
@@ -89,8 +126,24 @@ def kyc_submit(*, participant: Participant, ktp_photo: BinaryIO, selfie: BinaryI
             raise ValidationError(why, code="not_allowed")
         attempt = (locked.kyc_submissions.order_by("-attempt").values_list("attempt", flat=True).first() or 0) + 1
         submission = KycSubmission(participant=locked, attempt=attempt)
+        if live is not None:
+            # Before any file is stored: a refusal here leaves nothing behind.
+            challenge = liveness_challenge_use(
+                participant=locked, nonce=live.nonce, purpose=LivenessChallenge.Purpose.KYC
+            )
+            try:
+                frames = capture.accept(live.bursts, challenge.actions)
+            except capture.CaptureRefused as exc:
+                raise ValidationError(exc.message, code=exc.code) from None
+            submission.challenge = challenge
         submission.ktp_photo.save(uuid.uuid4().hex, File(ktp_photo), save=False)
-        submission.selfie.save(uuid.uuid4().hex, File(selfie), save=False)
+        if live is not None:
+            submission.liveness_frames.save(uuid.uuid4().hex, ContentFile(capture.pack(frames)), save=False)
+            # The reviewer's and the owner's "selfie": a frame of the first action.
+            first = frames[0]
+            submission.selfie.save(uuid.uuid4().hex, ContentFile(first[len(first) // 2]), save=False)
+        else:
+            submission.selfie.save(uuid.uuid4().hex, File(selfie), save=False)
         submission.save()
         record_created(submission, Status.SUBMITTED, by=locked.user)
         transaction.on_commit(lambda: run_kyc_check.delay(submission.pk))

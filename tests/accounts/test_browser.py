@@ -190,31 +190,70 @@ def test_the_registration_form_fits_a_phone_and_labels_every_control(phone_page,
     _check_phone_layout(page)
 
 
-def test_a_participant_sends_ktp_and_selfie_from_the_phone_page(phone_page, live_server):
-    """The identity check as a phone user does it: the camera-ready file
-    inputs, the upload, and the result page."""
+def _phone_verified_participant():
     from accounts.services.phone import participant_send_phone_code, participant_verify_phone
     from accounts.services.registration import participant_register
-    from kyc.models import KycSubmission
-    from tests.factories import UserFactory
-    from tests.kyc.conftest import face_path
 
     user = UserFactory()
     participant = participant_register(user=user, profile=make_profile(province="32"))
     participant_send_phone_code(participant=participant)
     code = re.search(r"\b(\d{6})\b", sms.outbox[-1].body).group(1)
-    participant_verify_phone(participant=participant, code=code)
+    return participant_verify_phone(participant=participant, code=code)
 
-    page = phone_page
-    _log_in(page, live_server, user.email, "s3cret-Passw0rd")
+
+def test_a_participant_passes_the_camera_check_from_the_phone_page(camera_phone_page, live_server, tmp_path):
+    """The identity check as a phone user does it: the KTP photo, then the
+    camera check (Chromium's fake camera films a real person blinking), and
+    the result page."""
+    from kyc.models import KycSubmission
+    from tests.browser import camera_ktp, watch
+
+    participant = _phone_verified_participant()
+    page = camera_phone_page
+    w = watch(page)
+    _log_in(page, live_server, participant.user.email, "s3cret-Passw0rd")
     page.goto(_url(live_server, "/peserta/identitas/"))
     expect(page.locator("#id_ktp_photo")).to_have_attribute("capture", "environment")
-    expect(page.locator("#id_selfie")).to_have_attribute("capture", "user")
-    page.set_input_files("#id_ktp_photo", str(face_path("obama.jpg")))
-    page.set_input_files("#id_selfie", str(face_path("obama2.jpg")))
-    _submit(page, "main form[enctype]")
-    page.wait_for_url(_path_is("/peserta/identitas/"))
+    expect(page.locator("#live-check")).to_be_visible()
+    expect(page.locator("#id_selfie")).to_be_hidden()  # the camera check replaces the upload
+    w.fits()
+    page.set_input_files("#id_ktp_photo", camera_ktp(tmp_path, participant.nik))
+    page.get_by_role("button", name="Mulai pemeriksaan kamera dan kirim").click()
+    expect(page.locator("#live-instruction")).to_contain_text("Kedipkan mata Anda sekali")
+    expect(page.locator(".badge")).to_be_visible(timeout=60_000)
+    submission = KycSubmission.objects.get(participant=participant)
+    assert submission.is_live and submission.liveness["passed"], (submission.reason_code, submission.liveness)
+    assert submission.status == "verified", (submission.reason_code, submission.flags, submission.distance)
     expect(page.locator(".badge")).to_have_text("Terverifikasi")
-    assert KycSubmission.objects.get(participant=participant).status == "verified"
+    assert [a["frames"] for a in submission.liveness["actions"]] == [12, 12]
     participant.refresh_from_db()
     assert participant.status == Participant.Status.KYC_VERIFIED
+    w.fits()
+    w.check()
+
+
+def test_without_the_camera_the_phone_page_sends_a_selfie_to_a_reviewer(camera_phone_page, live_server):
+    from kyc.models import KycSubmission
+    from tests.browser import watch
+    from tests.kyc.conftest import face_path, ktp_card
+
+    participant = _phone_verified_participant()
+    page = camera_phone_page
+    w = watch(page)
+    _log_in(page, live_server, participant.user.email, "s3cret-Passw0rd")
+    page.goto(_url(live_server, "/peserta/identitas/"))
+    # Starting without the KTP photo is stopped with a word, not sent.
+    page.get_by_role("button", name="Mulai pemeriksaan kamera dan kirim").click()
+    expect(page.locator("#live-instruction")).to_have_text("Pilih dulu foto KTP Anda.")
+    page.get_by_role("button", name="Saya tidak dapat memakai kamera: kirim swafoto sebagai gantinya").click()
+    expect(page.locator("#id_selfie")).to_have_attribute("capture", "user")
+    expect(page.locator("#live-check")).to_be_hidden()
+    card = ktp_card("obama.jpg", nik=participant.nik)
+    page.set_input_files("#id_ktp_photo", files=[{"name": "ktp.jpg", "mimeType": "image/jpeg", "buffer": card.read()}])
+    page.set_input_files("#id_selfie", str(face_path("obama2.jpg")))
+    page.locator("#kyc-send").click()
+    expect(page.locator(".badge")).to_have_text("Menunggu pemeriksa")
+    submission = KycSubmission.objects.get(participant=participant)
+    assert submission.status == "needs_review" and "no_liveness" in submission.flags
+    w.fits()
+    w.check()

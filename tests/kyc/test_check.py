@@ -4,14 +4,15 @@ the real photos of ../shared/faces."""
 import datetime
 
 import pytest
-from django.core import mail
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
+from accounts import roles
 from accounts.models import Participant
 from kyc.models import FaceTemplate, KycSubmission
-from kyc.services import kyc_process, kyc_submit
-from tests.kyc.conftest import face_path, ktp_card, photo
+from kyc.services import kyc_process, kyc_review, kyc_submit
+from tests.factories import make_staff
+from tests.kyc.conftest import face_path, grid_ktp, ktp_card, photo
 
 pytestmark = pytest.mark.django_db
 
@@ -21,10 +22,14 @@ Flag = KycSubmission.Flag
 
 @pytest.fixture
 def submit(committed):
-    """Submits photos as the participant's page does; the check runs after
-    commit (in-process in tests), as a worker would run it."""
+    """Submits photos as the page does without the camera: a KTP card drawn
+    around the named photo's face (with the participant's NIK) and the named
+    selfie. The check runs after commit (in-process in tests), as a worker
+    would run it."""
 
     def run(participant, ktp, selfie):
+        ktp = ktp_card(ktp, nik=participant.nik) if isinstance(ktp, str) else ktp
+        selfie = photo(selfie) if isinstance(selfie, str) else selfie
         submission = committed(kyc_submit, participant=participant, ktp_photo=ktp, selfie=selfie)
         submission.refresh_from_db()
         return submission
@@ -32,29 +37,53 @@ def submit(committed):
     return run
 
 
-def test_the_same_person_is_verified(ready_participant, submit):
+INFORMATION_ONLY = {Flag.REGISTRY_NOT_CHECKED, Flag.KTP_NIK_UNREADABLE, Flag.PHOTO_TURNED}
+
+
+def awaits_only_liveness(submission) -> bool:
+    """Sent to a reviewer only because the selfie was uploaded without the
+    camera check: the faces match and nothing else is wrong."""
+    return submission.status == Status.NEEDS_REVIEW and set(submission.flags) - INFORMATION_ONLY == {Flag.NO_LIVENESS}
+
+
+@pytest.fixture
+def verify(submit, committed):
+    """A participant verified as one without a camera is: the upload, then a reviewer's approval."""
+    reviewer = make_staff(roles.PMO_KYC_REVIEWER)
+
+    def run(participant, ktp, selfie):
+        submission = submit(participant, ktp, selfie)
+        assert awaits_only_liveness(submission), (submission.status, submission.flags)
+        committed(kyc_review, submission=submission, reviewer=reviewer, approve=True, reason="faces match, checked")
+        submission.refresh_from_db()
+        assert submission.status == Status.VERIFIED
+        return submission
+
+    return run
+
+
+def test_the_same_person_without_the_camera_check_waits_for_a_reviewer(ready_participant, submit):
     participant = ready_participant()
-    submission = submit(participant, photo("obama.jpg"), photo("obama2.jpg"))
-    assert submission.status == Status.VERIFIED
+    submission = submit(participant, "obama.jpg", "obama2.jpg")
+    assert awaits_only_liveness(submission)
     assert 0.25 < submission.distance <= 0.45
     assert (submission.ktp_faces, submission.selfie_faces) == (1, 1)
-    assert submission.decided_by is None and submission.decided_at
-    assert {"decode_selfie", "faces_selfie", "faces_ktp", "duplicate_search", "total"} <= set(submission.timings)
+    assert submission.ktp_reading["nik_matches"] is True
+    assert {"decode_selfie", "faces_selfie", "faces_ktp", "ocr", "duplicate_search", "total"} <= set(submission.timings)
     participant.refresh_from_db()
-    assert participant.status == Participant.Status.KYC_VERIFIED
-    assert FaceTemplate.objects.get(participant=participant).submission == submission
+    assert participant.status == Participant.Status.PROFILE_COMPLETE
+    assert not FaceTemplate.objects.exists()
     moves = list(submission.events.values_list("from_status", "to_status", "actor"))
     assert moves == [
         ("", "submitted", participant.user_id),
         ("submitted", "processing", None),
-        ("processing", "verified", None),
+        ("processing", "needs_review", None),
     ]
-    assert len(mail.outbox) == 1 and "terverifikasi" in mail.outbox[0].subject
 
 
 def test_a_different_person_is_rejected_with_a_reason(ready_participant, submit, client):
     participant = ready_participant()
-    submission = submit(participant, photo("obama.jpg"), photo("biden.jpg"))
+    submission = submit(participant, "obama.jpg", "biden.jpg")
     assert submission.status == Status.REJECTED
     assert submission.reason_code == "face_mismatch" and submission.distance > 0.6
     assert not FaceTemplate.objects.exists()
@@ -67,7 +96,7 @@ def test_a_different_person_is_rejected_with_a_reason(ready_participant, submit,
 
 
 def test_two_people_in_a_selfie_are_refused(ready_participant, submit):
-    submission = submit(ready_participant(), photo("obama.jpg"), photo("two_people.jpg"))
+    submission = submit(ready_participant(), "obama.jpg", "two_people.jpg")
     assert (submission.status, submission.reason_code, submission.selfie_faces) == (
         Status.REJECTED,
         "selfie_many_faces",
@@ -76,22 +105,29 @@ def test_two_people_in_a_selfie_are_refused(ready_participant, submit):
 
 
 def test_a_face_cut_at_the_edge_is_refused_without_a_crash(ready_participant, submit):
-    submission = submit(ready_participant(), photo("obama.jpg"), photo("obama_partial_face.jpg"))
+    submission = submit(ready_participant(), "obama.jpg", "obama_partial_face.jpg")
     assert (submission.status, submission.reason_code) == (Status.REJECTED, "selfie_face_cut")
 
 
 def test_an_rgba_png_selfie_works(ready_participant, submit):
-    assert submit(ready_participant(), photo("obama.jpg"), photo("obama2_rgba.png")).status == Status.VERIFIED
+    assert awaits_only_liveness(submit(ready_participant(), "obama.jpg", "obama2_rgba.png"))
 
 
 def test_a_small_low_resolution_selfie_works(ready_participant, submit):
-    assert submit(ready_participant(), photo("obama2.jpg"), photo("obama_small.jpg")).status == Status.VERIFIED
+    assert awaits_only_liveness(submit(ready_participant(), "obama2.jpg", "obama_small.jpg"))
 
 
-def test_a_ktp_card_drawn_with_the_face_on_it_works_as_the_id_photo(ready_participant, submit):
-    submission = submit(ready_participant(), ktp_card("obama.jpg"), photo("obama2.jpg"))
-    assert submission.status == Status.VERIFIED
-    assert submission.ktp_faces == 1
+def test_a_selfie_turned_sideways_without_exif_is_turned_to_find_the_face(ready_participant, submit):
+    import io
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.open(face_path("obama2.jpg")).rotate(-90, expand=True).save(out, format="JPEG")
+    submission = submit(ready_participant(), "obama.jpg", SimpleUploadedFile("s.jpg", out.getvalue()))
+    assert Flag.PHOTO_TURNED in submission.flags
+    assert submission.distance <= 0.45 and awaits_only_liveness(submission)
 
 
 def test_a_card_without_a_face_is_refused(ready_participant, submit):
@@ -104,6 +140,7 @@ def test_a_card_without_a_face_is_refused(ready_participant, submit):
     Image.new("RGB", (1000, 630), (140, 190, 230)).save(out, format="JPEG")
     submission = submit(ready_participant(), SimpleUploadedFile("k.jpg", out.getvalue()), photo("obama2.jpg"))
     assert (submission.status, submission.reason_code) == (Status.REJECTED, "ktp_no_face")
+    assert not submission.counted  # the file's fault: no attempt used
 
 
 @pytest.mark.parametrize(
@@ -120,7 +157,9 @@ def test_a_blank_or_non_image_file_is_refused_at_once_and_costs_no_attempt(ready
 
     participant = ready_participant()
     with pytest.raises(ValidationError) as exc:
-        kyc_submit(participant=participant, ktp_photo=photo("obama.jpg"), selfie=SimpleUploadedFile("s.jpg", content))
+        kyc_submit(
+            participant=participant, ktp_photo=ktp_card("obama.jpg"), selfie=SimpleUploadedFile("s.jpg", content)
+        )
     assert exc.value.error_dict["selfie"][0].code == code
     assert not KycSubmission.objects.exists()
 
@@ -132,7 +171,7 @@ def test_the_upload_page_shows_the_reason_next_to_the_photo(ready_participant, c
     client.force_login(participant.user)
     response = client.post(
         reverse("kyc:status"),
-        {"ktp_photo": photo("obama.jpg"), "selfie": SimpleUploadedFile("s.txt", b"hello" * 100)},
+        {"ktp_photo": ktp_card("obama.jpg"), "selfie": SimpleUploadedFile("s.txt", b"hello" * 100)},
     )
     assert response.status_code == 200
     assert response.context["form"].errors["selfie"] == [
@@ -140,12 +179,12 @@ def test_the_upload_page_shows_the_reason_next_to_the_photo(ready_participant, c
     ]
 
 
-def test_a_second_participant_with_a_verified_persons_face_is_flagged_as_a_duplicate(ready_participant, submit):
+def test_a_second_participant_with_a_verified_persons_face_is_flagged_as_a_duplicate(ready_participant, submit, verify):
     first = ready_participant()
-    assert submit(first, photo("obama.jpg"), photo("obama2.jpg")).status == Status.VERIFIED
+    verify(first, "obama.jpg", "obama2.jpg")
     # Another NIK, person A's face again in a different photo.
     second = ready_participant()
-    submission = submit(second, photo("obama.jpg"), photo("obama3.jpg"))
+    submission = submit(second, "obama.jpg", "obama3.jpg")
     assert submission.status == Status.NEEDS_REVIEW
     assert Flag.POSSIBLE_DUPLICATE in submission.flags and Flag.SAME_PHOTO not in submission.flags
     assert submission.duplicate_of == first
@@ -154,43 +193,43 @@ def test_a_second_participant_with_a_verified_persons_face_is_flagged_as_a_dupli
     assert second.status == Participant.Status.PROFILE_COMPLETE
 
 
-def test_the_same_photo_twice_is_flagged_as_such(ready_participant, submit):
+def test_the_same_photo_twice_is_flagged_as_such(ready_participant, submit, verify):
     first = ready_participant()
-    submit(first, photo("obama.jpg"), photo("obama2.jpg"))
+    verify(first, "obama.jpg", "obama2.jpg")
     second = ready_participant()
-    submission = submit(second, photo("obama3.jpg"), photo("obama2_rgba.png"))  # obama2.jpg, re-saved
+    submission = submit(second, "obama3.jpg", "obama2_rgba.png")  # obama2.jpg, re-saved
     assert submission.status == Status.NEEDS_REVIEW
     assert Flag.SAME_PHOTO in submission.flags
     assert submission.duplicate_of == first and submission.duplicate_distance < 0.15
 
 
-def test_a_different_persons_face_is_no_duplicate(ready_participant, submit):
-    submit(ready_participant(), photo("obama.jpg"), photo("obama2.jpg"))
+def test_a_different_persons_face_is_no_duplicate(ready_participant, verify):
+    verify(ready_participant(), "obama.jpg", "obama2.jpg")
     # Person B's photos for both: no match with A's template.
     from kyc.services import check_photos
 
-    result = check_photos(ktp_photo=photo("biden.jpg"), selfie=photo("biden.jpg"), participant=ready_participant())
+    result = check_photos(ktp_photo=ktp_card("biden.jpg"), selfie=photo("biden.jpg"), participant=ready_participant())
     assert result.duplicate_of is None
-    assert Flag.SELFIE_IS_KTP_PHOTO in result.flags  # one file sent as both
+    assert not {Flag.POSSIBLE_DUPLICATE, Flag.SAME_PHOTO} & set(result.flags)
 
 
 def test_three_refusals_then_a_reviewer_decides(ready_participant, submit):
     participant = ready_participant()
     for attempt in (1, 2):
-        submission = submit(participant, photo("obama.jpg"), photo("biden.jpg"))
+        submission = submit(participant, "obama.jpg", "biden.jpg")
         assert (submission.attempt, submission.status) == (attempt, Status.REJECTED)
-    third = submit(participant, photo("obama.jpg"), photo("biden.jpg"))
+    third = submit(participant, "obama.jpg", "biden.jpg")
     assert third.status == Status.NEEDS_REVIEW and Flag.LAST_ATTEMPT in third.flags
     with pytest.raises(ValidationError) as exc:
-        kyc_submit(participant=participant, ktp_photo=photo("obama.jpg"), selfie=photo("obama2.jpg"))
+        kyc_submit(participant=participant, ktp_photo=ktp_card("obama.jpg"), selfie=photo("obama2.jpg"))
     assert exc.value.error_list[0].code == "not_allowed"
 
 
 def test_no_new_photos_while_a_check_is_running(ready_participant):
     participant = ready_participant()
-    kyc_submit(participant=participant, ktp_photo=photo("obama.jpg"), selfie=photo("obama2.jpg"))  # not yet run
+    kyc_submit(participant=participant, ktp_photo=ktp_card("obama.jpg"), selfie=photo("obama2.jpg"))  # not yet run
     with pytest.raises(ValidationError):
-        kyc_submit(participant=participant, ktp_photo=photo("obama.jpg"), selfie=photo("obama2.jpg"))
+        kyc_submit(participant=participant, ktp_photo=ktp_card("obama.jpg"), selfie=photo("obama2.jpg"))
     assert KycSubmission.objects.count() == 1
 
 
@@ -199,18 +238,18 @@ def test_only_a_participant_with_a_verified_phone_may_send_photos(committed):
 
     participant = make_participant()
     with pytest.raises(ValidationError) as exc:
-        kyc_submit(participant=participant, ktp_photo=photo("obama.jpg"), selfie=photo("obama2.jpg"))
+        kyc_submit(participant=participant, ktp_photo=ktp_card("obama.jpg"), selfie=photo("obama2.jpg"))
     assert exc.value.error_list[0].code == "not_allowed"
 
 
-def test_a_worker_killed_mid_check_is_requeued_and_gives_one_result(ready_participant, monkeypatch):
+def test_a_worker_killed_mid_check_is_requeued_and_gives_one_result(ready_participant, live, monkeypatch):
     from django.utils import timezone
 
     from kyc import tasks
     from kyc.services import check as services  # where the check looks its helpers up
 
     participant = ready_participant()
-    submission = kyc_submit(participant=participant, ktp_photo=photo("obama.jpg"), selfie=photo("obama2.jpg"))
+    submission = kyc_submit(participant=participant, ktp_photo=grid_ktp(participant.nik), live=live(participant))
     real = services.check_photos
 
     def killed(**kwargs):
@@ -239,11 +278,11 @@ def test_a_worker_killed_mid_check_is_requeued_and_gives_one_result(ready_partic
     assert participant.events.filter(to_status="kyc_verified").count() == 1
 
 
-def test_a_crash_while_recording_the_result_leaves_nothing_half_written(ready_participant, monkeypatch):
+def test_a_crash_while_recording_the_result_leaves_nothing_half_written(ready_participant, live, monkeypatch):
     from kyc.services import check as services  # where the check looks its helpers up
 
     participant = ready_participant()
-    submission = kyc_submit(participant=participant, ktp_photo=photo("obama.jpg"), selfie=photo("obama2.jpg"))
+    submission = kyc_submit(participant=participant, ktp_photo=grid_ktp(participant.nik), live=live(participant))
     real = services.participant_mark_kyc_verified
 
     def dies_after_the_face_is_saved(**kwargs):
@@ -264,7 +303,7 @@ def test_a_check_that_fails_goes_to_a_reviewer_instead_of_hanging(ready_particip
     from kyc.services import check as services  # where the check looks its helpers up
 
     participant = ready_participant()
-    submission = kyc_submit(participant=participant, ktp_photo=photo("obama.jpg"), selfie=photo("obama2.jpg"))
+    submission = kyc_submit(participant=participant, ktp_photo=ktp_card("obama.jpg"), selfie=photo("obama2.jpg"))
 
     def out_of_memory(**kwargs):
         raise MemoryError
@@ -277,7 +316,7 @@ def test_a_check_that_fails_goes_to_a_reviewer_instead_of_hanging(ready_particip
 
 def test_participants_see_their_own_photos_only(ready_participant, submit, client):
     owner = ready_participant()
-    submission = submit(owner, photo("obama.jpg"), photo("obama2.jpg"))
+    submission = submit(owner, "obama.jpg", "obama2.jpg")
     url = reverse("kyc:photo", args=[submission.pk, "selfie"])
     client.force_login(owner.user)
     response = client.get(url)
@@ -291,15 +330,15 @@ def test_participants_see_their_own_photos_only(ready_participant, submit, clien
     assert not submission.photo_logs.exists()
 
 
-def test_the_retention_task_removes_photos_and_keeps_the_encoding(ready_participant, submit, settings):
+def test_the_retention_task_removes_photos_and_keeps_the_encoding(ready_participant, submit, verify, settings):
     from django.utils import timezone
 
     from kyc.models import KycPhotoLog
     from kyc.tasks import purge_kyc_photos
 
-    old = submit(ready_participant(), photo("obama.jpg"), photo("obama2.jpg"))
-    recent = submit(ready_participant(), photo("obama.jpg"), photo("biden.jpg"))
-    waiting = submit(ready_participant(), photo("biden.jpg"), photo("biden.jpg"))  # same file twice: review
+    old = verify(ready_participant(), "obama.jpg", "obama2.jpg")
+    recent = submit(ready_participant(), "obama.jpg", "biden.jpg")
+    waiting = submit(ready_participant(), "biden.jpg", "biden.jpg")  # no liveness: review
     assert waiting.status == Status.NEEDS_REVIEW
     KycSubmission.objects.filter(pk=old.pk).update(decided_at=timezone.now() - datetime.timedelta(days=31))
     KycSubmission.objects.filter(pk=waiting.pk).update(created_at=timezone.now() - datetime.timedelta(days=90))
@@ -323,7 +362,9 @@ def test_the_retention_task_removes_photos_and_keeps_the_encoding(ready_particip
 
 
 @pytest.mark.django_db(transaction=True)
-def test_two_people_with_one_face_checked_at_the_same_moment_are_not_both_accepted(ready_participant, monkeypatch):
+def test_two_people_with_one_face_checked_at_the_same_moment_are_not_both_accepted(
+    ready_participant, live, monkeypatch
+):
     import threading
 
     from django.db import connections
@@ -333,8 +374,8 @@ def test_two_people_with_one_face_checked_at_the_same_moment_are_not_both_accept
 
     monkeypatch.setattr(tasks.run_kyc_check, "delay", lambda *a, **k: None)  # run by hand below, at once
     first, second = ready_participant(), ready_participant()
-    a = kyc_submit(participant=first, ktp_photo=photo("obama.jpg"), selfie=photo("obama2.jpg"))
-    b = kyc_submit(participant=second, ktp_photo=photo("obama3.jpg"), selfie=photo("obama2_rgba.png"))
+    a = kyc_submit(participant=first, ktp_photo=grid_ktp(first.nik), live=live(first))
+    b = kyc_submit(participant=second, ktp_photo=grid_ktp(second.nik), live=live(second))  # the same capture
     # Both checks search for duplicates before either has saved its face.
     barrier = threading.Barrier(2, timeout=60)
     index = services.template_index()

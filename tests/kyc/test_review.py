@@ -8,11 +8,12 @@ from django.urls import reverse
 
 from accounts import crypto, roles
 from accounts.models import Participant
+from kyc import samples
 from kyc.models import FaceTemplate, KycPhotoLog, KycSubmission, RegistryImport, RegistryRecord
 from kyc.registry import names_match
-from kyc.services import kyc_submit
+from kyc.services import kyc_review, kyc_submit
 from tests.factories import make_staff
-from tests.kyc.conftest import photo
+from tests.kyc.conftest import frame_upload, grid_ktp, ktp_card, photo
 
 pytestmark = pytest.mark.django_db
 
@@ -22,8 +23,26 @@ Flag = KycSubmission.Flag
 
 @pytest.fixture
 def submit(committed):
+    """Without the camera: a KTP card around the named photo's face, and a selfie."""
+
     def run(participant, ktp, selfie):
+        ktp = ktp_card(ktp, nik=participant.nik) if isinstance(ktp, str) else ktp
+        selfie = photo(selfie) if isinstance(selfie, str) else selfie
         submission = committed(kyc_submit, participant=participant, ktp_photo=ktp, selfie=selfie)
+        submission.refresh_from_db()
+        return submission
+
+    return run
+
+
+@pytest.fixture
+def submit_live(committed, live):
+    """With the camera check: the GRID man's capture and his KTP."""
+
+    def run(participant):
+        submission = committed(
+            kyc_submit, participant=participant, ktp_photo=grid_ktp(participant.nik), live=live(participant)
+        )
         submission.refresh_from_db()
         return submission
 
@@ -84,7 +103,7 @@ def test_a_nik_missing_from_the_registry_is_refused(client, committed, ready_par
     listed, missing = ready_participant(), ready_participant()
     client.force_login(make_staff(roles.PMO_KYC_REVIEWER))
     import_registry(client, committed, [registry_row(listed)])
-    submission = submit(missing, photo("obama.jpg"), photo("obama2.jpg"))
+    submission = submit(missing, "obama.jpg", "obama2.jpg")
     assert (submission.status, submission.reason_code) == (Status.REJECTED, "nik_not_in_registry")
     assert "Dukcapil" in submission.reason
 
@@ -101,47 +120,51 @@ def test_a_registry_mismatch_sends_the_case_to_review(client, committed, ready_p
     participant = ready_participant()
     client.force_login(make_staff(roles.PMO_KYC_REVIEWER))
     import_registry(client, committed, [registry_row(participant, **changes)])
-    submission = submit(participant, photo("obama.jpg"), photo("obama2.jpg"))
+    submission = submit(participant, "obama.jpg", "obama2.jpg")
     assert submission.status == Status.NEEDS_REVIEW
     assert flag in submission.flags
 
 
-def test_a_spelling_difference_from_the_registry_still_verifies(client, committed, ready_participant, submit):
+def test_a_spelling_difference_from_the_registry_still_verifies(client, committed, ready_participant, submit_live):
     participant = ready_participant(full_name="Muhamad Rizky")
     client.force_login(make_staff(roles.PMO_KYC_REVIEWER))
     import_registry(client, committed, [registry_row(participant, name="MUHAMMAD  RIZKY")])
-    assert submit(participant, photo("obama.jpg"), photo("obama2.jpg")).status == Status.VERIFIED
+    assert submit_live(participant).status == Status.VERIFIED
 
 
-def duplicate_case(ready_participant, submit):
+def duplicate_case(ready_participant, submit, submit_live):
+    """The GRID man verified with the camera; then another NIK with his face
+    in another frame, uploaded without it."""
     first = ready_participant()
-    submit(first, photo("obama.jpg"), photo("obama2.jpg"))
+    assert submit_live(first).status == Status.VERIFIED
     second = ready_participant()
-    case = submit(second, photo("obama.jpg"), photo("obama3.jpg"))
-    assert case.status == Status.NEEDS_REVIEW
+    case = submit(second, grid_ktp(second.nik), frame_upload(samples.frame_files("grid_bbaf2n_blink")[18]))
+    assert case.status == Status.NEEDS_REVIEW and Flag.POSSIBLE_DUPLICATE in case.flags
     return first, second, case
 
 
-def test_the_review_queue_lists_waiting_cases_oldest_first(client, ready_participant, submit):
+def test_the_review_queue_lists_waiting_cases_oldest_first(client, ready_participant, submit, submit_live):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    _first, _second, case = duplicate_case(ready_participant, submit)
-    later = submit(ready_participant(), photo("obama.jpg"), photo("obama_small.jpg"))  # A's face again
-    submit(ready_participant(), photo("obama.jpg"), photo("biden.jpg"))  # refused, not in the queue
+    _first, _second, case = duplicate_case(ready_participant, submit, submit_live)
+    later = submit(ready_participant(), "obama.jpg", "obama_small.jpg")  # no liveness: a reviewer decides
+    submit(ready_participant(), "obama.jpg", "biden.jpg")  # refused, not in the queue
     client.force_login(make_staff(roles.PMO_KYC_REVIEWER))
     with CaptureQueriesContext(connection) as two:
         response = client.get(reverse("admin:kyc_kycreviewcase_changelist"))
     assert list(response.context["cl"].result_list) == [case, later]
     for _ in range(3):
-        submit(ready_participant(), photo("obama.jpg"), photo("obama_small.jpg"))
+        submit(ready_participant(), "obama.jpg", "obama_small.jpg")
     with CaptureQueriesContext(connection) as five:
         assert len(client.get(reverse("admin:kyc_kycreviewcase_changelist")).context["cl"].result_list) == 5
     assert len(five) == len(two)
 
 
-def test_the_case_page_shows_both_photos_and_the_duplicates_and_logs_each_look(client, ready_participant, submit):
-    first, _second, case = duplicate_case(ready_participant, submit)
+def test_the_case_page_shows_both_photos_and_the_duplicates_and_logs_each_look(
+    client, ready_participant, submit, submit_live
+):
+    first, _second, case = duplicate_case(ready_participant, submit, submit_live)
     reviewer = make_staff(roles.PMO_KYC_REVIEWER)
     client.force_login(reviewer)
     page = client.get(reverse("admin:kyc_kycsubmission_change", args=[case.pk])).content.decode()
@@ -155,8 +178,10 @@ def test_the_case_page_shows_both_photos_and_the_duplicates_and_logs_each_look(c
     assert KycPhotoLog.objects.filter(action="viewed", by=reviewer).count() == 4
 
 
-def test_a_reviewer_approves_and_the_participant_is_verified_and_told(client, ready_participant, submit, committed):
-    _first, second, case = duplicate_case(ready_participant, submit)
+def test_a_reviewer_approves_and_the_participant_is_verified_and_told(
+    client, ready_participant, submit, submit_live, committed
+):
+    _first, second, case = duplicate_case(ready_participant, submit, submit_live)
     reviewer = make_staff(roles.PMO_KYC_REVIEWER)
     client.force_login(reviewer)
     mail.outbox.clear()
@@ -175,8 +200,8 @@ def test_a_reviewer_approves_and_the_participant_is_verified_and_told(client, re
     assert len(mail.outbox) == 1 and mail.outbox[0].to == [second.user.email]
 
 
-def test_a_reviewer_rejects_with_a_reason_the_participant_reads(client, ready_participant, submit):
-    _first, second, case = duplicate_case(ready_participant, submit)
+def test_a_reviewer_rejects_with_a_reason_the_participant_reads(client, ready_participant, submit, submit_live):
+    _first, second, case = duplicate_case(ready_participant, submit, submit_live)
     client.force_login(make_staff(roles.PMO_KYC_REVIEWER))
     client.post(
         reverse("admin:kyc_kycsubmission_review", args=[case.pk]),
@@ -188,8 +213,8 @@ def test_a_reviewer_rejects_with_a_reason_the_participant_reads(client, ready_pa
     assert "Wajah sama dengan peserta lain" in client.get(reverse("kyc:status")).content.decode()
 
 
-def test_a_decision_needs_a_reason_and_is_taken_once(client, ready_participant, submit):
-    _first, _second, case = duplicate_case(ready_participant, submit)
+def test_a_decision_needs_a_reason_and_is_taken_once(client, ready_participant, submit, submit_live):
+    _first, _second, case = duplicate_case(ready_participant, submit, submit_live)
     client.force_login(make_staff(roles.PMO_KYC_REVIEWER))
     url = reverse("admin:kyc_kycsubmission_review", args=[case.pk])
     client.post(url, {"decision": "approve", "reason": ""})
@@ -200,8 +225,10 @@ def test_a_decision_needs_a_reason_and_is_taken_once(client, ready_participant, 
     assert any("tidak lagi menunggu" in str(m) for m in response.context["messages"])
 
 
-def test_staff_without_the_reviewer_role_can_neither_decide_nor_see_photos(client, ready_participant, submit):
-    _first, _second, case = duplicate_case(ready_participant, submit)
+def test_staff_without_the_reviewer_role_can_neither_decide_nor_see_photos(
+    client, ready_participant, submit, submit_live
+):
+    _first, _second, case = duplicate_case(ready_participant, submit, submit_live)
     finance = make_staff(roles.PMO_FINANCE_MAKER)
     client.force_login(finance)
     response = client.post(
@@ -213,7 +240,7 @@ def test_staff_without_the_reviewer_role_can_neither_decide_nor_see_photos(clien
     assert client.get(reverse("admin:kyc_kycreviewcase_changelist")).status_code == 403
 
 
-def test_a_new_extract_takes_over_only_when_complete(client, committed, ready_participant, submit):
+def test_a_new_extract_takes_over_only_when_complete(client, committed, ready_participant, submit_live):
     from kyc.services import registry_extract_import
 
     participant = ready_participant()
@@ -223,7 +250,7 @@ def test_a_new_extract_takes_over_only_when_complete(client, committed, ready_pa
     import_registry(client, lambda fn, *a, **k: fn(*a, **k), [registry_row(participant, name="ORANG LAIN")], "second")
     pending = RegistryImport.objects.get(source="second")
     assert pending.status == "importing"
-    assert submit(participant, photo("obama.jpg"), photo("obama2.jpg")).status == Status.VERIFIED
+    assert submit_live(participant).status == Status.VERIFIED
     # Now let the second one import: it answers for the NIK from then on.
     registry_extract_import(extract_id=pending.pk)
     from kyc.registry import ImportedExtractRegistry
@@ -242,16 +269,18 @@ def test_a_repeated_nik_in_an_extract_keeps_its_first_row(client, committed, rea
     assert ImportedExtractRegistry().lookup(participant.nik).full_name == participant.full_name
 
 
-def test_an_approval_looks_again_for_a_face_accepted_since_the_check(client, ready_participant, submit):
+def test_an_approval_looks_again_for_a_face_accepted_since_the_check(client, ready_participant, submit, committed):
     """A case waits for review; meanwhile someone with the same face is
     verified. The approval must not go through unseen."""
     waiting_participant = ready_participant()
-    # The same file as KTP and selfie: sent to review, no duplicate yet.
-    case = submit(waiting_participant, photo("obama2.jpg"), photo("obama2.jpg"))
+    # Without the camera check: sent to review, no duplicate yet.
+    case = submit(waiting_participant, "obama2.jpg", "obama2.jpg")
     assert case.status == Status.NEEDS_REVIEW and case.duplicate_of is None
     other = ready_participant()
-    assert submit(other, photo("obama.jpg"), photo("obama3.jpg")).status == Status.VERIFIED
-    client.force_login(make_staff(roles.PMO_KYC_REVIEWER))
+    reviewer = make_staff(roles.PMO_KYC_REVIEWER)
+    theirs = submit(other, "obama.jpg", "obama3.jpg")
+    committed(kyc_review, submission=theirs, reviewer=reviewer, approve=True, reason="faces match, checked")
+    client.force_login(reviewer)
     url = reverse("admin:kyc_kycsubmission_review", args=[case.pk])
     response = client.post(url, {"decision": "approve", "reason": "Foto KTP jelas"}, follow=True)
     case.refresh_from_db()
@@ -265,11 +294,11 @@ def test_an_approval_looks_again_for_a_face_accepted_since_the_check(client, rea
 
 
 def test_a_case_decided_twice_or_rejected_after_approval_gets_a_message_on_the_queue(
-    client, ready_participant, submit, committed
+    client, ready_participant, submit, submit_live, committed
 ):
     from django.contrib.messages import get_messages
 
-    _first, _second, case = duplicate_case(ready_participant, submit)
+    _first, _second, case = duplicate_case(ready_participant, submit, submit_live)
     client.force_login(make_staff(roles.PMO_KYC_REVIEWER))
     client.cookies["django_language"] = "id"
     url = reverse("admin:kyc_kycsubmission_review", args=[case.pk])

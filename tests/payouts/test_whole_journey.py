@@ -19,11 +19,20 @@ from accounts import roles, sms
 from accounts.models import Participant
 from enrollment.models import Card, Enrollment
 from payouts.models import IncentiveAccount, IncentivePayment
-from tests.browser import PASSWORD, _fill_profile, _open_page, _path_is, _url, log_in_as, watch
+from tests.browser import (
+    CAMERA_ACTIONS,
+    PASSWORD,
+    _fill_profile,
+    _open_page,
+    _path_is,
+    _url,
+    camera_ktp,
+    log_in_as,
+    watch,
+)
 from tests.catalog.test_catalog import publish
 from tests.enrollment.conftest import close_window, make_wave
 from tests.factories import make_profile, make_staff, profile_post_data
-from tests.kyc.conftest import face_path
 
 from .conftest import PDF, wait_for
 
@@ -39,15 +48,17 @@ def _code_sent_to(email: str) -> str:
 
 
 def test_a_job_seeker_goes_from_sign_up_to_a_paid_incentive_by_clicking_alone(
-    browser, live_server, world, standin, tmp_path
+    camera_browser, live_server, world, standin, tmp_path, settings
 ):
+    browser = camera_browser  # the phone's camera films a real person (tests/browser.py)
+    settings.LIVENESS_FIXED_ACTIONS = CAMERA_ACTIONS
     institution, staff = world["institution"]("LPK Sepanjang Jalan")
     publish(world, institution, staff, price=350_000, title="Teknisi Panel Surya")
     wave = make_wave(number=1, training_balance=1_000_000)
     email = "seluruh.jalan@example.com"
     profile = make_profile(province="32", gender="F")
 
-    person, page = _open_page(browser, **PHONE)
+    person, page = _open_page(browser, permissions=["camera"], **PHONE)
     page.on("dialog", lambda d: d.accept())
     w = watch(page)
 
@@ -86,10 +97,9 @@ def test_a_job_seeker_goes_from_sign_up_to_a_paid_incentive_by_clicking_alone(
     expect(page.locator("#next-step")).to_contain_text("Verifikasi identitas")
     page.locator("#next-step a.button").click()
     page.wait_for_url(_path_is("/peserta/identitas/"))
-    page.set_input_files("#id_ktp_photo", str(face_path("obama.jpg")))
-    page.set_input_files("#id_selfie", str(face_path("obama2.jpg")))
-    page.locator("main form[enctype] button[type=submit]").click()
-    expect(page.locator(".badge")).to_have_text("Terverifikasi")
+    page.set_input_files("#id_ktp_photo", camera_ktp(tmp_path, profile.nik))
+    page.get_by_role("button", name="Mulai pemeriksaan kamera dan kirim").click()
+    expect(page.locator(".badge")).to_have_text("Terverifikasi", timeout=60_000)
     w.fits()
 
     # The wave, from the home's next step.

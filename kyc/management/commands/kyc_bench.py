@@ -13,6 +13,10 @@ Prints, on one core (BLAS limited to one thread, re-executing if needed):
 - the time for a 12-megapixel selfie;
 - 1:N search against 10,000, 100,000 and 1,000,000 synthetic encodings,
   median and 95th percentile, with the index's memory.
+
+The "KTP" of each pair is a plain photo, so the pipeline stops at the card
+check (kyc/ktp.py), after both faces are found and encoded, and reads no
+text; `manage.py liveness_bench` prints the cost of reading a KTP card.
 """
 
 import io
