@@ -269,7 +269,7 @@ def analyse(bursts: list[list[np.ndarray]], actions: list[str]) -> LivenessResul
     result.timings["landmarks"] = round(time.perf_counter() - started, 4)
 
     all_ears = [p.ear for burst in poses for p in burst]
-    baseline = float(np.median(all_ears))
+    baseline = float(np.percentile(all_ears, settings.LIVENESS_OPEN_EYE_PERCENTILE))
     result.baseline_ear = baseline
     first_failure = ""
     for action, burst in zip(actions, poses, strict=True):

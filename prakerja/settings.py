@@ -419,13 +419,21 @@ LIVENESS_MAX_FRAMES = env.int("LIVENESS_MAX_FRAMES", default=24)
 LIVENESS_MAX_FRAME_BYTES = env.int("LIVENESS_MAX_FRAME_BYTES", default=200_000)
 # Longest side frames are measured at; the page sends them this size.
 LIVENESS_FRAME_SIZE = env.int("LIVENESS_FRAME_SIZE", default=480)
-LIVENESS_BLINK_OPEN_RATIO = env.float("LIVENESS_BLINK_OPEN_RATIO", default=0.75)
+# The person's open-eye EAR: this percentile of the capture's frames (eyes
+# are open most of the time, and a high percentile stays put however often
+# they blink).
+LIVENESS_OPEN_EYE_PERCENTILE = env.float("LIVENESS_OPEN_EYE_PERCENTILE", default=75)
+LIVENESS_BLINK_OPEN_RATIO = env.float("LIVENESS_BLINK_OPEN_RATIO", default=0.7)
 LIVENESS_BLINK_CLOSED_RATIO = env.float("LIVENESS_BLINK_CLOSED_RATIO", default=0.65)
 LIVENESS_TURN_YAW = env.float("LIVENESS_TURN_YAW", default=0.08)
 LIVENESS_SAME_PERSON_THRESHOLD = env.float("LIVENESS_SAME_PERSON_THRESHOLD", default=0.55)
 LIVENESS_MIN_EYE_DISTANCE = env.float("LIVENESS_MIN_EYE_DISTANCE", default=28)
 LIVENESS_MIN_BOX_OVERLAP = env.float("LIVENESS_MIN_BOX_OVERLAP", default=0.3)
 LIVENESS_MIN_FRAME_DIFFERENCE = env.float("LIVENESS_MIN_FRAME_DIFFERENCE", default=0.2)
+# Attendance (enrollment.services.attendance): the institution's link to the
+# face check is good this long, once; a webinar's check opens this early.
+ATTENDANCE_LINK_MINUTES = env.int("ATTENDANCE_LINK_MINUTES", default=15)
+ATTENDANCE_OPENS_MINUTES = env.int("ATTENDANCE_OPENS_MINUTES", default=15)
 # Tests fix the challenge to the actions a recorded sequence holds; a live
 # site must draw it at random.
 LIVENESS_FIXED_ACTIONS = env.list("LIVENESS_FIXED_ACTIONS", default=[])
