@@ -97,6 +97,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "kyc.view_kycphotolog",
         "kyc.view_registryimport",
         "kyc.add_registryimport",
+        "enrollment.view_attendancecheck",
+        "enrollment.review_attendancecheck",
     ],
     # Waves: the maker sets them up (window, quota, rules); the checker
     # approves the rules by opening the wave and runs the lottery, so no one

@@ -23,6 +23,7 @@ from .models import (
     ApiKey,
     Course,
     CourseRevision,
+    CourseSession,
     CurationDecision,
     Institution,
     PayeeChange,
@@ -141,6 +142,19 @@ class DecisionInline(admin.TabularInline):
         return False
 
 
+class SessionInline(admin.TabularInline):
+    """The version's sessions and post-test: curated with its content."""
+
+    model = CourseSession
+    fields = ["sequence", "kind", "title", "starts_at", "ends_at"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
 class ReasonForm(forms.Form):
     reason = forms.CharField(
         label=gettext_lazy("Reason"), widget=forms.Textarea(attrs={"rows": 3}), required=False, max_length=500
@@ -169,7 +183,7 @@ class _QueueAdmin(ReadOnlyAdmin):
     price_rp = rupiah_column("price", gettext_lazy("price"))
     list_select_related = ["course__institution", "course__platform"]
     search_fields = ["title", "course__institution__name"]
-    inlines = [DecisionInline, EventsInline]
+    inlines = [SessionInline, DecisionInline, EventsInline]
     actions = ["approve_selected", "reject_selected"]
     fields = [*CONTENT_FIELDS, "number"]
     readonly_fields = fields
@@ -323,7 +337,7 @@ class CourseRevisionAdmin(ReadOnlyAdmin):
     search_fields = ["title", "course__institution__name"]
     fields = _QueueAdmin.fields
     readonly_fields = fields
-    inlines = [DecisionInline, EventsInline]
+    inlines = [SessionInline, DecisionInline, EventsInline]
 
 
 @admin.register(Course)

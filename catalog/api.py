@@ -20,7 +20,7 @@ from prakerja.inputs import MAX_ID, parse_id
 
 from .models import Category, Course, CourseRevision, DeliveryMode, Institution, RevisionStatus
 from .selectors import on_sale
-from .services import CourseInput, course_propose, revision_propose
+from .services import CourseInput, SessionInput, course_propose, revision_propose
 
 
 class ScheduleOut(serializers.Serializer):
@@ -102,6 +102,21 @@ def course_detail(request, course_id):
 # ------------------------------------------------- submitting for curation
 
 
+class SessionIn(StrictSerializer):
+    kind = serializers.ChoiceField(choices=[("webinar", "webinar"), ("self_paced", "self_paced")])
+    title = serializers.CharField(max_length=150)
+    starts_at = serializers.DateTimeField(required=False, allow_null=True, help_text="A webinar's start.")
+    ends_at = serializers.DateTimeField(required=False, allow_null=True, help_text="A webinar's end.")
+
+
+class SessionOut(serializers.Serializer):
+    sequence = serializers.IntegerField(help_text="1-10; 999 is the post-test.")
+    kind = serializers.CharField()
+    title = serializers.CharField()
+    starts_at = serializers.DateTimeField(allow_null=True)
+    ends_at = serializers.DateTimeField(allow_null=True)
+
+
 class CourseContentIn(StrictSerializer):
     title = serializers.CharField(max_length=150)
     summary = serializers.CharField(max_length=300)
@@ -114,6 +129,13 @@ class CourseContentIn(StrictSerializer):
     starts_at = serializers.DateTimeField(required=False, allow_null=True)
     ends_at = serializers.DateTimeField(required=False, allow_null=True)
     capacity = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=1_000_000)
+    sessions = SessionIn(
+        many=True,
+        required=False,
+        max_length=10,
+        help_text="The sessions, in order (numbered 1-10): before each the participant's face is checked.",
+    )
+    post_test = serializers.BooleanField(required=False, default=False, help_text="A post-test (sequence 999).")
 
 
 class NewCourseIn(CourseContentIn):
@@ -135,10 +157,18 @@ class VersionOut(serializers.Serializer):
     price = serializers.IntegerField()
     submitted_at = serializers.DateTimeField(allow_null=True)
     decisions = DecisionOut(many=True)
+    sessions = SessionOut(many=True)
 
 
 def _content(data: dict) -> CourseInput:
     return CourseInput(**{name: data.get(name) for name in CourseInput.__dataclass_fields__})
+
+
+def _sessions(data: dict) -> dict:
+    sessions = data.get("sessions")
+    if sessions is None:
+        return {}
+    return {"sessions": [SessionInput(**s) for s in sessions], "post_test": data.get("post_test", False)}
 
 
 def _submitted(exc: ValidationError) -> ApiError:
@@ -149,7 +179,7 @@ def _submitted(exc: ValidationError) -> ApiError:
 
 
 def _version_out(revision_id: int) -> dict:
-    revision = CourseRevision.objects.prefetch_related("decisions").get(pk=revision_id)
+    revision = CourseRevision.objects.prefetch_related("decisions", "sessions").get(pk=revision_id)
     return VersionOut(revision).data
 
 
@@ -189,7 +219,11 @@ def courses(request):
         )
     try:
         revision = course_propose(
-            institution=institution, platform=platform, data=_content(data.validated_data), via=request.auth
+            institution=institution,
+            platform=platform,
+            data=_content(data.validated_data),
+            via=request.auth,
+            **_sessions(data.validated_data),
         )
     except ValidationError as exc:
         raise _submitted(exc) from None
@@ -222,12 +256,14 @@ def course_versions(request, course_id):
     if course is None:
         raise ApiError("not_found", _("This platform sells no course with this id."), http_status=404)
     if request.method == "GET":
-        revisions = course.revisions.prefetch_related("decisions").order_by("number")
+        revisions = course.revisions.prefetch_related("decisions", "sessions").order_by("number")
         return Response(VersionOut(revisions, many=True).data)
     data = CourseContentIn(data=request.data)
     data.is_valid(raise_exception=True)
     try:
-        draft = revision_propose(course=course, data=_content(data.validated_data), via=request.auth)
+        draft = revision_propose(
+            course=course, data=_content(data.validated_data), via=request.auth, **_sessions(data.validated_data)
+        )
     except ValidationError as exc:
         raise _submitted(exc) from None
     return Response(_version_out(draft.pk), status=201)

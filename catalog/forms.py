@@ -11,6 +11,27 @@ from .models import Category, DeliveryMode, Platform
 from .services import CourseInput, course_validate
 
 _ANY = [("", _("All"))]
+_MOMENT = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+
+
+class SessionForm(forms.Form):
+    """One session of a course version (the institution's sessions page)."""
+
+    kind = forms.ChoiceField(
+        label=_("Kind"), choices=[("self_paced", _("Self-paced module")), ("webinar", _("Webinar"))]
+    )
+    title = forms.CharField(label=_("Title"), max_length=150)
+    starts_at = forms.DateTimeField(
+        label=_("Webinar starts"), required=False, validators=[check_moment], widget=_MOMENT
+    )
+    ends_at = forms.DateTimeField(label=_("Webinar ends"), required=False, validators=[check_moment], widget=_MOMENT)
+
+
+SessionFormSet = forms.formset_factory(SessionForm, extra=1, max_num=10, absolute_max=10, can_delete=True)
+
+
+class PostTestForm(forms.Form):
+    post_test = forms.BooleanField(label=_("The course ends with a post-test"), required=False)
 
 
 class CourseForm(forms.Form):

@@ -384,6 +384,50 @@ class CourseRevision(models.Model):
         return self.status == RevisionStatus.DRAFT
 
 
+class CourseSession(models.Model):
+    """A session of a course version: a webinar at a set time or a
+    self-paced module (sequence 1-10), or the post-test (sequence 999, as
+    the programme's interface numbers it). Before each, the participant's
+    face is checked (enrollment.AttendanceCheck). Part of the version's
+    content: set by the institution, curated with it."""
+
+    class Kind(models.TextChoices):
+        WEBINAR = "webinar", _("Webinar")
+        SELF_PACED = "self_paced", _("Self-paced module")
+        POST_TEST = "post_test", _("Post-test")
+
+    POST_TEST_SEQUENCE = 999
+    MAX_SESSIONS = 10
+
+    revision = models.ForeignKey(CourseRevision, on_delete=models.CASCADE, related_name="sessions")
+    sequence = models.PositiveSmallIntegerField(_("sequence"))
+    kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices)
+    title = models.CharField(_("title"), max_length=150)
+    starts_at = models.DateTimeField(_("starts"), null=True, blank=True)
+    ends_at = models.DateTimeField(_("ends"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["revision_id", "sequence"]
+        verbose_name = _("course session")
+        verbose_name_plural = _("course sessions")
+        constraints = [
+            models.UniqueConstraint(fields=["revision", "sequence"], name="session_sequence_unique"),
+            models.CheckConstraint(
+                condition=models.Q(sequence__gte=1, sequence__lte=10, kind__in=["webinar", "self_paced"])
+                | models.Q(sequence=999, kind="post_test"),
+                name="session_sequence_valid",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(kind="webinar")
+                | models.Q(starts_at__isnull=False, ends_at__isnull=False, ends_at__gt=models.F("starts_at")),
+                name="session_webinar_has_times",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.sequence}. {self.title}"
+
+
 class CurationDecision(models.Model):
     """A curator's decision on a revision at one stage."""
 

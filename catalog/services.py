@@ -26,6 +26,7 @@ from .models import (
     Category,
     Course,
     CourseRevision,
+    CourseSession,
     CurationDecision,
     DeliveryMode,
     Institution,
@@ -217,6 +218,17 @@ def revision_start(*, course: Course, by: User | None = None, via=None) -> Cours
         number = (locked.revisions.order_by("-number").values_list("number", flat=True).first() or 0) + 1
         copied = {f: getattr(source, f) for f in CONTENT_FIELDS}
         revision = CourseRevision.objects.create(course=locked, number=number, **_drafted(by, via), **copied)
+        CourseSession.objects.bulk_create(
+            CourseSession(
+                revision=revision,
+                sequence=x.sequence,
+                kind=x.kind,
+                title=x.title,
+                starts_at=x.starts_at,
+                ends_at=x.ends_at,
+            )
+            for x in source.sessions.all()
+        )
         record_created(revision, RevisionStatus.DRAFT, by=by, reason=_reason(via, "new version"))
     return revision
 
@@ -557,15 +569,21 @@ def payee_change_withdraw(*, change_id: int, by: User) -> PayeeChange:
     return change
 
 
-def course_propose(*, institution: Institution, platform: Platform, data: CourseInput, via) -> CourseRevision:
+def course_propose(
+    *, institution: Institution, platform: Platform, data: CourseInput, via, sessions=None, post_test: bool = False
+) -> CourseRevision:
     """A platform (``via`` its API client) drafts a course of an institution
-    it sells for and sends it to curation, in one step."""
+    it sells for, with its sessions, and sends it to curation, in one step."""
     with transaction.atomic():
         revision = course_create(institution=institution, platform=platform, data=data, via=via)
+        if sessions is not None:
+            revision_set_sessions(revision=revision, sessions=sessions, post_test=post_test, via=via)
         return revision_submit(revision=revision, via=via)
 
 
-def revision_propose(*, course: Course, data: CourseInput, via) -> CourseRevision:
+def revision_propose(
+    *, course: Course, data: CourseInput, via, sessions=None, post_test: bool = False
+) -> CourseRevision:
     """A platform (``via`` its API client) sends a new version of a course it
     sells to curation; refused while another version is drafted or curated
     (it may be the institution's own draft)."""
@@ -577,4 +595,85 @@ def revision_propose(*, course: Course, data: CourseInput, via) -> CourseRevisio
     with transaction.atomic():
         draft = revision_start(course=course, via=via)
         draft = revision_update(revision=draft, data=data, via=via)
+        if sessions is not None:
+            revision_set_sessions(revision=draft, sessions=sessions, post_test=post_test, via=via)
         return revision_submit(revision=draft, via=via)
+
+
+SESSION_FIELDS = ("sequence", "kind", "title", "starts_at", "ends_at")
+
+
+@dataclass(frozen=True)
+class SessionInput:
+    kind: str
+    title: str
+    starts_at: datetime.datetime | None = None
+    ends_at: datetime.datetime | None = None
+
+
+def sessions_validate(sessions: list[SessionInput], *, post_test: bool) -> list[dict]:
+    """A version's sessions in order (numbered 1 to 10), and the post-test
+    (999) last if it has one; refused with the first problem."""
+    if len(sessions) > CourseSession.MAX_SESSIONS:
+        raise ValidationError(
+            {"sessions": _("A course has at most %(n)d sessions.") % {"n": CourseSession.MAX_SESSIONS}},
+            code="too_many",
+        )
+    now = timezone.now()
+    rows = []
+    for number, item in enumerate(sessions, start=1):
+        title = " ".join((item.title or "").split())
+        where = _("Session %(n)d: ") % {"n": number}
+        if item.kind not in (CourseSession.Kind.WEBINAR, CourseSession.Kind.SELF_PACED):
+            raise ValidationError({"sessions": where + _("choose webinar or self-paced module.")}, code="kind")
+        if not 3 <= len(title) <= 150:
+            raise ValidationError({"sessions": where + _("give a title of 3 to 150 characters.")}, code="title")
+        if item.kind == CourseSession.Kind.WEBINAR:
+            if item.starts_at is None or item.ends_at is None:
+                raise ValidationError({"sessions": where + _("a webinar needs its start and end.")}, code="times")
+            if item.ends_at <= item.starts_at or item.starts_at <= now:
+                raise ValidationError(
+                    {"sessions": where + _("a webinar must start in the future and end after it starts.")},
+                    code="times",
+                )
+        rows.append(
+            {
+                "sequence": number,
+                "kind": item.kind,
+                "title": title,
+                "starts_at": item.starts_at if item.kind == CourseSession.Kind.WEBINAR else None,
+                "ends_at": item.ends_at if item.kind == CourseSession.Kind.WEBINAR else None,
+            }
+        )
+    if post_test:
+        rows.append(
+            {
+                "sequence": CourseSession.POST_TEST_SEQUENCE,
+                "kind": CourseSession.Kind.POST_TEST,
+                "title": "Post-test",
+                "starts_at": None,
+                "ends_at": None,
+            }
+        )
+    return rows
+
+
+def revision_set_sessions(
+    *, revision: CourseRevision, sessions: list[SessionInput], post_test: bool, by: User | None = None, via=None
+) -> CourseRevision:
+    """Sets a draft's sessions and post-test, all at once; curated with the
+    rest of the version. A version under curation or on sale cannot change."""
+    _staff_of(revision.course.institution, by, via)
+    _sold_by(revision.course, via)
+    rows = sessions_validate(sessions, post_test=post_test)
+    with transaction.atomic():
+        locked = CourseRevision.objects.select_for_update().get(pk=revision.pk)
+        if locked.status != RevisionStatus.DRAFT:
+            raise ValidationError(
+                _("This version is %(status)s and cannot be changed. Start a new version instead.")
+                % {"status": locked.get_status_display()},
+                code="not_draft",
+            )
+        locked.sessions.all().delete()
+        CourseSession.objects.bulk_create(CourseSession(revision=locked, **row) for row in rows)
+    return locked

@@ -12,6 +12,7 @@ urlpatterns = [
     path("lembaga/kursus/<int:pk>/", views.institution_course, name="institution_course"),
     path("lembaga/kursus/<int:pk>/ubah/", views.institution_course_edit, name="institution_course_edit"),
     path("lembaga/kursus/<int:pk>/ajukan/", views.institution_course_submit, name="institution_course_submit"),
+    path("lembaga/kursus/<int:pk>/sesi/", views.institution_course_sessions, name="institution_course_sessions"),
     path(
         "lembaga/kursus/<int:pk>/versi-baru/",
         views.institution_course_new_version,

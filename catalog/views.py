@@ -13,10 +13,17 @@ from enrollment import selectors as card_selectors
 from prakerja.inputs import parse_id
 from prakerja.web import apply_errors, institution_staff_required
 
-from .forms import CatalogFilterForm, CourseForm
-from .models import Course, CourseRevision, Institution, RevisionStatus
+from .forms import CatalogFilterForm, CourseForm, PostTestForm, SessionFormSet
+from .models import Course, CourseRevision, CourseSession, Institution, RevisionStatus
 from .selectors import CatalogQuery, catalog_search, on_sale
-from .services import course_create, revision_start, revision_submit, revision_update
+from .services import (
+    SessionInput,
+    course_create,
+    revision_set_sessions,
+    revision_start,
+    revision_submit,
+    revision_update,
+)
 
 
 class SearchPage:
@@ -175,6 +182,48 @@ def institution_course_edit(request, institutions, pk):
             messages.success(request, _("Changes saved."))
             return redirect("catalog:institution_course", pk=course.pk)
     return render(request, "catalog/institution/form.html", {"form": form, "course": course})
+
+
+@institution_staff_required
+@require_http_methods(["GET", "POST"])
+def institution_course_sessions(request, institutions, pk):
+    """A draft's sessions (before each the participant's face is checked)
+    and its post-test, curated with the rest of the version."""
+    course = _own_course(institutions, pk)
+    revision = course.revisions.order_by("-number").first()
+    if revision.status != RevisionStatus.DRAFT:
+        messages.error(request, _("This version is under curation or on sale; start a new version to change it."))
+        return redirect("catalog:institution_course", pk=course.pk)
+    existing = list(revision.sessions.order_by("sequence"))
+    initial = [
+        {"kind": x.kind, "title": x.title, "starts_at": x.starts_at, "ends_at": x.ends_at}
+        for x in existing
+        if x.kind != CourseSession.Kind.POST_TEST
+    ]
+    has_post_test = any(x.kind == CourseSession.Kind.POST_TEST for x in existing)
+    formset = SessionFormSet(request.POST or None, initial=initial, prefix="s")
+    post_test = PostTestForm(request.POST or None, initial={"post_test": has_post_test})
+    problem = ""
+    if request.method == "POST" and formset.is_valid() and post_test.is_valid():
+        rows = [
+            SessionInput(f["kind"], f["title"], f.get("starts_at"), f.get("ends_at"))
+            for f in formset.cleaned_data
+            if f and not f.get("DELETE")
+        ]
+        try:
+            revision_set_sessions(
+                revision=revision, sessions=rows, post_test=post_test.cleaned_data["post_test"], by=request.user
+            )
+        except ValidationError as exc:
+            problem = " ".join(exc.messages)
+        else:
+            messages.success(request, _("Sessions saved."))
+            return redirect("catalog:institution_course", pk=course.pk)
+    return render(
+        request,
+        "catalog/institution/sessions.html",
+        {"course": course, "revision": revision, "formset": formset, "post_test": post_test, "problem": problem},
+    )
 
 
 @institution_staff_required

@@ -14,10 +14,12 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from kyc.forms import ReviewForm
 from prakerja.admin import EditHistoryMixin, EventsInline, ReadOnlyAdmin, rupiah, rupiah_column
 from prakerja.lifecycle import record_change
 
 from .models import (
+    AttendanceCheck,
     Card,
     CourseReview,
     Enrollment,
@@ -330,3 +332,91 @@ class CourseReviewAdmin(ReadOnlyAdmin):
     list_display = ["course", "rating", "created_at"]
     list_filter = ["rating"]
     list_select_related = ["course__published_revision"]
+
+
+@admin.register(AttendanceCheck)
+class AttendanceCheckAdmin(ReadOnlyAdmin):
+    """Every attendance check; those waiting for a reviewer (photos without
+    the camera check, a borderline match) are decided on their page."""
+
+    change_form_template = "admin/enrollment/attendance_check.html"
+    list_display = ["__str__", "enrollment", "session", "status", "distance", "created_at"]
+    list_filter = ["status"]
+    list_select_related = ["enrollment__participant", "session"]
+    search_fields = ["enrollment__participant__full_name"]
+    fields = [
+        "enrollment",
+        "session",
+        "status",
+        "distance",
+        "flag_text",
+        "liveness_text",
+        "reason",
+        "link_expires_at",
+        "opened_at",
+        "decided_by",
+        "decided_at",
+        "created_at",
+    ]
+    readonly_fields = fields
+    inlines = [EventsInline]
+
+    @admin.display(description=gettext_lazy("flags"))
+    def flag_text(self, obj):
+        labels = dict(AttendanceCheck.Flag.choices)
+        return ", ".join(str(labels.get(f, f)) for f in obj.flags) or "–"
+
+    @admin.display(description=gettext_lazy("liveness"))
+    def liveness_text(self, obj):
+        if not obj.liveness:
+            return gettext_lazy("No liveness: a photo was sent.") if obj.selfie else "–"
+        return "; ".join(
+            f"{a['action']}: {'ok' if a['passed'] else 'missing'} ({a['frames']} frames)"
+            for a in obj.liveness["actions"]
+        )
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:pk>/review/",
+                self.admin_site.admin_view(self.review_view),
+                name="enrollment_attendancecheck_review",
+            ),
+            *super().get_urls(),
+        ]
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None:
+            context.update(
+                check=obj,
+                can_review=obj.status == AttendanceCheck.Status.NEEDS_REVIEW
+                and request.user.has_perm("enrollment.review_attendancecheck"),
+                review_form=ReviewForm(),
+                review_url=reverse("admin:enrollment_attendancecheck_review", args=[obj.pk]),
+            )
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def review_view(self, request, pk):
+        from .services.attendance import attendance_review
+
+        if request.method != "POST":
+            return redirect("admin:enrollment_attendancecheck_change", pk)
+        check = get_object_or_404(AttendanceCheck, pk=pk)
+        form = ReviewForm(request.POST)
+        if not form.is_valid():
+            messages.error(request, _("Choose a decision and write the reason."))
+            return redirect("admin:enrollment_attendancecheck_change", pk)
+        try:
+            attendance_review(
+                check=check,
+                reviewer=request.user,
+                approve=form.cleaned_data["decision"] == "approve",
+                reason=form.cleaned_data["reason"],
+            )
+        except PermissionDenied:
+            raise
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+            return redirect("admin:enrollment_attendancecheck_change", pk)
+        messages.success(request, _("Decision recorded; the institution is told."))
+        return redirect("admin:enrollment_attendancecheck_changelist")

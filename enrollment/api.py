@@ -3,7 +3,9 @@ authorize, status, void, its orders); an institution delivers (voucher
 status and redeem, completion with the certificate, its enrolments). Each
 view validates the shape and calls the service the pages call."""
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.decorators import api_view, parser_classes, permission_classes
@@ -340,8 +342,100 @@ def enrollment_complete(request, enrollment_id):
             institution_id=request.auth.institution_id,
         )
     except ValidationError as exc:
-        raise refusal(exc, {"not_found": NOT_FOUND, "not_in_progress": CONFLICT, "not_finished": CONFLICT}) from None
+        raise refusal(
+            exc,
+            {
+                "not_found": NOT_FOUND,
+                "not_in_progress": CONFLICT,
+                "not_finished": CONFLICT,
+                "attendance_not_met": CONFLICT,
+            },
+        ) from None
     return _out(_enrollments().get(pk=enrollment.pk))
+
+
+class AttendanceIn(StrictSerializer):
+    sequence = serializers.IntegerField(
+        min_value=1, max_value=999, help_text="The session's number (1-10), or 999 for the post-test."
+    )
+
+
+class AttendanceOut(serializers.Serializer):
+    attendance_id = serializers.IntegerField()
+    enrollment_id = serializers.IntegerField()
+    sequence = serializers.IntegerField()
+    session_kind = serializers.CharField()
+    status = serializers.ChoiceField(
+        choices=["issued", "processing", "verified", "refused", "needs_review"],
+        help_text="verified (and a reviewer's approval) counts for completion and payment.",
+    )
+    liveness = serializers.BooleanField(help_text="False when photos were sent without the camera check.")
+    reason_code = serializers.CharField(allow_null=True)
+    link_expires_at = serializers.DateTimeField()
+    decided_at = serializers.DateTimeField(allow_null=True)
+    url = serializers.URLField(
+        required=False, help_text="Only in the answer to a new request: send the participant here, once."
+    )
+
+
+ATTENDANCE_STATUSES = {
+    "not_found": NOT_FOUND,
+    "not_in_progress": CONFLICT,
+    "no_such_session": NOT_FOUND,
+    "already_attended": CONFLICT,
+    "outside_window": CONFLICT,
+    "no_face": CONFLICT,
+}
+
+
+@extend_schema(
+    operation_id="attendance_list",
+    tags=["institution: delivery"],
+    summary="The face checks of an enrolment's sessions, oldest first",
+    responses={200: AttendanceOut(many=True), **errors(404)},
+    methods=["GET"],
+)
+@extend_schema(
+    operation_id="attendance_request",
+    tags=["institution: delivery"],
+    summary="Ask for the participant's face check before a session: a one-time link to the PMO's page",
+    parameters=[idempotency_key()],
+    request=AttendanceIn,
+    responses={201: AttendanceOut, **errors(404, 409, 422)},
+    methods=["POST"],
+)
+@api_view(["GET", "POST"])
+@permission_classes([InstitutionClient])
+@idempotent
+def enrollment_attendance(request, enrollment_id):
+    """The link is signed and good once, for ATTENDANCE_LINK_MINUTES; the
+    result comes back here and as the webhook events attendance.verified,
+    attendance.refused and attendance.needs_review."""
+    from .services import attendance
+
+    if request.method == "GET":
+        enrollment = Enrollment.objects.filter(pk=enrollment_id, institution_id=request.auth.institution_id).first()
+        if enrollment is None:
+            raise refusal(
+                ValidationError(_("No enrolment of your institution has this number."), code="not_found"),
+                {"not_found": NOT_FOUND},
+            )
+        checks = enrollment.attendance_checks.select_related("session").order_by("created_at", "pk")
+        return Response([attendance.attendance_summary(c) for c in checks])
+    data = AttendanceIn(data=request.data)
+    data.is_valid(raise_exception=True)
+    try:
+        check = attendance.attendance_request(
+            enrollment_id=enrollment_id,
+            sequence=data.validated_data["sequence"],
+            institution_id=request.auth.institution_id,
+            via=request.auth,
+        )
+    except ValidationError as exc:
+        raise refusal(exc, ATTENDANCE_STATUSES) from None
+    body = attendance.attendance_summary(check)
+    body["url"] = settings.SITE_URL.rstrip("/") + attendance.attendance_link(check)
+    return Response(body, status=201)
 
 
 @extend_schema(

@@ -46,3 +46,25 @@ class ReviewForm(forms.Form):
         widget=forms.RadioSelect,
     )
     text = forms.CharField(label=_("Your review"), max_length=2000, widget=forms.Textarea(attrs={"rows": 4}))
+
+
+IMAGE_TYPES = "image/jpeg,image/png,image/heic,image/heif,.heic,.heif,.jpg,.jpeg,.png"
+
+
+class AttendanceForm(forms.Form):
+    """The face check of a session: the camera check's nonce (its frames as
+    files frames_0, frames_1... filled by static/js/liveness.js), or a photo
+    without it, which a reviewer looks at."""
+
+    selfie = forms.FileField(
+        label=_("Photo of your face"),
+        help_text=_("Without the camera check a reviewer looks at your photo, which takes longer."),
+        required=False,
+        widget=forms.ClearableFileInput(
+            attrs={
+                "accept": "image/jpeg,image/png,image/heic,image/heif,.heic,.heif,.jpg,.jpeg,.png",
+                "capture": "user",
+            }
+        ),
+    )
+    nonce = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput)

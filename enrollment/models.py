@@ -7,6 +7,7 @@ purchase is an Enrollment that the PMO authorises by holding its price.
 """
 
 import datetime
+import uuid
 
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericRelation
@@ -476,3 +477,90 @@ class CourseReview(models.Model):
 
     def __str__(self):
         return f"{self.course}: {self.rating}★"
+
+
+def _attendance_path(instance, filename):
+    return f"attendance/{uuid.uuid4().hex}"
+
+
+class AttendanceCheck(models.Model):
+    """The participant's face checked before a session of their course: the
+    institution asks for it (a signed, short-lived, one-time link to the
+    PMO's page), the participant does the camera check there, and the live
+    face is matched 1:1 against their accepted identity-check face."""
+
+    class Status(models.TextChoices):
+        ISSUED = "issued", _("Link sent, not yet used")
+        PROCESSING = "processing", _("Being checked")
+        VERIFIED = "verified", _("Attended: face verified")
+        REFUSED = "refused", _("Refused")
+        NEEDS_REVIEW = "needs_review", _("Waiting for a reviewer")
+
+    class Flag(models.TextChoices):
+        NO_LIVENESS = "no_liveness", _("No liveness: photos uploaded instead of the camera check")
+        BORDERLINE_MATCH = "borderline_match", _("Faces neither clearly match nor clearly differ")
+        CHECK_FAILED = "check_failed", _("The automatic check failed")
+
+    enrollment = models.ForeignKey(
+        "Enrollment", on_delete=models.PROTECT, related_name="attendance_checks", verbose_name=_("enrolment")
+    )
+    session = models.ForeignKey(
+        "catalog.CourseSession", on_delete=models.PROTECT, related_name="+", verbose_name=_("session")
+    )
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.ISSUED)
+    link_nonce = models.CharField(max_length=43, unique=True, editable=False)
+    link_expires_at = models.DateTimeField(_("link valid until"))
+    opened_at = models.DateTimeField(_("used at"), null=True, blank=True)
+    challenge = models.OneToOneField(
+        "kyc.LivenessChallenge", on_delete=models.PROTECT, null=True, blank=True, related_name="attendance_check"
+    )
+    frames = models.FileField(_("camera frames"), upload_to=_attendance_path, blank=True)
+    selfie = models.FileField(_("selfie (no camera)"), upload_to=_attendance_path, blank=True)
+    liveness = models.JSONField(_("liveness measurements"), default=dict, blank=True)
+    distance = models.FloatField(_("distance to the accepted face"), null=True, blank=True)
+    flags = models.JSONField(_("flags"), default=list, blank=True)
+    reason_code = models.CharField(_("reason code"), max_length=40, blank=True)
+    reason = models.CharField(_("reason"), max_length=2000, blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    requested_via = models.ForeignKey(
+        "catalog.ApiClient", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("requested at"), auto_now_add=True, db_index=True)
+
+    events = GenericRelation("audit.AuditEvent", verbose_name=_("history"))
+
+    class Meta:
+        ordering = ["enrollment_id", "created_at"]
+        verbose_name = _("attendance check")
+        verbose_name_plural = _("attendance checks")
+        permissions = [("review_attendancecheck", _("Can decide attendance checks"))]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=["issued", "processing", "verified", "refused", "needs_review"]),
+                name="attendance_status_valid",
+            ),
+            # One verified check per session of an enrolment.
+            models.UniqueConstraint(
+                fields=["enrollment", "session"], condition=Q(status="verified"), name="attendance_verified_once"
+            ),
+        ]
+
+    def __str__(self):
+        return f"attendance #{self.pk} ({self.get_status_display()})"
+
+
+ATTENDANCE_TRANSITIONS = {
+    AttendanceCheck.Status.ISSUED: frozenset({AttendanceCheck.Status.PROCESSING, AttendanceCheck.Status.REFUSED}),
+    AttendanceCheck.Status.PROCESSING: frozenset(
+        {AttendanceCheck.Status.VERIFIED, AttendanceCheck.Status.REFUSED, AttendanceCheck.Status.NEEDS_REVIEW}
+    ),
+    AttendanceCheck.Status.NEEDS_REVIEW: frozenset({AttendanceCheck.Status.VERIFIED, AttendanceCheck.Status.REFUSED}),
+    AttendanceCheck.Status.VERIFIED: frozenset(),
+    AttendanceCheck.Status.REFUSED: frozenset(),
+}

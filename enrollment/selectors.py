@@ -49,7 +49,9 @@ def payable_enrollments_sql(*, not_in: str) -> str:
     to correct the bank). ``not_in`` is a correlated subquery on ``e.id``
     naming enrolments to leave out (those a live batch holds). Columns:
     enrollment_id, price, institution_id, payee_institution_id,
-    payee_platform_id. Set-based, for batches of a million enrolments."""
+    payee_platform_id. Set-based, for batches of a million enrolments.
+    Only training attended is paid: every session of the version bought
+    (the post-test included) has a verified attendance check."""
     return f"""
     SELECT e.id AS enrollment_id, e.price, e.institution_id,
            CASE WHEN p.payout_route = 'direct' THEN e.institution_id END AS payee_institution_id,
@@ -57,6 +59,11 @@ def payable_enrollments_sql(*, not_in: str) -> str:
     FROM enrollment_enrollment e JOIN catalog_platform p ON p.id = e.platform_id
     WHERE e.status = '{Enrollment.Status.COMPLETED}' AND e.completed_at <= %(cutoff)s
       AND NOT EXISTS ({not_in})
+      AND NOT EXISTS (
+          SELECT 1 FROM catalog_coursesession s
+          WHERE s.revision_id = e.revision_id AND NOT EXISTS (
+              SELECT 1 FROM enrollment_attendancecheck a
+              WHERE a.enrollment_id = e.id AND a.session_id = s.id AND a.status = 'verified'))
       AND CASE WHEN p.payout_route = 'direct'
                THEN (SELECT i2.bank_name FROM catalog_institution i2 WHERE i2.id = e.institution_id)
                ELSE p.settlement_bank END IN ({_CHANNELS})

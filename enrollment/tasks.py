@@ -106,3 +106,19 @@ def card_deadlines() -> dict:
     from .services.cards import cards_remind_deadline, cards_revoke_overdue
 
     return {"reminded": cards_remind_deadline(), "revoked": cards_revoke_overdue()}
+
+
+@shared_task(acks_late=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+def run_attendance_check(check_id: int) -> str:
+    from .services.attendance import attendance_process
+
+    return attendance_process(check_id=check_id)
+
+
+@shared_task
+def attendance_housekeeping() -> tuple[int, int]:
+    """Hourly: the frames and photos of checks decided longer ago than the
+    retention time deleted, and checks a worker never finished queued again."""
+    from .services.attendance import attendance_purge_photos, attendance_requeue_stale
+
+    return attendance_purge_photos(), attendance_requeue_stale()

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import attendance_views, views
 
 app_name = "enrollment"
 
@@ -14,6 +14,10 @@ urlpatterns = [
     path("pembelian/<int:pk>/sertifikat/", views.certificate, name="certificate"),
     path("lembaga/peserta/", views.institution_enrollments, name="institution_enrollments"),
     path("lembaga/peserta/<int:pk>/selesai/", views.institution_complete, name="institution_complete"),
+    path("lembaga/peserta/<int:pk>/kehadiran/", attendance_views.institution_attendance, name="institution_attendance"),
+    path("kehadiran/<str:token>/", attendance_views.attendance_page, name="attendance"),
+    path("kehadiran/<str:token>/tantangan/", attendance_views.attendance_challenge, name="attendance_challenge"),
+    path("peserta/kehadiran/<int:pk>/", attendance_views.attendance_status, name="attendance_status"),
     path("mitra/", views.platform_orders, name="platform_home"),
     path("mitra/pesanan/", views.platform_orders, name="platform_orders"),
 ]

@@ -242,6 +242,15 @@ class PartnerClient:
     def enrollments(self, status: str | None = None) -> Iterator[dict]:
         return self._pages("/api/v1/enrollments", {"status": status})
 
+    def request_attendance(self, enrollment_id: int, sequence: int, idempotency_key=None) -> dict:
+        """A one-time link (``url``) to send the participant to for the face
+        check before session ``sequence`` (999: the post-test)."""
+        path = f"/api/v1/enrollments/{enrollment_id}/attendance"
+        return self.request("POST", path, payload={"sequence": sequence}, idempotency_key=idempotency_key)
+
+    def attendance(self, enrollment_id: int) -> list[dict]:
+        return self.request("GET", f"/api/v1/enrollments/{enrollment_id}/attendance")
+
     def statements(self) -> Iterator[dict]:
         """Payouts of the client's enrolments, batch by batch."""
         return self._pages("/api/v1/statements", {})

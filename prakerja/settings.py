@@ -332,6 +332,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "kyc.tasks.purge_kyc_photos",
         "schedule": crontab(hour=2, minute=15),
     },
+    "enrollment-attendance-housekeeping": {
+        "task": "enrollment.tasks.attendance_housekeeping",
+        "schedule": crontab(minute=40),
+    },
     "kyc-requeue-stale-checks": {
         "task": "kyc.tasks.requeue_stale_kyc_checks",
         "schedule": crontab(minute="*/10"),

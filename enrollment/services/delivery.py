@@ -20,6 +20,7 @@ from ..models import (
     Card,
     Enrollment,
 )
+from .attendance_rule import attendance_missing
 from .cards import card_complete_if_used_up
 from .purchases import _move, voucher_normalise
 
@@ -147,6 +148,15 @@ def _complete(
                 _("This course ends on %(end)s; its completion can be reported after that.")
                 % {"end": formats.date_format(timezone.localtime(ends_at), "DATETIME_FORMAT")},
                 code="not_finished",
+            )
+        missing = attendance_missing(enrollment)
+        if missing:
+            # The auditors' "online training potentially fictitious": only
+            # training whose every session was attended, face verified, ends.
+            raise ValidationError(
+                _("Attendance is not verified for session(s) %(sessions)s; completion waits for it.")
+                % {"sessions": ", ".join(str(n) for n in missing)},
+                code="attendance_not_met",
             )
         enrollment.completed_at = timezone.now()
         enrollment.certificate_name = f"sertifikat-{secrets.token_hex(8)}.{extension}"

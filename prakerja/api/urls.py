@@ -48,4 +48,7 @@ urlpatterns = [
         name="webhook_message_redeliver",
     ),
     path("enrollments/<id:enrollment_id>/completion", enrollment_api.enrollment_complete, name="enrollment_complete"),
+    path(
+        "enrollments/<id:enrollment_id>/attendance", enrollment_api.enrollment_attendance, name="enrollment_attendance"
+    ),
 ]

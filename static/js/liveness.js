@@ -1,4 +1,6 @@
-/* The camera check of the identity page (kyc/status.html).
+/* The camera check of the identity page (kyc/status.html) and of the
+   attendance page (enrollment/attendance.html): any form with a
+   data-challenge-url.
 
    Progressive enhancement: without a camera, without this script, or when
    the person prefers, the page's form sends a KTP photo and a selfie, and a
@@ -14,7 +16,7 @@
    person doing what was asked (kyc/liveness.py). */
 (function () {
   "use strict";
-  var form = document.getElementById("kyc-form");
+  var form = document.querySelector("form[data-challenge-url]");
   if (!form) return;
   var box = document.getElementById("live-check");
   var video = document.getElementById("live-video");
@@ -27,7 +29,7 @@
   var selfieField = selfie && selfie.closest(".field");
   var canUse = navigator.mediaDevices && navigator.mediaDevices.getUserMedia && window.DataTransfer &&
     window.fetch && HTMLCanvasElement.prototype.toBlob;
-  if (!canUse || !box || !ktp) return;
+  if (!canUse || !box) return;
   var stream = null;
 
   function text(name) { return form.getAttribute("data-text-" + name) || ""; }
@@ -81,7 +83,7 @@
   }
 
   async function run() {
-    if (!ktp.files.length) { say.textContent = text("no-ktp"); ktp.focus(); return; }
+    if (ktp && !ktp.files.length) { say.textContent = text("no-ktp"); ktp.focus(); return; }
     start.disabled = true; skip.disabled = true;
     try {
       stream = await navigator.mediaDevices.getUserMedia({
@@ -117,7 +119,7 @@
       }
       stop();
       say.textContent = text("sending");
-      put(ktp, [await smaller(ktp.files[0])]);
+      if (ktp) put(ktp, [await smaller(ktp.files[0])]);
       form.querySelector("[name=nonce]").value = challenge.nonce;
       if (form.requestSubmit) { form.requestSubmit(send); } else { form.submit(); }
     } catch (e) {

@@ -56,6 +56,7 @@ ACTIONS = {
     "accounts.register_offline": {roles.DINAS_OPERATOR},
     "kyc.review_kycsubmission": {roles.PMO_KYC_REVIEWER},
     "kyc.view_kyc_photos": {roles.PMO_KYC_REVIEWER},
+    "enrollment.review_attendancecheck": {roles.PMO_KYC_REVIEWER},
     "enrollment.open_wave": {roles.PMO_FINANCE_CHECKER},
     "enrollment.draw_wave": {roles.PMO_FINANCE_CHECKER},
     "payouts.prepare_payoutbatch": {roles.PMO_FINANCE_MAKER},
