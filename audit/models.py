@@ -22,6 +22,7 @@ class AuditEvent(models.Model):
         SETTING = "setting", _("Setting changed")
         IMPORT = "import", _("List imported")
         ROLE = "role", _("Role changed")
+        VIEWED = "viewed", _("Identity data viewed")
 
     created_at = models.DateTimeField(_("when"), default=timezone.now, db_index=True)
     actor = models.ForeignKey(

@@ -242,6 +242,8 @@ def _publishing_problem(institution: Institution, revision: CourseRevision) -> t
         return "accreditation", _("A private LPK needs a valid LA-LPK accreditation to publish courses.")
     if revision.starts_at is not None and revision.starts_at <= timezone.now():
         return "schedule_passed", _("The course's start has passed; change the schedule in a new version.")
+    if revision.sessions.filter(kind=CourseSession.Kind.WEBINAR, starts_at__lte=timezone.now()).exists():
+        return "schedule_passed", _("A webinar session's start has passed; change the sessions before sending it.")
     return "", ""
 
 

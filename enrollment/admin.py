@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from kyc.forms import ReviewForm
+from kyc.models import KycSubmission
 from prakerja.admin import EditHistoryMixin, EventsInline, ReadOnlyAdmin, rupiah, rupiah_column
 from prakerja.lifecycle import record_change
 
@@ -93,6 +94,7 @@ class WaveAdmin(EditHistoryMixin, admin.ModelAdmin):
                     "incentive_months",
                     "survey_incentive_amount",
                     "survey_count",
+                    "attendance_rule",
                 ]
             },
         ),
@@ -387,8 +389,14 @@ class AttendanceCheckAdmin(ReadOnlyAdmin):
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         if obj is not None:
+            accepted = (
+                KycSubmission.objects.filter(participant_id=obj.enrollment.participant_id, status="verified")
+                .order_by("-decided_at")
+                .first()
+            )
             context.update(
                 check=obj,
+                accepted=accepted,
                 can_review=obj.status == AttendanceCheck.Status.NEEDS_REVIEW
                 and request.user.has_perm("enrollment.review_attendancecheck"),
                 review_form=ReviewForm(),

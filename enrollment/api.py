@@ -383,6 +383,7 @@ ATTENDANCE_STATUSES = {
     "not_in_progress": CONFLICT,
     "no_such_session": NOT_FOUND,
     "already_attended": CONFLICT,
+    "check_pending": CONFLICT,
     "outside_window": CONFLICT,
     "no_face": CONFLICT,
 }

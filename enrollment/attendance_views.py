@@ -4,8 +4,9 @@ an enrolment's sessions where staff make the links."""
 
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -13,9 +14,11 @@ from django.views.decorators.http import require_http_methods
 
 from accounts.views import participant_required
 from catalog.models import CourseSession
-from kyc import liveness
+from kyc import capture, liveness
+from kyc.images import PhotoRefused, as_jpeg
 from kyc.services import LiveCapture
 from prakerja.inputs import parse_id
+from prakerja.lifecycle import record_change
 from prakerja.web import apply_errors, institution_staff_required
 
 from .forms import AttendanceForm
@@ -89,6 +92,31 @@ def attendance_status(request, participant, pk):
         enrollment__participant=participant,
     )
     return render(request, "enrollment/attendance_status.html", {"check": check})
+
+
+@never_cache
+@login_required
+def attendance_photo(request, pk, kind):
+    """What was sent for a check (the camera's frames as one sheet, or the
+    photo), to its participant and to attendance reviewers; a reviewer's
+    look is recorded in the check's history."""
+    check = get_object_or_404(AttendanceCheck.objects.select_related("enrollment__participant"), pk=pk)
+    is_owner = check.enrollment.participant.user_id == request.user.pk
+    if kind not in ("frames", "photo") or not (is_owner or request.user.has_perm("enrollment.review_attendancecheck")):
+        raise Http404
+    field_file = check.frames if kind == "frames" else check.selfie
+    if not field_file:
+        raise Http404
+    if not is_owner:
+        record_change(check, f"attendance {kind} viewed", by=request.user, before={}, after={}, kind="viewed")
+    with field_file.open("rb") as opened:
+        try:
+            body = capture.contact_sheet(opened) if kind == "frames" else as_jpeg(opened)
+        except (PhotoRefused, ValueError, KeyError, OSError):
+            raise Http404 from None
+    response = HttpResponse(body, content_type="image/jpeg")
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 @never_cache

@@ -83,6 +83,17 @@ class Wave(models.Model):
     survey_count = models.PositiveSmallIntegerField(
         _("number of paid surveys"), default=3, validators=_bounded("survey_count")
     )
+
+    class AttendanceRule(models.TextChoices):
+        ALL = "all", _("Every session attended and the post-test taken")
+        SESSIONS = "sessions", _("Every session attended (no post-test required)")
+        POST_TEST = "post_test", _("The post-test taken (sessions not checked)")
+
+    # What completion and payment wait for: face-verified attendance checks
+    # of these sessions of the course bought (enrollment.services.attendance_rule).
+    attendance_rule = models.CharField(
+        _("attendance rule"), max_length=10, choices=AttendanceRule.choices, default=AttendanceRule.ALL
+    )
     # The lottery, recorded so anyone can run it again (enrollment.lottery).
     draw_seed = models.CharField(_("lottery seed"), max_length=64, blank=True, editable=False)
     # SHA-256 of what went into the draw (who took part, who was skipped and
@@ -500,6 +511,7 @@ class AttendanceCheck(models.Model):
         NO_LIVENESS = "no_liveness", _("No liveness: photos uploaded instead of the camera check")
         BORDERLINE_MATCH = "borderline_match", _("Faces neither clearly match nor clearly differ")
         CHECK_FAILED = "check_failed", _("The automatic check failed")
+        SAME_PHOTO = "same_photo", _("The photo sent is the identity check's own photo, not a new one")
 
     enrollment = models.ForeignKey(
         "Enrollment", on_delete=models.PROTECT, related_name="attendance_checks", verbose_name=_("enrolment")

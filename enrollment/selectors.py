@@ -41,6 +41,16 @@ def participant_purchases(participant):
     )
 
 
+# The wave's attendance rule (Wave.attendance_rule) in SQL: true when session
+# ``s`` of an enrolment in wave ``w`` must be attended (the same rule as
+# enrollment.services.attendance_rule.attendance_missing).
+ATTENDANCE_REQUIRED_SQL = (
+    "(w.attendance_rule = 'all'"
+    " OR (w.attendance_rule = 'sessions' AND s.kind <> 'post_test')"
+    " OR (w.attendance_rule = 'post_test' AND s.kind = 'post_test'))"
+)
+
+
 def payable_enrollments_sql(*, not_in: str) -> str:
     """A SELECT of the completed enrolments whose price is owed, completed
     by ``%(cutoff)s``, with who is paid: the institution when its platform
@@ -50,8 +60,8 @@ def payable_enrollments_sql(*, not_in: str) -> str:
     naming enrolments to leave out (those a live batch holds). Columns:
     enrollment_id, price, institution_id, payee_institution_id,
     payee_platform_id. Set-based, for batches of a million enrolments.
-    Only training attended is paid: every session of the version bought
-    (the post-test included) has a verified attendance check."""
+    Only training attended is paid: every session the wave's attendance
+    rule requires of the version bought has a verified attendance check."""
     return f"""
     SELECT e.id AS enrollment_id, e.price, e.institution_id,
            CASE WHEN p.payout_route = 'direct' THEN e.institution_id END AS payee_institution_id,
@@ -61,7 +71,9 @@ def payable_enrollments_sql(*, not_in: str) -> str:
       AND NOT EXISTS ({not_in})
       AND NOT EXISTS (
           SELECT 1 FROM catalog_coursesession s
-          WHERE s.revision_id = e.revision_id AND NOT EXISTS (
+          JOIN enrollment_card c ON c.id = e.card_id
+          JOIN enrollment_wave w ON w.id = c.wave_id
+          WHERE s.revision_id = e.revision_id AND {ATTENDANCE_REQUIRED_SQL} AND NOT EXISTS (
               SELECT 1 FROM enrollment_attendancecheck a
               WHERE a.enrollment_id = e.id AND a.session_id = s.id AND a.status = 'verified'))
       AND CASE WHEN p.payout_route = 'direct'

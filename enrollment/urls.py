@@ -18,6 +18,7 @@ urlpatterns = [
     path("kehadiran/<str:token>/", attendance_views.attendance_page, name="attendance"),
     path("kehadiran/<str:token>/tantangan/", attendance_views.attendance_challenge, name="attendance_challenge"),
     path("peserta/kehadiran/<int:pk>/", attendance_views.attendance_status, name="attendance_status"),
+    path("kehadiran/foto/<int:pk>/<str:kind>/", attendance_views.attendance_photo, name="attendance_photo"),
     path("mitra/", views.platform_orders, name="platform_home"),
     path("mitra/pesanan/", views.platform_orders, name="platform_orders"),
 ]

@@ -31,32 +31,54 @@ def _read(upload) -> bytes:
     return upload.read()
 
 
-def accept(bursts: list[list], actions: list[str]) -> list[list[bytes]]:
-    """The uploaded frames of each action, checked; refused with a reason."""
+def read_frames(bursts: list[list]) -> list[list[bytes]]:
+    """Each uploaded frame checked by content, before any lock is taken: a
+    JPEG (what the page's canvas makes), at most LIVENESS_MAX_FRAME_BYTES
+    and twice LIVENESS_FRAME_SIZE on its longest side (declared size, read
+    before decoding), that decodes whole. Trailing empty bursts are dropped."""
     while bursts and not bursts[-1]:
         bursts = bursts[:-1]
-    if len(bursts) != len(actions):
-        raise CaptureRefused(
-            "capture_incomplete", _("The camera check did not send a picture for every step. Do it again.")
-        )
-    accepted = []
+    frames = []
     for burst in bursts:
-        if len(burst) < settings.LIVENESS_MIN_FRAMES or len(burst) > settings.LIVENESS_MAX_FRAMES:
+        if len(burst) > settings.LIVENESS_MAX_FRAMES:
             raise CaptureRefused(
                 "capture_frame_count", _("The camera check sent too few or too many pictures. Do it again.")
             )
-        frames = []
+        read = []
         for upload in burst:
             data = _read(upload)
             try:
+                with Image.open(io.BytesIO(data), formats=["JPEG"]) as header:
+                    too_big = max(header.size) > 2 * settings.LIVENESS_FRAME_SIZE
+                if too_big:
+                    raise CaptureRefused("frame_too_large", _("A camera picture was too large. Do the check again."))
                 images.inspect(io.BytesIO(data))
-            except images.PhotoRefused:
+            except (images.PhotoRefused, OSError, ValueError, SyntaxError):
                 raise CaptureRefused(
                     "frame_not_image", _("A camera picture could not be read. Do the check again.")
                 ) from None
-            frames.append(data)
-        accepted.append(frames)
-    return accepted
+            read.append(data)
+        frames.append(read)
+    return frames
+
+
+def fit(frames: list[list[bytes]], actions: list[str]) -> list[list[bytes]]:
+    """The frames, if there is a burst of a usable length for every action."""
+    if len(frames) != len(actions):
+        raise CaptureRefused(
+            "capture_incomplete", _("The camera check did not send a picture for every step. Do it again.")
+        )
+    for burst in frames:
+        if len(burst) < settings.LIVENESS_MIN_FRAMES:
+            raise CaptureRefused(
+                "capture_frame_count", _("The camera check sent too few or too many pictures. Do it again.")
+            )
+    return frames
+
+
+def accept(bursts: list[list], actions: list[str]) -> list[list[bytes]]:
+    """The uploaded frames of each action, checked; refused with a reason."""
+    return fit(read_frames(bursts), actions)
 
 
 def pack(bursts: list[list[bytes]]) -> bytes:

@@ -9,8 +9,9 @@ tesseract-ocr with the Indonesian data) reads that text; a 16-digit run in
 it is the NIK read off the card.
 
 Reading a phone photo of a card is not always possible (glare, blur): an
-unreadable NIK is a flag for the reviewer, never a refusal. A readable NIK
-that differs from the one typed sends the case to a reviewer.
+unreadable NIK is never a refusal, but it sends the case to a reviewer (a
+finger over one's own card's NIK must not let another NIK pass), as does a
+readable NIK that differs from the one typed.
 """
 
 import os

@@ -17,13 +17,13 @@ measured with dlib's 68-point landmarks (face-recognition-models):
 
 Around the actions: exactly one face in every frame (the whole frame searched
 at the start of each action, the region around the face in between), big
-enough to measure;
-no frame repeated (a still sent many times); the face where the previous
-frame had it; and the same person throughout, by the 128-d encoding of the
-most frontal, eyes-open frame of each burst (an encoding costs about 90 ms,
-a frame's detection and landmarks 15 ms at 360 px, so not every frame is
-encoded). README "Liveness thresholds" says why each threshold sits where
-it does (python manage.py liveness_calibrate prints the figures).
+enough to measure; no frame repeated (a still sent many times); the face
+where the previous frame had it; and the same person throughout, by the
+128-d encodings of the most frontal, eyes-open frame and of the frame of
+each burst that shows its action (an encoding costs about 90 ms, a frame's
+detection and landmarks 15 ms, so not every frame is encoded). README
+"Liveness thresholds" says why each threshold sits where it does
+(python manage.py liveness_calibrate prints the figures).
 """
 
 import secrets
@@ -289,14 +289,24 @@ def analyse(bursts: list[list[np.ndarray]], actions: list[str]) -> LivenessResul
         result.reason_code = first_failure
         return result
 
-    # One person throughout: the most frontal, eyes-open frame of each burst.
+    # One person throughout: the most frontal, eyes-open frame of the first
+    # burst (the face matched to the KTP) and, in every burst, the frame that
+    # shows its action (the blink's closed eyes, the turn's furthest point),
+    # so no frame of the proof can come from someone else or another picture.
     encode_started = time.perf_counter()
-    encodings = []
-    for index, (burst, burst_poses) in enumerate(zip(bursts, poses, strict=True)):
-        best = max(range(len(burst)), key=lambda i: burst_poses[i].ear - abs(burst_poses[i].yaw))
-        encodings.append(encode(burst[best], burst_poses[best].box))
-        if index == 0:
-            result.best_frame = (0, best)
+    first = poses[0]
+    best = max(range(len(first)), key=lambda i: first[i].ear - abs(first[i].yaw))
+    result.best_frame = (0, best)
+    encodings = [encode(bursts[0][best], first[best].box)]
+    for b, (action, burst_poses) in enumerate(zip(actions, poses, strict=True)):
+        if action == BLINK:
+            shown = min(range(len(burst_poses)), key=lambda i: burst_poses[i].ear)
+        elif action == TURN_LEFT:
+            shown = max(range(len(burst_poses)), key=lambda i: burst_poses[i].yaw)
+        else:
+            shown = min(range(len(burst_poses)), key=lambda i: burst_poses[i].yaw)
+        if (b, shown) != result.best_frame:
+            encodings.append(encode(bursts[b][shown], burst_poses[shown].box))
     spread = max((distance(a, b) for i, a in enumerate(encodings) for b in encodings[i + 1 :]), default=0.0)
     result.identity_spread = spread
     result.timings["encodings"] = round(time.perf_counter() - encode_started, 4)

@@ -32,6 +32,7 @@ from catalog.models import CourseSession
 from kyc import capture, faces, images, liveness
 from kyc.models import FaceTemplate, LivenessChallenge
 from kyc.services import LiveCapture, liveness_challenge_issue, liveness_challenge_use
+from prakerja import ratelimit
 from prakerja.lifecycle import record_created, record_move
 from webhooks.services import webhook_emit
 
@@ -42,6 +43,7 @@ logger = logging.getLogger(__name__)
 
 A = AttendanceCheck.Status
 _SIGNER_SALT = "prakerja.attendance-link"
+ATTENDANCE_SUBMITS_PER_HOUR = 20
 
 REASONS = {
     "someone_else": gettext_lazy(
@@ -50,6 +52,7 @@ REASONS = {
     "no_face": gettext_lazy("We found no face in your photo. Take it facing the camera, in good light."),
     "many_faces": gettext_lazy("Your photo shows more than one face. Take it with nobody else in the picture."),
     "check_failed": gettext_lazy("The automatic check could not finish; a reviewer will look at it."),
+    "already_attended": gettext_lazy("This session's attendance was already verified by another check."),
     **liveness.REASONS,
 }
 
@@ -110,6 +113,17 @@ def attendance_request(
             raise ValidationError(_("This course has no session %(n)s.") % {"n": sequence}, code="no_such_session")
         if enrollment.attendance_checks.filter(session=session, status=A.VERIFIED).exists():
             raise ValidationError(_("This session's attendance is already verified."), code="already_attended")
+        # One check at a time per session: a second link while the first is
+        # unused, being checked or with a reviewer would let two results race.
+        pending = (
+            enrollment.attendance_checks.filter(session=session, status__in=(A.PROCESSING, A.NEEDS_REVIEW)).exists()
+            or enrollment.attendance_checks.filter(session=session, status=A.ISSUED, link_expires_at__gt=now).exists()
+        )
+        if pending:
+            raise ValidationError(
+                _("A face check of this session is already under way; wait for its result or for its link to expire."),
+                code="check_pending",
+            )
         problem = _window_problem(session, now)
         if problem:
             raise ValidationError(problem, code="outside_window")
@@ -179,6 +193,14 @@ def attendance_submit(
     """Sends the camera check's frames (or, without a camera, a photo) for
     the check the link names; the link is used up by it. Refusals leave the
     link unused and nothing stored."""
+    if not ratelimit.hit(f"attendance-submit:{participant.pk}", limit=ATTENDANCE_SUBMITS_PER_HOUR, window_seconds=3600):
+        raise ValidationError(_("Too many face checks were sent. Try again in an hour."), code="rate_limited")
+    frames = None
+    if live is not None:
+        try:
+            frames = capture.read_frames(live.bursts)
+        except capture.CaptureRefused as exc:
+            raise ValidationError(exc.message, code=exc.code) from None
     if live is None:
         if selfie is None:
             raise ValidationError({"selfie": [ValidationError(_("Choose a photo."), code="required")]})
@@ -193,7 +215,7 @@ def attendance_submit(
                 participant=participant, nonce=live.nonce, purpose=LivenessChallenge.Purpose.ATTENDANCE
             )
             try:
-                frames = capture.accept(live.bursts, challenge.actions)
+                frames = capture.fit(frames, challenge.actions)
             except capture.CaptureRefused as exc:
                 raise ValidationError(exc.message, code=exc.code) from None
             check.challenge = challenge
@@ -251,15 +273,29 @@ def attendance_process(*, check_id: int) -> str:
             status, code = A.REFUSED, "someone_else"
         elif AttendanceCheck.Flag.NO_LIVENESS in flags:
             status = A.NEEDS_REVIEW
+            if distance <= settings.KYC_SAME_PHOTO_THRESHOLD:
+                flags.append(AttendanceCheck.Flag.SAME_PHOTO)
         elif distance <= settings.KYC_MATCH_THRESHOLD:
             status = A.VERIFIED
         else:
             status = A.NEEDS_REVIEW
             flags.append(AttendanceCheck.Flag.BORDERLINE_MATCH)
     with transaction.atomic():
+        # The enrolment's row first: two checks of one session finishing at
+        # once are recorded one after the other, and the second sees the first.
+        Enrollment.objects.select_for_update().filter(pk=check.enrollment_id).first()
         locked = AttendanceCheck.objects.select_for_update().get(pk=check_id)
         if locked.status != A.PROCESSING:
             return locked.status
+        if (
+            status == A.VERIFIED
+            and AttendanceCheck.objects.filter(
+                enrollment_id=locked.enrollment_id, session_id=locked.session_id, status=A.VERIFIED
+            )
+            .exclude(pk=locked.pk)
+            .exists()
+        ):
+            status, code = A.REFUSED, "already_attended"
         locked.liveness, locked.distance, locked.flags = record, distance, [str(f) for f in flags]
         locked.reason_code, locked.reason = code, reason_text(code) if code else ""
         _move(locked, status, by=None, reason=f"automatic check: distance {distance}; {code or 'ok'}")
@@ -279,6 +315,7 @@ def attendance_review(*, check: AttendanceCheck, reviewer: User, approve: bool, 
     if not 5 <= len(reason) <= 2000:
         raise ValidationError({"reason": _("Write the reason for the decision, 5 to 2000 characters.")})
     with transaction.atomic():
+        Enrollment.objects.select_for_update().filter(pk=check.enrollment_id).first()
         locked = AttendanceCheck.objects.select_for_update().get(pk=check.pk)
         if locked.status != A.NEEDS_REVIEW:
             raise ValidationError(

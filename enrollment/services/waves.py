@@ -78,7 +78,7 @@ def wave_rules_save(*, wave: Wave, fields: list[str], by: User) -> dict:
     return save_edit(wave, fields, by=by, name="wave rules", check=still_draft)
 
 
-RULE_FIELDS = ("opens_at", "closes_at", "quota", *RULE_BOUNDS)
+RULE_FIELDS = ("opens_at", "closes_at", "quota", *RULE_BOUNDS, "attendance_rule")
 
 
 def wave_rules_setters(wave: Wave) -> set[int]:

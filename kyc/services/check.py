@@ -4,12 +4,14 @@ duplicate search, the decision; and queuing again checks that hung."""
 import datetime
 import logging
 import time
+import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import BinaryIO
 
 import numpy as np
 from django.conf import settings
+from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 
@@ -50,6 +52,9 @@ _REVIEW_FLAGS = frozenset(
         Flag.REGISTRY_GENDER_MISMATCH,
         Flag.NO_LIVENESS,
         Flag.KTP_NIK_MISMATCH,
+        # Not a refusal, but no machine verification either: someone covering
+        # the NIK on their own card could type another person's.
+        Flag.KTP_NIK_UNREADABLE,
         Flag.KTP_TEXT_UNREADABLE,
         Flag.KTP_NOT_READ,
     }
@@ -339,6 +344,16 @@ def kyc_process(*, submission_id: int) -> str:
         submission.liveness = result.liveness
         submission.ktp_reading = result.ktp_reading
         submission.counted = counted
+        best = (result.liveness or {}).get("best_frame")
+        if submission.challenge_id is not None and best and result.liveness.get("passed"):
+            # The face kept to look at is the one matched: the most frontal,
+            # eyes-open frame (not a frame that may catch a blink).
+            with submission.liveness_frames.open("rb") as frames_file:
+                picture = capture.frame(frames_file, *best)
+            replaced = submission.selfie.name
+            submission.selfie.save(uuid.uuid4().hex, ContentFile(picture), save=False)
+            storage = submission.selfie.storage
+            transaction.on_commit(lambda: storage.delete(replaced))
         submission.reason_code = result.reason_code
         submission.reason = reason_text(result.reason_code) if result.reason_code else ""
         note = f"automatic check: distance {result.distance}" if result.distance is not None else "automatic check"

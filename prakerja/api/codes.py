@@ -47,6 +47,11 @@ ERROR_CODES = [
     ("attendance_not_met", 409, _("A session's face check is not verified yet: completion waits for every one.")),
     ("no_such_session", 404, _("The course version bought has no session with this number.")),
     ("already_attended", 409, _("This session's attendance is already verified.")),
+    (
+        "check_pending",
+        409,
+        _("A face check of this session is under way: wait for its result or for its link to expire."),
+    ),
     ("outside_window", 409, _("A webinar's face check opens 15 minutes before it starts and closes at its end.")),
     ("no_face", 409, _("The participant has no accepted face to check against.")),
     ("bad_type", 422, _("The certificate must be a PDF, JPEG or PNG file.")),

@@ -299,3 +299,38 @@ def test_frames_are_deleted_after_the_retention_time_and_a_stuck_check_is_queued
     assert attendance_requeue_stale() == 0
     assert attendance_requeue_stale(now=timezone.now() + datetime.timedelta(minutes=16)) == 1
     assert queued == [stuck.pk]
+
+
+@pytest.mark.parametrize(("rule", "needed"), [("sessions", [1, 2]), ("post_test", [999])])
+def test_the_waves_attendance_rule_says_which_sessions_completion_and_payment_wait_for(
+    attending, attend, committed, rule, needed
+):
+    e, staff = attending.enrollment, attending.staff
+    Wave.objects.filter(pk=attending.card.wave_id).update(attendance_rule=rule)  # as the wave was approved
+    with pytest.raises(ValidationError) as refused:
+        delivery.enrollment_complete(enrollment_id=e.pk, certificate=SimpleUploadedFile("s.pdf", PDF), user=staff)
+    assert ", ".join(str(n) for n in needed) in str(refused.value)
+    for sequence in needed:
+        assert (
+            attend(attendance_request(enrollment_id=e.pk, sequence=sequence, user=staff), attending.participant).status
+            == A.VERIFIED
+        )
+    committed(
+        delivery.enrollment_complete, enrollment_id=e.pk, certificate=SimpleUploadedFile("s.pdf", PDF), user=staff
+    )
+    batch = payout_batch_build(by=make_staff(roles.PMO_FINANCE_MAKER), cutoff=timezone.now())
+    assert batch.enrollment_count == 1
+
+
+def test_one_face_check_at_a_time_per_session(attending, attend):
+    """Staff pressing the button twice do not get two live links for one session."""
+    e, staff = attending.enrollment, attending.staff
+    first = attendance_request(enrollment_id=e.pk, sequence=1, user=staff)
+    with pytest.raises(ValidationError) as refused:
+        attendance_request(enrollment_id=e.pk, sequence=1, user=staff)
+    assert error_code(refused.value) == "check_pending"
+    # Once the first link has lapsed unused, a new one can be made, and used.
+    AttendanceCheck.objects.filter(pk=first.pk).update(link_expires_at=timezone.now() - datetime.timedelta(seconds=1))
+    second = attendance_request(enrollment_id=e.pk, sequence=1, user=staff)
+    assert attend(second, attending.participant).status == A.VERIFIED
+    assert AttendanceCheck.objects.filter(enrollment=e, status=A.VERIFIED).count() == 1

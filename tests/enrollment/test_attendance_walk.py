@@ -52,3 +52,44 @@ def test_the_institution_sends_the_participant_to_the_face_check_and_sees_them_a
     expect(row.get_by_role("button")).to_have_count(0)
     office.check()
     desk.close()
+
+
+def test_a_reviewer_compares_a_photo_sent_without_the_camera_and_approves_it(
+    attending,  # noqa: F811
+    page,
+    live_server,
+    committed,
+):
+    from accounts import roles
+    from enrollment.services.attendance import attendance_request, attendance_submit
+    from kyc import samples
+    from tests.browser import log_in_as
+    from tests.enrollment.test_attendance import token_of
+    from tests.factories import make_staff
+    from tests.kyc.conftest import frame_upload
+
+    e = attending.enrollment
+    check = attendance_request(enrollment_id=e.pk, sequence=1, user=attending.staff)
+    photo = frame_upload(samples.frame_files("grid_bbaf2n_blink")[5])
+    committed(attendance_submit, token=token_of(check), participant=attending.participant, selfie=photo)
+    check.refresh_from_db()
+    assert check.status == "needs_review"
+
+    reviewer = make_staff(roles.PMO_KYC_REVIEWER)
+    w = watch(page)
+    log_in_as(page, live_server, reviewer.email)
+    page.goto(_url(live_server, "/admin/enrollment/attendancecheck/?status__exact=needs_review"))
+    page.locator("#result_list a", has_text=f"#{check.pk}").click()
+    pictures = page.locator("#attendance-pictures img")
+    expect(pictures).to_have_count(2)  # what was sent, and the face accepted at the identity check
+    widths = page.evaluate("[...document.querySelectorAll('#attendance-pictures img')].map(i => i.naturalWidth)")
+    assert all(width > 0 for width in widths), widths
+    expect(page.locator("body")).to_contain_text("Tanpa uji keaktifan: foto diunggah")
+    page.get_by_label("Setujui: identitas terbukti").check()
+    page.fill("#review-form textarea", "Wajah sama dengan verifikasi identitas")
+    page.get_by_role("button", name="Catat keputusan").click()
+    expect(page.locator(".messagelist")).to_contain_text("Keputusan dicatat; lembaga diberi tahu")
+    check.refresh_from_db()
+    assert check.status == "verified" and check.decided_by == reviewer
+    assert check.events.filter(kind="viewed", actor=reviewer).exists()  # the look is recorded
+    w.check()

@@ -47,6 +47,7 @@ def add_form(**changes) -> dict:
         "incentive_months": "4",
         "survey_incentive_amount": "50000",
         "survey_count": "3",
+        "attendance_rule": "all",
         "province_quotas-TOTAL_FORMS": "0",
         "province_quotas-INITIAL_FORMS": "0",
         "province_quotas-MIN_NUM_FORMS": "0",

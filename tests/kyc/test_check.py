@@ -37,7 +37,7 @@ def submit(committed):
     return run
 
 
-INFORMATION_ONLY = {Flag.REGISTRY_NOT_CHECKED, Flag.KTP_NIK_UNREADABLE, Flag.PHOTO_TURNED}
+INFORMATION_ONLY = {Flag.REGISTRY_NOT_CHECKED, Flag.PHOTO_TURNED}
 
 
 def awaits_only_liveness(submission) -> bool:

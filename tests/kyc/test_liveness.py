@@ -227,11 +227,12 @@ def test_a_readable_nik_that_differs_from_the_typed_one_goes_to_review(ready_par
     assert participant.nik not in str(submission.ktp_reading)  # kept masked
 
 
-def test_an_unreadable_nik_is_a_flag_not_a_refusal(ready_participant, live, send):
+def test_an_unreadable_nik_is_not_a_refusal_but_a_reviewer_decides(ready_participant, live, send):
+    """A finger over the NIK of one's own card, and another person's NIK typed."""
     participant = ready_participant()
     submission = send(participant, grid_ktp(participant.nik, print_nik=False), live=live(participant))
-    assert submission.status == Status.VERIFIED
-    assert Flag.KTP_NIK_UNREADABLE in submission.flags
+    assert submission.status == Status.NEEDS_REVIEW and submission.distance <= 0.45
+    assert Flag.KTP_NIK_UNREADABLE in submission.flags and submission.ktp_reading["nik"] == ""
 
 
 def test_a_selfie_sent_as_the_ktp_is_refused_without_using_an_attempt(ready_participant, live, send, client):
