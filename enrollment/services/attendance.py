@@ -208,27 +208,36 @@ def attendance_submit(
             images.inspect(selfie)
         except images.PhotoRefused as exc:
             raise ValidationError({"selfie": [ValidationError(exc.message, code=exc.code)]}) from None
-    with transaction.atomic():
-        check = attendance_open(token=token, participant=participant, lock=True)
-        if live is not None:
-            challenge = liveness_challenge_use(
-                participant=participant, nonce=live.nonce, purpose=LivenessChallenge.Purpose.ATTENDANCE
-            )
-            try:
-                frames = capture.fit(frames, challenge.actions)
-            except capture.CaptureRefused as exc:
-                raise ValidationError(exc.message, code=exc.code) from None
-            check.challenge = challenge
-            check.frames.save(uuid.uuid4().hex, ContentFile(capture.pack(frames)), save=False)
-        else:
-            check.selfie.save(uuid.uuid4().hex, File(selfie), save=False)
-            check.flags = [AttendanceCheck.Flag.NO_LIVENESS]
-        check.opened_at = timezone.now()
-        _move(check, A.PROCESSING, by=participant.user, reason="camera check sent" if live else "photo sent")
-        check.save()
-        from ..tasks import run_attendance_check
+    saved: list[str] = []
+    try:
+        with transaction.atomic():
+            check = attendance_open(token=token, participant=participant, lock=True)
+            if live is not None:
+                challenge = liveness_challenge_use(
+                    participant=participant, nonce=live.nonce, purpose=LivenessChallenge.Purpose.ATTENDANCE
+                )
+                try:
+                    frames = capture.fit(frames, challenge.actions)
+                except capture.CaptureRefused as exc:
+                    raise ValidationError(exc.message, code=exc.code) from None
+                check.challenge = challenge
+                check.frames.save(uuid.uuid4().hex, ContentFile(capture.pack(frames)), save=False)
+                saved.append(check.frames.name)
+            else:
+                check.selfie.save(uuid.uuid4().hex, File(selfie), save=False)
+                saved.append(check.selfie.name)
+                check.flags = [AttendanceCheck.Flag.NO_LIVENESS]
+            check.opened_at = timezone.now()
+            _move(check, A.PROCESSING, by=participant.user, reason="camera check sent" if live else "photo sent")
+            check.save()
+            from ..tasks import run_attendance_check
 
-        transaction.on_commit(lambda: run_attendance_check.delay(check.pk))
+            transaction.on_commit(lambda: run_attendance_check.delay(check.pk))
+    except BaseException:
+        storage = AttendanceCheck.frames.field.storage
+        for name in saved:  # the row rolled back: no face photo left behind
+            storage.delete(name)
+        raise
     return check
 
 

@@ -115,36 +115,52 @@ def kyc_submit(
             errors[name] = [ValidationError(exc.message, code=exc.code)]
     if errors:
         raise ValidationError(errors)
+    frames = None
+    if live is not None:
+        try:
+            frames = capture.read_frames(live.bursts)  # decoded before any lock is taken
+        except capture.CaptureRefused as exc:
+            raise ValidationError(exc.message, code=exc.code) from None
     if not ratelimit.hit(
         f"kyc-submit:{participant.pk}", limit=settings.KYC_MAX_SUBMISSIONS_PER_DAY, window_seconds=86400
     ):
         raise ValidationError(_("You sent photos too many times today. Try again tomorrow."), code="rate_limited")
-    with transaction.atomic():
-        locked = Participant.objects.select_for_update().get(pk=participant.pk)
-        allowed, why = can_submit(locked)
-        if not allowed:
-            raise ValidationError(why, code="not_allowed")
-        attempt = (locked.kyc_submissions.order_by("-attempt").values_list("attempt", flat=True).first() or 0) + 1
-        submission = KycSubmission(participant=locked, attempt=attempt)
-        if live is not None:
-            # Before any file is stored: a refusal here leaves nothing behind.
-            challenge = liveness_challenge_use(
-                participant=locked, nonce=live.nonce, purpose=LivenessChallenge.Purpose.KYC
-            )
-            try:
-                frames = capture.accept(live.bursts, challenge.actions)
-            except capture.CaptureRefused as exc:
-                raise ValidationError(exc.message, code=exc.code) from None
-            submission.challenge = challenge
-        submission.ktp_photo.save(uuid.uuid4().hex, File(ktp_photo), save=False)
-        if live is not None:
-            submission.liveness_frames.save(uuid.uuid4().hex, ContentFile(capture.pack(frames)), save=False)
-            # The reviewer's and the owner's "selfie": a frame of the first action.
-            first = frames[0]
-            submission.selfie.save(uuid.uuid4().hex, ContentFile(first[len(first) // 2]), save=False)
-        else:
-            submission.selfie.save(uuid.uuid4().hex, File(selfie), save=False)
-        submission.save()
-        record_created(submission, Status.SUBMITTED, by=locked.user)
-        transaction.on_commit(lambda: run_kyc_check.delay(submission.pk))
+    saved: list[str] = []
+    try:
+        with transaction.atomic():
+            locked = Participant.objects.select_for_update().get(pk=participant.pk)
+            allowed, why = can_submit(locked)
+            if not allowed:
+                raise ValidationError(why, code="not_allowed")
+            attempt = (locked.kyc_submissions.order_by("-attempt").values_list("attempt", flat=True).first() or 0) + 1
+            submission = KycSubmission(participant=locked, attempt=attempt)
+            if live is not None:
+                # Before any file is stored: a refusal here leaves nothing behind.
+                challenge = liveness_challenge_use(
+                    participant=locked, nonce=live.nonce, purpose=LivenessChallenge.Purpose.KYC
+                )
+                try:
+                    frames = capture.fit(frames, challenge.actions)
+                except capture.CaptureRefused as exc:
+                    raise ValidationError(exc.message, code=exc.code) from None
+                submission.challenge = challenge
+            submission.ktp_photo.save(uuid.uuid4().hex, File(ktp_photo), save=False)
+            saved.append(submission.ktp_photo.name)
+            if live is not None:
+                submission.liveness_frames.save(uuid.uuid4().hex, ContentFile(capture.pack(frames)), save=False)
+                saved.append(submission.liveness_frames.name)
+                # Until the check picks the matched frame: a frame of the first action.
+                first = frames[0]
+                submission.selfie.save(uuid.uuid4().hex, ContentFile(first[len(first) // 2]), save=False)
+            else:
+                submission.selfie.save(uuid.uuid4().hex, File(selfie), save=False)
+            saved.append(submission.selfie.name)
+            submission.save()
+            record_created(submission, Status.SUBMITTED, by=locked.user)
+            transaction.on_commit(lambda: run_kyc_check.delay(submission.pk))
+    except BaseException:
+        storage = KycSubmission.ktp_photo.field.storage
+        for name in saved:  # the rows rolled back: no identity photo left behind
+            storage.delete(name)
+        raise
     return submission

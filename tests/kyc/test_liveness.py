@@ -280,3 +280,25 @@ def test_the_page_gives_the_script_a_challenge_and_refuses_strangers(ready_parti
     assert LivenessChallenge.objects.get(nonce=answer["nonce"]).participant == participant
     client.logout()
     assert client.post(reverse("kyc:challenge")).status_code in (302, 403, 404)
+
+
+def test_a_failure_after_the_photos_are_stored_leaves_no_photo_behind(ready_participant, live, monkeypatch, settings):
+    import os
+
+    from kyc.services import submission as service
+
+    participant = ready_participant()
+    capture = live(participant)
+
+    def database_fails(*args, **kwargs):
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(service, "record_created", database_fails)
+    kyc_dir = os.path.join(settings.MEDIA_ROOT, "kyc")
+    before = set(os.listdir(kyc_dir)) if os.path.isdir(kyc_dir) else set()
+    with pytest.raises(RuntimeError):
+        kyc_submit(participant=participant, ktp_photo=grid_ktp(participant.nik), live=capture)
+    after = set(os.listdir(kyc_dir)) if os.path.isdir(kyc_dir) else set()
+    assert after == before
+    assert not KycSubmission.objects.exists()
+    assert LivenessChallenge.objects.get(nonce=capture.nonce).used_at is None  # rolled back: may be tried again
