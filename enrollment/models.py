@@ -95,6 +95,11 @@ class Wave(models.Model):
         _("attendance rule"), max_length=10, choices=AttendanceRule.choices, default=AttendanceRule.ALL
     )
     # The lottery, recorded so anyone can run it again (enrollment.lottery).
+    # Its seed is drawn when the wave opens and only its SHA-256 shown (on the
+    # public page) until the draw reveals it: nobody can choose the seed after
+    # seeing who applied. Sealed (encrypted) until then.
+    draw_commitment = models.CharField(_("lottery seed's SHA-256"), max_length=64, blank=True, editable=False)
+    sealed_seed = models.TextField(blank=True, editable=False)
     draw_seed = models.CharField(_("lottery seed"), max_length=64, blank=True, editable=False)
     # SHA-256 of what went into the draw (who took part, who was skipped and
     # why, the quotas), so a re-run also proves its input was not changed.

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import attendance_views, views
+from . import attendance_views, lottery_views, views
 
 app_name = "enrollment"
 
@@ -19,6 +19,8 @@ urlpatterns = [
     path("kehadiran/<str:token>/tantangan/", attendance_views.attendance_challenge, name="attendance_challenge"),
     path("peserta/kehadiran/<int:pk>/", attendance_views.attendance_status, name="attendance_status"),
     path("kehadiran/foto/<int:pk>/<str:kind>/", attendance_views.attendance_photo, name="attendance_photo"),
+    path("gelombang/<int:number>/undian/", lottery_views.wave_lottery, name="wave_lottery"),
+    path("gelombang/<int:number>/undian.csv", lottery_views.wave_lottery_csv, name="wave_lottery_csv"),
     path("mitra/", views.platform_orders, name="platform_home"),
     path("mitra/pesanan/", views.platform_orders, name="platform_orders"),
 ]

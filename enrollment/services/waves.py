@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts import crypto
 from accounts.models import Participant, User
 from accounts.services.eligibility import excluded_participant_ids, participant_exclusion_reason
 from accounts.services.status import participant_move, participants_move
@@ -129,16 +130,24 @@ def wave_open(*, wave: Wave, by: User, seen: str | None = None) -> Wave:
                 code="rules_changed",
             )
         approved, quotas = _approved_rules(locked)
+        seed = secrets.token_hex(32)
+        locked.sealed_seed = crypto.encrypt(seed)
+        locked.draw_commitment = seed_commitment(seed)
         record_move(
             locked,
             Wave.Status.OPEN,
             table=WAVE_TRANSITIONS,
             by=by,
             reason="rules approved",
-            payload={"rules": approved, "province_quotas": quotas},
+            payload={"rules": approved, "province_quotas": quotas, "seed_sha256": locked.draw_commitment},
         )
-        locked.save(update_fields=["status"])
+        locked.save(update_fields=["status", "sealed_seed", "draw_commitment"])
     return locked
+
+
+def seed_commitment(seed: str) -> str:
+    """What the public page shows before the draw: SHA-256 of the seed's text."""
+    return hashlib.sha256(seed.encode()).hexdigest()
 
 
 def wave_apply(*, participant: Participant, wave: Wave) -> WaveApplication:
@@ -239,7 +248,13 @@ def wave_draw(*, wave: Wave, by: User) -> Wave:
             for pk, pid, province in rows
             if pid not in excluded and pid in still_applied
         ]
-        seed = secrets.token_hex(32)
+        if locked.sealed_seed:
+            # The seed committed to when the wave opened, and no other.
+            seed = crypto.decrypt(locked.sealed_seed)
+            if seed_commitment(seed) != locked.draw_commitment:
+                raise ValidationError(_("The sealed lottery seed does not match its published hash."), code="seed")
+        else:  # a wave opened before seeds were committed
+            seed = secrets.token_hex(32)
         quotas = dict(locked.province_quotas.values_list("province_code", "quota"))
         order, selected = lottery.draw(seed, candidates, quota=locked.quota, province_quotas=quotas)
 
@@ -284,9 +299,12 @@ def wave_draw(*, wave: Wave, by: User) -> Wave:
         locked.draw_quotas = {"quota": locked.quota, "provinces": quotas}
         locked.draw_digest = _digest(candidates, reasons, locked.draw_quotas)
         locked.draw_seed = seed
+        locked.sealed_seed = ""
         locked.drawn_at = now
         locked.drawn_by = by
-        locked.save(update_fields=["status", "draw_seed", "draw_digest", "draw_quotas", "drawn_at", "drawn_by"])
+        locked.save(
+            update_fields=["status", "draw_seed", "sealed_seed", "draw_digest", "draw_quotas", "drawn_at", "drawn_by"]
+        )
         wave_id = locked.pk
         transaction.on_commit(lambda: issue_wave_cards.delay(wave_id))
         transaction.on_commit(lambda: notify_wave_result.delay(wave_id))
