@@ -6,7 +6,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpResponse, JsonResponse
+from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -14,18 +14,15 @@ from django.views.decorators.http import require_http_methods
 
 from accounts.views import participant_required
 from catalog.models import CourseSession
-from kyc import capture, liveness
-from kyc.images import PhotoRefused, as_jpeg
-from kyc.services import LiveCapture
+from kyc import liveness
+from kyc.services import LiveCapture, liveness_challenge_payload
+from kyc.views import picture_response
 from prakerja.inputs import parse_id
-from prakerja.lifecycle import record_change
 from prakerja.web import apply_errors, institution_staff_required
 
 from .forms import AttendanceForm
 from .models import AttendanceCheck, Enrollment
 from .services import attendance
-
-MAX_ACTIONS = 3
 
 
 @never_cache
@@ -43,7 +40,7 @@ def attendance_page(request, participant, token):
         nonce = form.cleaned_data["nonce"]
         live = None
         if nonce:
-            live = LiveCapture(nonce, [request.FILES.getlist(f"frames_{i}") for i in range(MAX_ACTIONS)])
+            live = LiveCapture(nonce, [request.FILES.getlist(f"frames_{i}") for i in range(liveness.MAX_ACTIONS)])
         try:
             sent = attendance.attendance_submit(
                 token=token, participant=participant, live=live, selfie=None if live else form.cleaned_data["selfie"]
@@ -57,7 +54,7 @@ def attendance_page(request, participant, token):
     return render(
         request,
         "enrollment/attendance.html",
-        {"check": check, "form": form, "token": token, "frame_slots": range(MAX_ACTIONS)},
+        {"check": check, "form": form, "token": token, "frame_slots": range(liveness.MAX_ACTIONS)},
     )
 
 
@@ -71,16 +68,7 @@ def attendance_challenge(request, participant, token):
         return JsonResponse({"error": _("This face-check link is not yours.")}, status=404)
     except ValidationError as exc:
         return JsonResponse({"error": " ".join(exc.messages)}, status=409)
-    return JsonResponse(
-        {
-            "nonce": issued.nonce,
-            "expires_in": settings.LIVENESS_CHALLENGE_SECONDS,
-            "frames": settings.LIVENESS_FRAMES_PER_ACTION,
-            "interval_ms": settings.LIVENESS_FRAME_INTERVAL_MS,
-            "size": settings.LIVENESS_FRAME_SIZE,
-            "actions": [{"code": a, "text": str(liveness.INSTRUCTIONS[a])} for a in issued.actions],
-        }
-    )
+    return JsonResponse(liveness_challenge_payload(issued))
 
 
 @never_cache
@@ -101,22 +89,13 @@ def attendance_photo(request, pk, kind):
     photo), to its participant and to attendance reviewers; a reviewer's
     look is recorded in the check's history."""
     check = get_object_or_404(AttendanceCheck.objects.select_related("enrollment__participant"), pk=pk)
-    is_owner = check.enrollment.participant.user_id == request.user.pk
-    if kind not in ("frames", "photo") or not (is_owner or request.user.has_perm("enrollment.review_attendancecheck")):
+    try:
+        opened = attendance.attendance_photo_open(check=check, kind=kind, viewer=request.user)
+    except PermissionDenied:
+        raise Http404 from None
+    if opened is None:
         raise Http404
-    field_file = check.frames if kind == "frames" else check.selfie
-    if not field_file:
-        raise Http404
-    if not is_owner:
-        record_change(check, f"attendance {kind} viewed", by=request.user, before={}, after={}, kind="viewed")
-    with field_file.open("rb") as opened:
-        try:
-            body = capture.contact_sheet(opened) if kind == "frames" else as_jpeg(opened)
-        except (PhotoRefused, ValueError, KeyError, OSError):
-            raise Http404 from None
-    response = HttpResponse(body, content_type="image/jpeg")
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return picture_response(opened, frames=kind == "frames")
 
 
 @never_cache

@@ -41,6 +41,7 @@ BLINK = "blink"
 TURN_LEFT = "turn_left"
 TURN_RIGHT = "turn_right"
 ACTIONS = (BLINK, TURN_LEFT, TURN_RIGHT)
+MAX_ACTIONS = 3  # a challenge asks for two or three
 
 INSTRUCTIONS = {
     BLINK: _("Blink your eyes once"),
@@ -73,7 +74,7 @@ def new_actions() -> list[str]:
     if fixed:
         return list(fixed)
     rng = secrets.SystemRandom()
-    count = rng.choice((2, 3))
+    count = rng.choice((2, MAX_ACTIONS))
     actions = [BLINK] + [rng.choice(ACTIONS) for _ in range(count - 1)]
     rng.shuffle(actions)
     return actions

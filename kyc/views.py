@@ -17,9 +17,15 @@ from . import capture, liveness
 from .forms import KycUploadForm
 from .images import PhotoRefused, as_jpeg
 from .models import KycSubmission, LivenessChallenge
-from .services import LiveCapture, attempts_used, can_submit, kyc_photo_open, kyc_submit, liveness_challenge_issue
-
-MAX_ACTIONS = 3
+from .services import (
+    LiveCapture,
+    attempts_used,
+    can_submit,
+    kyc_photo_open,
+    kyc_submit,
+    liveness_challenge_issue,
+    liveness_challenge_payload,
+)
 
 
 @never_cache
@@ -31,7 +37,7 @@ def status(request, participant):
         nonce = form.cleaned_data["nonce"]
         live = None
         if nonce:
-            live = LiveCapture(nonce, [request.FILES.getlist(f"frames_{i}") for i in range(MAX_ACTIONS)])
+            live = LiveCapture(nonce, [request.FILES.getlist(f"frames_{i}") for i in range(liveness.MAX_ACTIONS)])
         try:
             kyc_submit(
                 participant=participant,
@@ -58,7 +64,7 @@ def status(request, participant):
             "why_not": why,
             "max_attempts": settings.KYC_MAX_ATTEMPTS,
             "attempts_used": attempts_used(participant),
-            "frame_slots": range(MAX_ACTIONS),
+            "frame_slots": range(liveness.MAX_ACTIONS),
         },
     )
 
@@ -75,16 +81,7 @@ def challenge(request, participant):
         issued = liveness_challenge_issue(participant=participant, purpose=LivenessChallenge.Purpose.KYC)
     except ValidationError as exc:
         return JsonResponse({"error": " ".join(exc.messages)}, status=429)
-    return JsonResponse(
-        {
-            "nonce": issued.nonce,
-            "expires_in": settings.LIVENESS_CHALLENGE_SECONDS,
-            "frames": settings.LIVENESS_FRAMES_PER_ACTION,
-            "interval_ms": settings.LIVENESS_FRAME_INTERVAL_MS,
-            "size": settings.LIVENESS_FRAME_SIZE,
-            "actions": [{"code": a, "text": str(liveness.INSTRUCTIONS[a])} for a in issued.actions],
-        }
-    )
+    return JsonResponse(liveness_challenge_payload(issued))
 
 
 @never_cache
@@ -97,9 +94,15 @@ def photo(request, pk, photo):
         raise Http404 from None
     if opened is None:
         raise Http404
+    return picture_response(opened, frames=photo == "frames")
+
+
+def picture_response(opened, *, frames: bool) -> HttpResponse:
+    """An identity photo (or a camera check's frames, as one sheet) re-encoded
+    as JPEG without EXIF, never cached; 404 for a file that is no picture."""
     with opened:
         try:
-            body = capture.contact_sheet(opened) if photo == "frames" else as_jpeg(opened)
+            body = capture.contact_sheet(opened) if frames else as_jpeg(opened)
         except (PhotoRefused, ValueError, KeyError, OSError):
             raise Http404 from None
     response = HttpResponse(body, content_type="image/jpeg")

@@ -33,7 +33,7 @@ from kyc import capture, faces, images, liveness
 from kyc.models import FaceTemplate, LivenessChallenge
 from kyc.services import LiveCapture, liveness_challenge_issue, liveness_challenge_use
 from prakerja import ratelimit
-from prakerja.lifecycle import record_created, record_move
+from prakerja.lifecycle import record_change, record_created, record_move
 from webhooks.services import webhook_emit
 
 from ..models import ATTENDANCE_TRANSITIONS, AttendanceCheck, Enrollment
@@ -374,6 +374,21 @@ def attendance_summary(check: AttendanceCheck) -> dict:
         "link_expires_at": check.link_expires_at.isoformat(),
         "decided_at": check.decided_at.isoformat() if check.decided_at else None,
     }
+
+
+def attendance_photo_open(*, check: AttendanceCheck, kind: str, viewer: User):
+    """What was sent for a check ("frames" or "photo") opened for its
+    participant or an attendance reviewer, whose look goes into the check's
+    history; PermissionDenied for anyone else, None once deleted."""
+    is_owner = check.enrollment.participant.user_id == viewer.pk
+    if kind not in ("frames", "photo") or not (is_owner or viewer.has_perm("enrollment.review_attendancecheck")):
+        raise PermissionDenied
+    field_file = check.frames if kind == "frames" else check.selfie
+    if not field_file:
+        return None
+    if not is_owner:
+        record_change(check, f"attendance {kind} viewed", by=viewer, before={}, after={}, kind="viewed")
+    return field_file.open("rb")
 
 
 def attendance_purge_photos(*, now=None) -> int:

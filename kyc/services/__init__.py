@@ -3,7 +3,7 @@
 photo access and retention (photos), registry extracts (registry)."""
 
 from .check import CheckResult, check_photos, face_decision, kyc_process, kyc_requeue_stale
-from .liveness import liveness_challenge_issue, liveness_challenge_use
+from .liveness import liveness_challenge_issue, liveness_challenge_payload, liveness_challenge_use
 from .photos import OWNER_PHOTO_VIEWS_PER_HOUR, kyc_photo_open, kyc_purge_photos
 from .registry import REGISTRY_COLUMNS, registry_extract_import, registry_extract_upload
 from .review import kyc_review
@@ -27,6 +27,7 @@ __all__ = [
     "kyc_review",
     "kyc_submit",
     "liveness_challenge_issue",
+    "liveness_challenge_payload",
     "liveness_challenge_use",
     "reason_text",
     "registry_extract_import",

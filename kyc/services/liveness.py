@@ -59,3 +59,15 @@ def liveness_challenge_use(*, participant: Participant, nonce: str, purpose: str
     challenge.used_at = now
     challenge.save(update_fields=["used_at"])
     return challenge
+
+
+def liveness_challenge_payload(challenge: LivenessChallenge) -> dict:
+    """The challenge as the page's script (static/js/liveness.js) takes it."""
+    return {
+        "nonce": challenge.nonce,
+        "expires_in": settings.LIVENESS_CHALLENGE_SECONDS,
+        "frames": settings.LIVENESS_FRAMES_PER_ACTION,
+        "interval_ms": settings.LIVENESS_FRAME_INTERVAL_MS,
+        "size": settings.LIVENESS_FRAME_SIZE,
+        "actions": [{"code": a, "text": str(liveness.INSTRUCTIONS[a])} for a in challenge.actions],
+    }
