@@ -99,6 +99,12 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "kyc.add_registryimport",
         "enrollment.view_attendancecheck",
         "enrollment.review_attendancecheck",
+        "integrity.view_case",
+        "integrity.decide_case",
+        "integrity.view_screeninglist",
+        "integrity.add_screeninglist",
+        "integrity.change_screeninglist",
+        "integrity.view_screeningrun",
     ],
     # Waves: the maker sets them up (window, quota, rules); the checker
     # approves the rules by opening the wave and runs the lottery, so no one
@@ -130,6 +136,9 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "catalog.view_platform",
         "catalog.view_payeechange",
         "catalog.approve_payeechange",
+        "integrity.view_case",
+        "integrity.recover_case",
+        "integrity.view_screeningrun",
         *_MONEY_VIEWS,
     ],
 }

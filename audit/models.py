@@ -23,6 +23,7 @@ class AuditEvent(models.Model):
         IMPORT = "import", _("List imported")
         ROLE = "role", _("Role changed")
         VIEWED = "viewed", _("Identity data viewed")
+        NOTE = "note", _("Note added")
 
     created_at = models.DateTimeField(_("when"), default=timezone.now, db_index=True)
     actor = models.ForeignKey(

@@ -95,6 +95,9 @@ class WaveAdmin(EditHistoryMixin, admin.ModelAdmin):
                     "survey_incentive_amount",
                     "survey_count",
                     "attendance_rule",
+                    "max_monthly_wage",
+                    "wage_rule",
+                    "pupils_ineligible",
                 ]
             },
         ),

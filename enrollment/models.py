@@ -34,8 +34,16 @@ RULE_BOUNDS = {
     "incentive_months": (0, 12),
     "survey_incentive_amount": (0, 500_000),
     "survey_count": (0, 10),
+    "max_monthly_wage": (0, 100_000_000),
 }
 LONGEST_WINDOW_DAYS = 366
+# Why an application was found ineligible: an exclusion list's kind, or a
+# finding of the integrity screening.
+INELIGIBLE_REASONS = [
+    *ExclusionList.Kind.choices,
+    ("wage", _("Wage above the wave's limit")),
+    ("pupil", _("Still a school pupil")),
+]
 
 
 def _bounded(name: str) -> list:
@@ -94,6 +102,21 @@ class Wave(models.Model):
     attendance_rule = models.CharField(
         _("attendance rule"), max_length=10, choices=AttendanceRule.choices, default=AttendanceRule.ALL
     )
+    # Who is outside the target group (issue 15): checked against the
+    # integrity app's wage and education extracts at applying, at the draw
+    # and before every movement of money.
+    max_monthly_wage = models.PositiveIntegerField(
+        _("highest monthly wage (Rp, 0: no limit)"), default=3_500_000, validators=_bounded("max_monthly_wage")
+    )
+
+    class WageRule(models.TextChoices):
+        REFUSE = "refuse", _("Refuse (and hold money) above the limit")
+        FLAG = "flag", _("Open a case for review, refuse nothing")
+
+    wage_rule = models.CharField(
+        _("above the wage limit"), max_length=6, choices=WageRule.choices, default=WageRule.REFUSE
+    )
+    pupils_ineligible = models.BooleanField(_("active school pupils are not eligible"), default=True)
     # The lottery, recorded so anyone can run it again (enrollment.lottery).
     # Its seed is drawn when the wave opens and only its SHA-256 shown (on the
     # public page) until the draw reveals it: nobody can choose the seed after
@@ -219,7 +242,7 @@ class WaveApplication(models.Model):
     # The kind of exclusion list that named the participant (shown in the
     # reader's language), empty if they left the programme otherwise.
     ineligible_reason = models.CharField(
-        _("why no longer eligible"), max_length=32, blank=True, choices=ExclusionList.Kind.choices
+        _("why no longer eligible"), max_length=32, blank=True, choices=INELIGIBLE_REASONS
     )
     notified_at = models.DateTimeField(_("result emailed at"), null=True, blank=True)
     applied_at = models.DateTimeField(_("applied at"), auto_now_add=True)

@@ -317,6 +317,7 @@ class IncentivePayment(models.Model):
         SCHEDULED = "scheduled", _("Scheduled")
         PAYING = "paying", _("Being paid")
         PAID = "paid", _("Paid")
+        WITHHELD = "withheld", _("Withheld")
 
     participant = models.ForeignKey("accounts.Participant", on_delete=models.PROTECT, related_name="incentives")
     wave = models.ForeignKey("enrollment.Wave", on_delete=models.PROTECT, related_name="+")
@@ -341,7 +342,8 @@ class IncentivePayment(models.Model):
             models.UniqueConstraint(fields=["participant", "kind", "number"], name="incentive_once"),
             models.CheckConstraint(condition=Q(amount__gt=0), name="incentive_amount_positive"),
             models.CheckConstraint(
-                condition=Q(status="scheduled") | Q(payout__isnull=False), name="incentive_paying_has_payout"
+                condition=Q(status__in=["scheduled", "withheld"]) | Q(payout__isnull=False),
+                name="incentive_paying_has_payout",
             ),
         ]
         indexes = [models.Index(fields=["status", "due_at"], name="incentive_status_due")]
@@ -352,9 +354,11 @@ class IncentivePayment(models.Model):
 
 _IP = IncentivePayment.Status
 INCENTIVE_PAYMENT_TRANSITIONS = {
-    _IP.SCHEDULED: frozenset({_IP.PAYING}),
+    _IP.SCHEDULED: frozenset({_IP.PAYING, _IP.WITHHELD}),
     _IP.PAYING: frozenset({_IP.PAID, _IP.SCHEDULED}),  # back to scheduled when its payout failed
     _IP.PAID: frozenset(),
+    # An integrity case found the participant should not be paid.
+    _IP.WITHHELD: frozenset(),
 }
 
 

@@ -105,6 +105,7 @@ INSTALLED_APPS = [
     "enrollment",
     "payments",
     "payouts",
+    "integrity",
     "webhooks",
     "prakerja",  # no models: what spans the apps (the demo loader, shared admin and web helpers)
 ]

@@ -20,6 +20,7 @@ from prakerja.lifecycle import transition_many
 from .. import crypto, csvio
 from ..models import IMPORT_TRANSITIONS, ExclusionEntry, ExclusionList, User
 from ..nik import compact_number, is_sixteen_digits
+from ..signals import exclusion_list_ready
 from ..tasks import import_exclusion_list
 
 logger = logging.getLogger(__name__)
@@ -85,6 +86,8 @@ def exclusion_list_import(*, exclusion_list_id: int) -> None:
         upload="",
     )
     exclusion_list.upload.delete(save=False)
+    if not error:
+        exclusion_list_ready.send(sender=ExclusionList, exclusion_list_id=exclusion_list.pk)
 
 
 def exclusion_list_set_active(*, exclusion_list: ExclusionList, active: bool) -> None:

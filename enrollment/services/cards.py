@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from stdnum import luhn
 
-from accounts.models import Participant, User
+from accounts.models import PARTICIPANT_TRANSITIONS, Participant, User
 from accounts.services.status import participant_move
 from payments.models import Account
 from payments.services import account_for, account_owner, ledger_transfer
@@ -114,6 +114,81 @@ def card_revoke(*, card_id: int, by: User | None, reason: str) -> Card:
         participant_move(participant_id=card.participant_id, to=Participant.Status.REVOKED, by=by, reason=reason)
         transaction.on_commit(lambda: send_card_revoked.delay(card_id))
     return card
+
+
+def card_revoke_for_case(*, participant_id: int, by: User, reason: str) -> dict:
+    """An integrity case's decision: the participant's card is revoked even
+    if it has bought courses: vouchers not yet redeemed are cancelled (their
+    holds released), the balance left returns to the fund, the participant
+    is blacklisted. Courses already under way or completed stay as they are
+    (the institution taught them). A participant without an active card is
+    marked not eligible, which bars them from every wave."""
+    from .purchases import enrollment_release_for_case
+
+    with transaction.atomic():
+        card = Card.objects.select_for_update().filter(participant_id=participant_id).first()
+        if card is None or card.status != Card.Status.ACTIVE:
+            participant = Participant.objects.select_for_update().get(pk=participant_id)
+            if participant.status in (Participant.Status.REVOKED, Participant.Status.INELIGIBLE):
+                return {"card": None, "participant": participant.status}
+            if participant.status == Participant.Status.SELECTED:
+                to = Participant.Status.REVOKED
+            elif Participant.Status.INELIGIBLE in PARTICIPANT_TRANSITIONS.get(participant.status, ()):
+                to = Participant.Status.INELIGIBLE
+            else:
+                raise ValidationError(
+                    _("This participant cannot be barred yet (status: %(status)s).")
+                    % {"status": participant.get_status_display()},
+                    code="cannot_bar",
+                )
+            participant_move(participant_id=participant_id, to=to, by=by, reason=reason)
+            return {"card": None, "participant": to}
+        cancelled = [
+            enrollment_release_for_case(enrollment_id=pk, by=by, reason=reason)
+            for pk in Enrollment.objects.filter(card=card, status=Enrollment.Status.AUTHORISED).values_list(
+                "pk", flat=True
+            )
+        ]
+        account = Account.objects.get(pk=card.account_id)
+        returned = account.available
+        if returned > 0:
+            ledger_transfer(
+                key=f"card:{card.pk}:revoke",
+                debit=account,
+                credit=programme_fund(),
+                amount=returned,
+                reason=f"card revoked: {reason}"[:200],
+            )
+        record_move(card, Card.Status.REVOKED, table=CARD_TRANSITIONS, by=by, reason=reason)
+        card.closed_at = timezone.now()
+        card.closed_reason = reason[:200]
+        card.save(update_fields=["status", "closed_at", "closed_reason"])
+        participant_move(participant_id=participant_id, to=Participant.Status.REVOKED, by=by, reason=reason)
+        card_id = card.pk
+        from ..tasks import send_card_revoked
+
+        transaction.on_commit(lambda: send_card_revoked.delay(card_id))
+    return {"card": card.number, "vouchers_cancelled": len(cancelled), "balance_returned": returned}
+
+
+def card_balance_recover(*, participant_id: int, key: str, reason: str) -> int:
+    """Returns what is left of the participant's training balance to the
+    programme fund (a correcting transfer, once per ``key``); the amount."""
+    card = Card.objects.select_for_update().filter(participant_id=participant_id).first()
+    if card is None:
+        return 0
+    account = Account.objects.get(pk=card.account_id)
+    amount = account.available
+    if amount <= 0:
+        return 0
+    ledger_transfer(
+        key=f"{key}:training",
+        debit=account,
+        credit=programme_fund(),
+        amount=amount,
+        reason=f"recovered: {reason}"[:200],
+    )
+    return amount
 
 
 def cards_revoke_overdue() -> int:

@@ -16,6 +16,8 @@ from accounts.models import Participant, User
 from accounts.services import otp
 from catalog.models import Course
 from catalog.selectors import on_sale
+from integrity.models import Case
+from integrity.services.cases import participant_held
 from payments.models import Account
 from payments.services import account_for, account_owner, ledger_hold, ledger_void
 from prakerja.inputs import ascii_digits, field_refusal
@@ -50,6 +52,10 @@ def decline_message(code: str) -> str:
         "already_bought": _("You have already bought this course."),
         "course_in_progress": _("You have a course in progress. You can buy another after completing it."),
         "insufficient_balance": _("Your balance is not enough for this course."),
+        "case_held": _(
+            "Your card's money is held while the programme checks your eligibility. "
+            "Your Prakerja page says why and how to object."
+        ),
     }
     return messages.get(code, _("The purchase was declined."))
 
@@ -271,6 +277,13 @@ def _rule_refusal(
     checks that itself). ``lock``: queue buyers of a course with few seats."""
     if card.status != Card.Status.ACTIVE:
         return "card_inactive"
+    # The lists as they are now (issue 15): a finding holds the money and,
+    # under the authorisation's locks, opens its case.
+    nik_index = Participant.objects.filter(pk=participant_id).values_list("nik_index", flat=True).first()
+    if participant_held(
+        participant_id=participant_id, nik_index=nik_index, wave=card.wave, stage=Case.Stage.PURCHASE, record=lock
+    ):
+        return "case_held"
     # One read of the participant's other purchases answers three rules.
     held = Enrollment.objects.filter(participant_id=participant_id, status__in=HELD_STATUSES)
     if exclude_pk is not None:
@@ -381,6 +394,15 @@ def enrollment_cancel(*, participant: Participant, enrollment_id: int) -> Enroll
                 code="not_cancellable",
             )
         return _release(enrollment, S.CANCELLED, by=participant.user, reason="cancelled by the participant")
+
+
+def enrollment_release_for_case(*, enrollment_id: int, by: User, reason: str) -> int:
+    """Cancels an unredeemed voucher because its card is revoked by an
+    integrity case (the caller holds the card's lock); the hold is released."""
+    enrollment = Enrollment.objects.select_for_update().get(pk=enrollment_id)
+    if enrollment.status == S.AUTHORISED:
+        _release(enrollment, S.CANCELLED, by=by, reason=reason)
+    return enrollment.pk
 
 
 def enrollment_expire(*, enrollment_id: int) -> Enrollment | None:

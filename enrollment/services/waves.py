@@ -14,6 +14,9 @@ from accounts.models import Participant, User
 from accounts.services.eligibility import excluded_participant_ids, participant_exclusion_reason
 from accounts.services.status import participant_move, participants_move
 from audit.models import AuditEvent
+from integrity.models import Case
+from integrity.services.cases import cases_open
+from integrity.services.screening import Rules, screen, screen_one
 from prakerja.lifecycle import _plain, check_move, record_created, record_move, save_edit
 from prakerja.locks import advisory_xact_lock
 
@@ -79,7 +82,7 @@ def wave_rules_save(*, wave: Wave, fields: list[str], by: User) -> dict:
     return save_edit(wave, fields, by=by, name="wave rules", check=still_draft)
 
 
-RULE_FIELDS = ("opens_at", "closes_at", "quota", *RULE_BOUNDS, "attendance_rule")
+RULE_FIELDS = ("opens_at", "closes_at", "quota", *RULE_BOUNDS, "attendance_rule", "wage_rule", "pupils_ineligible")
 
 
 def wave_rules_setters(wave: Wave) -> set[int]:
@@ -162,7 +165,10 @@ def wave_apply(*, participant: Participant, wave: Wave) -> WaveApplication:
         if locked.status not in _MAY_APPLY:
             raise _cannot_apply(locked.status)
         excluded = participant_exclusion_reason(locked)
-        if excluded:
+        refusal = None if excluded else _screening_refusal(locked, locked_wave)
+        if refusal is not None:
+            pass  # refused below, nothing recorded: the data may change before the next wave
+        elif excluded:
             # Recorded, then refused below (outside this transaction).
             participant_move(participant_id=locked.pk, to=P.INELIGIBLE, by=None, reason=f"exclusion list: {excluded}")
         else:
@@ -186,6 +192,8 @@ def wave_apply(*, participant: Participant, wave: Wave) -> WaveApplication:
             participant_move(
                 participant_id=locked.pk, to=P.APPLIED, by=None, reason=f"applied to wave {locked_wave.number}"
             )
+    if refusal is not None:
+        raise refusal
     if excluded:
         raise ValidationError(
             _("Your NIK is on an exclusion list of the programme (%(list)s), so you are not eligible.")
@@ -193,6 +201,48 @@ def wave_apply(*, participant: Participant, wave: Wave) -> WaveApplication:
             code="excluded",
         )
     return application
+
+
+def _rupiah(amount: int) -> str:
+    return "Rp " + f"{amount:,}".replace(",", ".")
+
+
+def _screening_refusal(participant: Participant, wave: Wave) -> ValidationError | None:
+    """What the wage and education extracts say against applying to this
+    wave, as the refusal the participant reads; a finding the wave only
+    flags opens a case for review and refuses nothing."""
+    findings = [f for f in screen_one(participant, wave) if f.kind != Case.Kind.EXCLUSION]
+    flagged = {participant.pk: [f for f in findings if not f.refuses]}
+    if flagged[participant.pk]:
+        cases_open(flagged, stage=Case.Stage.APPLY)
+    for finding in findings:
+        if not finding.refuses:
+            continue
+        evidence = finding.evidence
+        if finding.kind == Case.Kind.WAGE:
+            return ValidationError(
+                _(
+                    "The social-security agency (BPJS Ketenagakerjaan) reports a monthly wage of %(wage)s for you "
+                    "(%(month)s), above this wave's limit of %(limit)s, so you cannot apply to it. If this is "
+                    "wrong, ask your employer or BPJS Ketenagakerjaan to correct it; you may apply to a later wave."
+                )
+                % {
+                    "wage": _rupiah(evidence["monthly_wage"]),
+                    "month": evidence["month"] or "-",
+                    "limit": _rupiah(evidence["limit"]),
+                },
+                code="wage_above_limit",
+            )
+        return ValidationError(
+            _(
+                "The education registry lists you as an active pupil (%(school)s), and pupils cannot join the "
+                "programme. If you have left school, ask the school to update the registry; you may apply to a "
+                "later wave."
+            )
+            % {"school": evidence.get("school") or "-"},
+            code="active_pupil",
+        )
+    return None
 
 
 def wave_withdraw(*, participant: Participant, wave: Wave) -> WaveApplication:
@@ -237,6 +287,7 @@ def wave_draw(*, wave: Wave, by: User) -> Wave:
         )
         participant_of = {pk: participant_id for pk, participant_id, _prov in rows}
         excluded = excluded_participant_ids(list(participant_of.values()))
+        excluded.update(_draw_screening(locked, [pid for pid in participant_of.values() if pid not in excluded]))
         # A participant whose status moved on (say, revoked by the PMO) is no
         # longer applying either.
         still_applied = set(
@@ -268,8 +319,18 @@ def wave_draw(*, wave: Wave, by: User) -> Wave:
                 status=A.INELIGIBLE, ineligible_reason=reason, updated_at=now
             )
         excluded_ids = [participant_of[pk] for pk in ineligible if participant_of[pk] in excluded]
+        # Listed: barred from the programme. Above the wage limit or at school:
+        # out of this wave only (the data may change before the next).
+        listed = [pid for pid in excluded_ids if excluded[pid] not in _SCREENED_OUT]
         participants_move(
-            participant_ids=excluded_ids, source=P.APPLIED, to=P.INELIGIBLE, by=by, reason="exclusion list at selection"
+            participant_ids=listed, source=P.APPLIED, to=P.INELIGIBLE, by=by, reason="exclusion list at selection"
+        )
+        participants_move(
+            participant_ids=[pid for pid in excluded_ids if excluded[pid] in _SCREENED_OUT],
+            source=P.APPLIED,
+            to=P.ELIGIBLE,
+            by=by,
+            reason="wage or education data at selection",
         )
         positions = [WaveApplication(pk=pk, draw_position=i) for i, pk in enumerate(order, start=1)]
         WaveApplication.objects.bulk_update(positions, ["draw_position"], batch_size=2000)
@@ -309,6 +370,28 @@ def wave_draw(*, wave: Wave, by: User) -> Wave:
         transaction.on_commit(lambda: issue_wave_cards.delay(wave_id))
         transaction.on_commit(lambda: notify_wave_result.delay(wave_id))
     return locked
+
+
+_SCREENED_OUT = (Case.Kind.WAGE, Case.Kind.PUPIL)
+
+
+def _draw_screening(wave: Wave, participant_ids: list[int]) -> dict[int, str]:
+    """The wage and education extracts at the draw: {participant id: why
+    skipped} for those the wave's rules refuse; flagged findings open cases."""
+    rules = Rules.of(wave)
+    people = [
+        (pid, index, rules)
+        for pid, index in Participant.objects.filter(pk__in=participant_ids).values_list("pk", "nik_index").iterator()
+    ]
+    findings = screen(people)
+    flagged = {pid: [f for f in found if not f.refuses] for pid, found in findings.items()}
+    cases_open({pid: found for pid, found in flagged.items() if found}, stage=Case.Stage.DRAW)
+    skipped = {}
+    for pid, found in findings.items():
+        refusing = [f.kind for f in found if f.refuses and f.kind in _SCREENED_OUT]
+        if refusing:
+            skipped[pid] = refusing[0]
+    return skipped
 
 
 def _digest(candidates: list, skipped: dict[int, str], quotas: dict) -> str:

@@ -10,7 +10,11 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from catalog.models import Institution, Platform
+from enrollment.models import Enrollment
 from enrollment.selectors import payable_enrollments_sql
+from integrity.models import Case
+from integrity.selectors import holding_case_sql
+from integrity.services.cases import enrollments_screen
 from payments.channels import PayoutChannel
 from payments.services import account_owner_sql
 from prakerja.lifecycle import record_created, record_move
@@ -26,7 +30,11 @@ _BUILD_LOCK = 0x5041594F  # "PAYO": one batch is built at a time
 # writing it (a plan that did, made after the table was analysed empty,
 # rescanned it per enrolment: 87 s instead of 2 s).
 _ELIGIBLE_TABLE = "payout_build_eligible"
-_IN_A_LIVE_BATCH = "SELECT 1 FROM payouts_payoutitem x WHERE x.enrollment_id = e.id AND x.released = %(no)s"
+# ... or held by an integrity case of its participant.
+_HELD = holding_case_sql("e.participant_id")
+_IN_A_LIVE_BATCH = (
+    f"SELECT 1 FROM payouts_payoutitem x WHERE x.enrollment_id = e.id AND x.released = %(no)s UNION ALL {_HELD}"  # noqa: S608
+)
 _SELECT_ELIGIBLE = f"CREATE TEMPORARY TABLE {_ELIGIBLE_TABLE} AS {payable_enrollments_sql(not_in=_IN_A_LIVE_BATCH)}"
 
 # One payout per payee: the institution when its platform pays directly, the
@@ -83,6 +91,15 @@ def payout_batch_build(*, by: User, cutoff) -> PayoutBatch:
         raise ValidationError({"cutoff": _("Enter the cut-off time.")})
     if cutoff > now:
         raise ValidationError({"cutoff": _("The cut-off cannot be in the future.")})
+    # The lists as they are now: whoever they find ineligible gets a case (kept
+    # even if the build is refused), and the payout for their courses waits.
+    with transaction.atomic():
+        enrollments_screen(
+            Enrollment.objects.filter(status=Enrollment.Status.COMPLETED, completed_at__lte=cutoff).exclude(
+                payout_items__released=False
+            ),
+            stage=Case.Stage.PAYOUT,
+        )
     with transaction.atomic():
         advisory_xact_lock(_BUILD_LOCK)
         batch = PayoutBatch.objects.create(cutoff=cutoff, created_by=by)

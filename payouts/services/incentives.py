@@ -15,12 +15,15 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import OneTimeCode, Participant
 from accounts.services import otp
 from enrollment.models import Enrollment
+from integrity.models import Case
+from integrity.services.cases import participant_held
 from payments.channels import EWALLETS, PayoutChannel, account_number_clean, holder_name_normalise
 from payments.models import Account
 from payments.services import account_for, account_owner, ledger_transfer
@@ -293,6 +296,16 @@ def incentive_pay(*, incentive_id: int) -> Payout | None:
         account = confirmed_account(instalment.participant)
         if account is None:
             return None
+        # The lists as they are now: a finding opens a case and the
+        # instalment waits for its decision.
+        if participant_held(
+            participant_id=instalment.participant_id,
+            nik_index=instalment.participant.nik_index,
+            wave=instalment.wave,
+            stage=Case.Stage.INCENTIVE,
+            record=True,
+        ):
+            return None
         incentive_account = account_for(
             kind=Account.Kind.PARTICIPANT_INCENTIVE, owner=account_owner("participant", instalment.participant_id)
         )
@@ -323,6 +336,46 @@ def incentive_pay(*, incentive_id: int) -> Payout | None:
         instalment.save(update_fields=["status", "payout"])
         transaction.on_commit(lambda: send_payout.delay(payout.pk))
     return payout
+
+
+def incentives_withhold(*, participant_id: int, key: str, reason: str) -> tuple[int, int, int]:
+    """An integrity case's recovery: the instalments not yet paid are
+    withheld, and what was accrued to the incentive account and not paid out
+    goes back to the programme fund (one correcting transfer per ``key``).
+    Returns (withheld, returned, already paid) in rupiah."""
+    scheduled = list(
+        IncentivePayment.objects.select_for_update().filter(
+            participant_id=participant_id, status=IncentivePayment.Status.SCHEDULED
+        )
+    )
+    transition_many(
+        IncentivePayment,
+        [row.pk for row in scheduled],
+        from_status=IncentivePayment.Status.SCHEDULED,
+        to=IncentivePayment.Status.WITHHELD,
+        table=INCENTIVE_PAYMENT_TRANSITIONS,
+        reason=reason,
+    )
+    # Accrued but never paid: only from instalments withheld now (a payout
+    # under way keeps its money in clearing until it finishes).
+    account = account_for(kind=Account.Kind.PARTICIPANT_INCENTIVE, owner=account_owner("participant", participant_id))
+    returned = max(0, account.balance - account.held)
+    if returned:
+        ledger_transfer(
+            key=f"{key}:incentive",
+            debit=account,
+            credit=account_for(kind=Account.Kind.PROGRAMME_FUND),
+            amount=returned,
+            reason=f"recovered: {reason}"[:200],
+        )
+    paid = (
+        IncentivePayment.objects.filter(participant_id=participant_id, status=IncentivePayment.Status.PAID).aggregate(
+            total=Sum("amount")
+        )["total"]
+        or 0
+    )
+    withheld = sum(row.amount for row in scheduled)
+    return withheld, returned, paid
 
 
 def incentives_pay_due(*, limit: int = 5000, participant_id: int | None = None) -> int:

@@ -32,6 +32,11 @@ ERROR_CODES = [
     ("insufficient_balance", 422, _("The participant's balance is not enough.")),
     ("course_in_progress", 422, _("The participant has a course in progress.")),
     ("already_bought", 422, _("The participant bought this course before.")),
+    (
+        "case_held",
+        422,
+        _("The PMO holds this participant's money while a case is checked: tell them to see their page."),
+    ),
     ("otp_wait", 429, _("A code was just sent to this participant: wait a minute.")),
     ("otp_wrong", 422, _("The code is wrong; the message says how many tries are left.")),
     ("otp_expired", 422, _("The code expired: send a new one.")),

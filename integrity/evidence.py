@@ -1,0 +1,51 @@
+"""A case's evidence in words, for the officer and the participant."""
+
+from django.utils.translation import gettext as _
+
+from accounts.models import ExclusionList
+
+from .models import Case
+
+
+def rupiah(amount) -> str:
+    return "Rp " + f"{int(amount or 0):,}".replace(",", ".")
+
+
+def describe(case: Case) -> str:
+    evidence = case.evidence or {}
+    if case.kind == Case.Kind.WAGE:
+        return _(
+            "Monthly wage %(wage)s in %(month)s at %(employer)s, above the wave's limit of %(limit)s (%(source)s)."
+        ) % {
+            "wage": rupiah(evidence.get("monthly_wage")),
+            "month": evidence.get("month") or "-",
+            "employer": evidence.get("employer") or "-",
+            "limit": rupiah(evidence.get("limit")),
+            "source": evidence.get("source", ""),
+        }
+    if case.kind == Case.Kind.PUPIL:
+        return _("Listed as an active pupil (%(status)s) at %(school)s (%(source)s).") % {
+            "status": evidence.get("status", ""),
+            "school": evidence.get("school") or "-",
+            "source": evidence.get("source", ""),
+        }
+    if case.kind == Case.Kind.EXCLUSION:
+        kinds = dict(ExclusionList.Kind.choices)
+        return _("Named by the exclusion list %(kind)s (%(source)s).") % {
+            "kind": kinds.get(evidence.get("list_kind"), evidence.get("list_kind", "")),
+            "source": evidence.get("source", ""),
+        }
+    return ""
+
+
+def participant_text(case: Case) -> str:
+    """What the participant reads: the finding in plain words, nothing
+    about the list beyond what it says of them."""
+    if case.kind == Case.Kind.WAGE:
+        return _(
+            "The social-security agency (BPJS Ketenagakerjaan) reports a monthly wage of %(wage)s for you in "
+            "%(month)s, above the limit of your wave."
+        ) % {"wage": rupiah(case.evidence.get("monthly_wage")), "month": case.evidence.get("month") or "-"}
+    if case.kind == Case.Kind.PUPIL:
+        return _("The education registry lists you as an active pupil.")
+    return _("Your NIK is on one of the programme's exclusion lists.")

@@ -1,0 +1,21 @@
+"""Background jobs of the integrity app; each takes ids and is safe to run twice."""
+
+from celery import shared_task
+
+
+@shared_task
+def import_screening_list(list_id: int) -> None:
+    from .models import ScreeningList
+    from .services.lists import screening_list_import
+    from .services.rescreen import rescreen
+
+    if screening_list_import(list_id=list_id):
+        kind = ScreeningList.objects.values_list("kind", flat=True).get(pk=list_id)
+        rescreen(list_kind=kind, list_id=list_id)
+
+
+@shared_task
+def rescreen_exclusion_list(exclusion_list_id: int) -> None:
+    from .services.rescreen import rescreen
+
+    rescreen(list_kind="exclusion", list_id=exclusion_list_id)
