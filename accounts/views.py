@@ -67,9 +67,15 @@ def home(request):
     if participant is None:
         return redirect("accounts:register")
     steps = participant_journey(participant)
-    return render(
-        request, "accounts/dashboard.html", {"participant": participant, "steps": steps, "next": next_step(steps)}
-    )
+    from integrity.selectors import participant_holding_cases
+
+    context = {
+        "participant": participant,
+        "steps": steps,
+        "next": next_step(steps),
+        "cases": participant_holding_cases(participant),
+    }
+    return render(request, "accounts/dashboard.html", context)
 
 
 @never_cache

@@ -43,4 +43,5 @@ class ObjectionForm(forms.Form):
         label=_("Why the finding is wrong"),
         widget=forms.Textarea(attrs={"rows": 5, "maxlength": 2000}),
         max_length=2000,
+        required=False,  # the service says what is missing
     )

@@ -24,6 +24,7 @@ urlpatterns = [
     path("", include("catalog.urls")),
     path("", include("enrollment.urls")),
     path("", include("payouts.urls")),
+    path("", include("integrity.urls")),
 ]
 
 # The API answers in its own error shape, pages with the site's pages.
