@@ -106,7 +106,10 @@ class Wave(models.Model):
     # integrity app's wage and education extracts at applying, at the draw
     # and before every movement of money.
     max_monthly_wage = models.PositiveIntegerField(
-        _("highest monthly wage (Rp, 0: no limit)"), default=3_500_000, validators=_bounded("max_monthly_wage")
+        _("highest monthly wage (Rp, 0: no limit)"),
+        default=3_500_000,
+        db_default=3_500_000,  # rows written by set-based SQL (benchmarks) get the same
+        validators=_bounded("max_monthly_wage"),
     )
 
     class WageRule(models.TextChoices):
@@ -114,9 +117,9 @@ class Wave(models.Model):
         FLAG = "flag", _("Open a case for review, refuse nothing")
 
     wage_rule = models.CharField(
-        _("above the wage limit"), max_length=6, choices=WageRule.choices, default=WageRule.REFUSE
+        _("above the wage limit"), max_length=6, choices=WageRule.choices, default=WageRule.REFUSE, db_default="refuse"
     )
-    pupils_ineligible = models.BooleanField(_("active school pupils are not eligible"), default=True)
+    pupils_ineligible = models.BooleanField(_("active school pupils are not eligible"), default=True, db_default=True)
     # The lottery, recorded so anyone can run it again (enrollment.lottery).
     # Its seed is drawn when the wave opens and only its SHA-256 shown (on the
     # public page) until the draw reveals it: nobody can choose the seed after

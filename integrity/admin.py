@@ -16,7 +16,7 @@ from prakerja.admin import EventsInline, ReadOnlyAdmin
 from .evidence import describe, rupiah
 from .forms import DecisionForm, ScreeningImportForm
 from .models import CASE_TRANSITIONS, Case, ScreeningList, ScreeningRun
-from .services.cases import _TARGET, case_decide
+from .services.cases import _TARGET, MONEY_DECISIONS, case_decide
 from .services.lists import screening_list_set_active, screening_list_upload
 
 
@@ -73,7 +73,7 @@ class CaseAdmin(ReadOnlyAdmin):
         moves = CASE_TRANSITIONS.get(case.status, frozenset())
         allowed = []
         for decision, target in _TARGET.items():
-            perm = "integrity.recover_case" if decision == "recover" else "integrity.decide_case"
+            perm = "integrity.recover_case" if decision in MONEY_DECISIONS else "integrity.decide_case"
             if target in moves and request.user.has_perm(perm):
                 allowed.append(decision)
         return allowed

@@ -153,7 +153,7 @@ class Case(models.Model):
         ordering = ["-created_at", "-pk"]
         permissions = [
             ("decide_case", "Can decide integrity cases"),
-            ("recover_case", "Can recover money of an integrity case"),
+            ("recover_case", "Can revoke the card or recover the money of an integrity case"),
         ]
         indexes = [
             models.Index(

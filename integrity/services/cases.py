@@ -27,6 +27,10 @@ class Decision:
     RECOVER = "recover"
 
 
+# Decisions that move money (the balance back to the fund): the finance
+# checker's; clearing or keeping a hold is the reviewer's.
+MONEY_DECISIONS = frozenset({Decision.REVOKE, Decision.RECOVER})
+
 _TARGET = {
     Decision.CLEAR: Case.Status.CLEARED,
     Decision.BLOCK: Case.Status.BLOCKED,
@@ -121,7 +125,7 @@ def case_decide(*, case_id: int, by: User, decision: str, reason: str) -> Case:
     locked), and a decision taken twice is refused in words."""
     if decision not in _TARGET:
         raise ValidationError({"decision": _("Choose a decision.")})
-    needed = "integrity.recover_case" if decision == Decision.RECOVER else "integrity.decide_case"
+    needed = "integrity.recover_case" if decision in MONEY_DECISIONS else "integrity.decide_case"
     if not by.has_perm(needed):
         raise PermissionDenied
     reason = _reason(reason)

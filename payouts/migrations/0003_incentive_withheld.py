@@ -7,7 +7,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0005_status_changes_to_audit_events'),
-        ('enrollment', '0010_wave_max_monthly_wage_wave_pupils_ineligible_and_more'),
+        ('enrollment', '0010_wave_target_group_rules'),
         ('payouts', '0002_status_changes_to_audit_events'),
     ]
 

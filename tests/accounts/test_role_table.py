@@ -25,7 +25,11 @@ ADMIN_WRITES = {
         "catalog.institution": {"add", "change"},
         "catalog.apiclient": {"add", "change"},  # partner API client codes; keys are issued, never typed
     },
-    roles.PMO_KYC_REVIEWER: {"accounts.exclusionlist": {"add", "change"}, "kyc.registryimport": {"add"}},
+    roles.PMO_KYC_REVIEWER: {
+        "accounts.exclusionlist": {"add", "change"},
+        "kyc.registryimport": {"add"},
+        "integrity.screeninglist": {"add", "change"},  # import; activate or deactivate
+    },
     roles.PMO_FINANCE_MAKER: {
         "catalog.payeechange": {"add"},  # a request; another officer approves it
         "enrollment.wave": {"add", "change"},  # while a draft; fixed once approved
@@ -57,6 +61,8 @@ ACTIONS = {
     "kyc.review_kycsubmission": {roles.PMO_KYC_REVIEWER},
     "kyc.view_kyc_photos": {roles.PMO_KYC_REVIEWER},
     "enrollment.review_attendancecheck": {roles.PMO_KYC_REVIEWER},
+    "integrity.decide_case": {roles.PMO_KYC_REVIEWER},
+    "integrity.recover_case": {roles.PMO_FINANCE_CHECKER},
     "enrollment.open_wave": {roles.PMO_FINANCE_CHECKER},
     "enrollment.draw_wave": {roles.PMO_FINANCE_CHECKER},
     "payouts.prepare_payoutbatch": {roles.PMO_FINANCE_MAKER},

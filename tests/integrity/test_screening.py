@@ -216,7 +216,9 @@ def test_revoking_returns_the_balance_cancels_unused_vouchers_and_blacklists(com
     import_list(W, {card.participant: 8_000_000})
     case = Case.objects.get()
     assert case.amount_held == 700_000  # what is left on the card; the voucher's hold stays until decided
-    reviewer = make_staff(roles.PMO_KYC_REVIEWER)
+    with pytest.raises(PermissionDenied):  # it moves money: not the reviewer's
+        case_decide(case_id=case.pk, by=make_staff(roles.PMO_KYC_REVIEWER), decision="revoke", reason="manager")
+    reviewer = make_staff(roles.PMO_FINANCE_CHECKER)
     case_decide(case_id=case.pk, by=reviewer, decision="revoke", reason="manager at PT Sinar Jaya")
     assert Enrollment.objects.get(pk=voucher.pk).status == "cancelled"
     assert Card.objects.get(pk=card.pk).status == "revoked"
