@@ -7,15 +7,21 @@ new draft revision that is curated again while the published one stays on
 sale.
 """
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericRelation
 from django.contrib.postgres.search import SearchVectorField
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.nik import province_choices, province_name
 from payments.channels import PayoutChannel
+
+# The highest commission a platform may take (Permenko 11/2020).
+MAX_COMMISSION_RATE = Decimal("15")
 
 
 class Platform(models.Model):
@@ -37,6 +43,18 @@ class Platform(models.Model):
     settlement_bank = models.CharField(_("settlement bank"), max_length=50, blank=True, choices=PayoutChannel.choices)
     settlement_account_number = models.CharField(_("settlement account number"), max_length=30, blank=True)
     settlement_account_holder = models.CharField(_("settlement account holder"), max_length=100, blank=True)
+    # Its agreement with the institutions (Permenko 11/2020: at most 15%).
+    # A figure only: the whole course fee goes to the institution here, and
+    # each sale records what the commission on it is.
+    commission_rate = models.DecimalField(
+        _("commission rate (percent of the course fee)"),
+        max_digits=4,
+        decimal_places=2,
+        default=0,
+        db_default=0,
+        validators=[MinValueValidator(0), MaxValueValidator(MAX_COMMISSION_RATE)],
+        help_text=_("As agreed with its institutions; at most 15%."),
+    )
     is_active = models.BooleanField(_("active"), default=True)
     staff = models.ManyToManyField(
         settings.AUTH_USER_MODEL, related_name="platforms", blank=True, verbose_name=_("staff users")
@@ -50,6 +68,10 @@ class Platform(models.Model):
         verbose_name = _("digital platform partner")
         verbose_name_plural = _("digital platform partners")
         constraints = [
+            models.CheckConstraint(
+                condition=models.Q(commission_rate__gte=0, commission_rate__lte=MAX_COMMISSION_RATE),
+                name="platform_commission_at_most_15",
+            ),
             models.CheckConstraint(
                 condition=models.Q(payout_route="direct")
                 | (

@@ -304,8 +304,19 @@ class CardAdmin(ReadOnlyAdmin):
 
 @admin.register(Enrollment)
 class EnrollmentAdmin(ReadOnlyAdmin):
-    list_display = ["pk", "participant", "course", "institution", "platform", "price_rp", "status", "created_at"]
+    list_display = [
+        "pk",
+        "participant",
+        "course",
+        "institution",
+        "platform",
+        "price_rp",
+        "commission_rp",
+        "status",
+        "created_at",
+    ]
     price_rp = rupiah_column("price", gettext_lazy("price"))
+    commission_rp = rupiah_column("commission", gettext_lazy("platform commission"))
     list_filter = ["status", "platform", "decline_code"]
     list_select_related = ["participant", "course__published_revision", "institution", "platform"]
     search_fields = ["voucher_code"]

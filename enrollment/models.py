@@ -389,6 +389,9 @@ class Enrollment(models.Model):
     request_key = models.CharField(_("request key"), max_length=64)
     status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.REQUESTED)
     decline_code = models.CharField(_("declined because"), max_length=32, blank=True)
+    # The platform's commission on this sale at its declared rate, a figure
+    # for the auditors: no money moves for it here.
+    commission = models.PositiveIntegerField(_("platform commission (Rp)"), default=0, db_default=0)
     hold = models.OneToOneField(
         "payments.Transfer",
         on_delete=models.PROTECT,

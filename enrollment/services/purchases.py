@@ -6,6 +6,7 @@ payout's in settlement.py, reviews in reviews.py."""
 import hmac
 import secrets
 from datetime import timedelta
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -202,6 +203,11 @@ def enrollment_request(
     )
 
 
+def commission_of(price: int, rate) -> int:
+    """The platform's commission on a sale, in whole rupiah (half up)."""
+    return int((Decimal(price) * Decimal(rate) / 100).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
 def enrollment_submit(
     *,
     participant: Participant,
@@ -217,7 +223,7 @@ def enrollment_submit(
     ``request_key``."""
     if not request_key or len(request_key) > 64:
         raise ValidationError(_("The request is missing its key. Reload the page and try again."), code="bad_key")
-    course = Course.objects.select_related("published_revision").get(pk=course.pk)
+    course = Course.objects.select_related("published_revision", "platform").get(pk=course.pk)
     revision = course.published_revision
     if revision_id is not None and (revision is None or revision.pk != revision_id):
         revision = course.revisions.filter(pk=revision_id).first()
@@ -246,6 +252,7 @@ def enrollment_submit(
             institution_id=course.institution_id,
             platform_id=course.platform_id,
             price=revision.price,
+            commission=commission_of(revision.price, course.platform.commission_rate),
             request_key=request_key,
             **(order or {}),
         )
