@@ -406,6 +406,8 @@ class Enrollment(models.Model):
     completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
     certificate = models.FileField(_("certificate"), upload_to=_certificate_path, blank=True)
     certificate_name = models.CharField(_("certificate file name"), max_length=100, blank=True)
+    # The same file for many participants is a sign of certificates not earned.
+    certificate_sha256 = models.CharField(max_length=64, blank=True, db_default="", editable=False, db_index=True)
     # A purchase made through the platform's API: its own invoice and user.
     # Null for purchases on the PMO's pages: unique per platform when set.
     invoice_code = models.CharField(_("platform's invoice code"), max_length=64, null=True, blank=True)  # noqa: DJ001

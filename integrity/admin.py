@@ -23,15 +23,26 @@ from .services.lists import screening_list_set_active, screening_list_upload
 @admin.register(Case)
 class CaseAdmin(ReadOnlyAdmin):
     change_form_template = "admin/integrity/case.html"
-    list_display = ["__str__", "kind", "status", "participant", "stage", "held", "objected", "created_at"]
+    list_display = [
+        "__str__",
+        "kind",
+        "status",
+        "participant",
+        "institution",
+        "stage",
+        "held",
+        "objected",
+        "created_at",
+    ]
     list_filter = ["status", "kind", "stage", "holds_money", "screening_run"]
-    list_select_related = ["participant"]
+    list_select_related = ["participant", "institution"]
     search_fields = ["=id", "participant__full_name"]
     fields = [
         "kind",
         "status",
         "stage",
         "participant",
+        "institution",
         "finding",
         "holds_money",
         "held",

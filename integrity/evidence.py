@@ -29,6 +29,28 @@ def describe(case: Case) -> str:
             "school": evidence.get("school") or "-",
             "source": evidence.get("source", ""),
         }
+    if case.kind == Case.Kind.COMPLETION:
+        rule = evidence.get("rule")
+        if rule == "too_fast":
+            return _(
+                "%(count)s completions sooner than the course's length (fastest %(minutes)s minutes for a "
+                "%(hours)s-hour course); enrolments %(examples)s."
+            ) % {
+                "count": evidence.get("count"),
+                "minutes": evidence.get("fastest_minutes"),
+                "hours": evidence.get("course_hours"),
+                "examples": ", ".join(str(pk) for pk in evidence.get("enrollments", [])),
+            }
+        groups = "; ".join(f"{g.get('minute') or g.get('certificate')}: {g['n']}" for g in evidence.get("groups", []))
+        if rule == "same_minute":
+            return _("%(count)s completions reported in the same minute (%(groups)s).") % {
+                "count": evidence.get("count"),
+                "groups": groups,
+            }
+        return _("%(count)s participants' certificates are the same file (SHA-256 %(groups)s).") % {
+            "count": evidence.get("count"),
+            "groups": groups,
+        }
     if case.kind == Case.Kind.EXCLUSION:
         kinds = dict(ExclusionList.Kind.choices)
         return _("Named by the exclusion list %(kind)s (%(source)s).") % {

@@ -89,6 +89,7 @@ class Case(models.Model):
         EXCLUSION = "exclusion", _("On an exclusion list")
         WAGE = "wage", _("Wage above the wave's limit")
         PUPIL = "pupil", _("Still a school pupil")
+        COMPLETION = "completion", _("Implausible completions")
 
     class Status(models.TextChoices):
         OPEN = "open", _("Being checked")
@@ -104,6 +105,7 @@ class Case(models.Model):
         PAYOUT = "payout", _("Before the institution's payout")
         INCENTIVE = "incentive", _("Before an incentive payment")
         RESCREEN = "rescreen", _("Re-screening after a list was imported")
+        SCAN = "scan", _("The daily scan of completions")
 
     kind = models.CharField(_("finding"), max_length=16, choices=Kind.choices)
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.OPEN)
@@ -119,7 +121,14 @@ class Case(models.Model):
         related_name="integrity_cases",
         verbose_name=_("participant"),
     )
-    summary = models.CharField(_("what was found"), max_length=300)
+    institution = models.ForeignKey(
+        "catalog.Institution",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="integrity_cases",
+        verbose_name=_("institution"),
+    )
     evidence = models.JSONField(_("evidence"), default=dict, blank=True)
     holds_money = models.BooleanField(_("holds money"), default=True)
     amount_held = models.PositiveBigIntegerField(_("money held or at risk (Rp)"), default=0)

@@ -3,14 +3,15 @@
 from .models import HOLDING_STATUSES, Case
 
 
-def holding_case_sql(participant_column: str) -> str:
+def holding_case_sql(participant_column: str, institution_column: str) -> str:
     """A correlated subquery (for EXISTS) naming the cases that hold money
-    of the participant ``participant_column`` refers to: the payout build
-    leaves their completed enrolments out."""
+    of the participant or the institution the columns refer to: the payout
+    build leaves their completed enrolments out."""
     statuses = ", ".join(f"'{status}'" for status in HOLDING_STATUSES)
     return (
-        "SELECT 1 FROM integrity_case hc WHERE hc.participant_id = "  # noqa: S608 - constant SQL
-        f"{participant_column} AND hc.holds_money AND hc.status IN ({statuses})"
+        "SELECT 1 FROM integrity_case hc WHERE hc.holds_money AND "  # noqa: S608 - constant SQL
+        f"hc.status IN ({statuses}) AND (hc.participant_id = {participant_column} "
+        f"OR hc.institution_id = {institution_column})"
     )
 
 

@@ -19,3 +19,11 @@ def rescreen_exclusion_list(exclusion_list_id: int) -> None:
     from .services.rescreen import rescreen
 
     rescreen(list_kind="exclusion", list_id=exclusion_list_id)
+
+
+@shared_task
+def scan_completions() -> int:
+    """Beat, daily: the completion anomaly check."""
+    from .services.anomalies import completions_scan
+
+    return len(completions_scan())

@@ -333,6 +333,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "kyc.tasks.purge_kyc_photos",
         "schedule": crontab(hour=2, minute=15),
     },
+    "integrity-scan-completions": {
+        "task": "integrity.tasks.scan_completions",
+        "schedule": crontab(hour=3, minute=30),
+    },
     "enrollment-attendance-housekeeping": {
         "task": "enrollment.tasks.attendance_housekeeping",
         "schedule": crontab(minute=40),
@@ -438,6 +442,10 @@ LIVENESS_MIN_FRAME_DIFFERENCE = env.float("LIVENESS_MIN_FRAME_DIFFERENCE", defau
 # Attendance (enrollment.services.attendance): the institution's link to the
 # face check is good this long, once; a webinar's check opens this early.
 ATTENDANCE_LINK_MINUTES = env.int("ATTENDANCE_LINK_MINUTES", default=15)
+# The completion anomaly check (integrity.services.anomalies): the days it
+# looks back over, and how many completions trip a rule.
+INTEGRITY_SCAN_DAYS = env.int("INTEGRITY_SCAN_DAYS", default=30)
+INTEGRITY_ANOMALY_MIN = env.int("INTEGRITY_ANOMALY_MIN", default=5)
 ATTENDANCE_OPENS_MINUTES = env.int("ATTENDANCE_OPENS_MINUTES", default=15)
 # Tests fix the challenge to the actions a recorded sequence holds; a live
 # site must draw it at random.

@@ -2,6 +2,7 @@
 participant starts, and reporting the completion that makes the price
 payable."""
 
+import hashlib
 import secrets
 
 from django.conf import settings
@@ -125,6 +126,15 @@ def enrollment_complete(
         raise
 
 
+def _digest(upload) -> str:
+    digest = hashlib.sha256()
+    upload.seek(0)
+    for chunk in iter(lambda: upload.read(64 * 1024), b""):
+        digest.update(chunk)
+    upload.seek(0)
+    return digest.hexdigest()
+
+
 def _complete(
     *, institutions, by: User | None, via: str, enrollment_id: int, certificate, extension: str, saved: list
 ) -> Enrollment:
@@ -160,10 +170,20 @@ def _complete(
             )
         enrollment.completed_at = timezone.now()
         enrollment.certificate_name = f"sertifikat-{secrets.token_hex(8)}.{extension}"
+        enrollment.certificate_sha256 = _digest(certificate)
         enrollment.certificate.save(enrollment.certificate_name, certificate, save=False)
         saved.append(enrollment.certificate.name)
         _move(enrollment, S.COMPLETED, by=by, reason="completed" + via)
-        enrollment.save(update_fields=["status", "completed_at", "certificate", "certificate_name", "updated_at"])
+        enrollment.save(
+            update_fields=[
+                "status",
+                "completed_at",
+                "certificate",
+                "certificate_name",
+                "certificate_sha256",
+                "updated_at",
+            ]
+        )
         ledger_post(transfer=enrollment.hold)
         card_complete_if_used_up(card=card, min_price=settings.CATALOG_MIN_PRICE)
     return enrollment

@@ -31,7 +31,7 @@ _BUILD_LOCK = 0x5041594F  # "PAYO": one batch is built at a time
 # rescanned it per enrolment: 87 s instead of 2 s).
 _ELIGIBLE_TABLE = "payout_build_eligible"
 # ... or held by an integrity case of its participant.
-_HELD = holding_case_sql("e.participant_id")
+_HELD = holding_case_sql("e.participant_id", "e.institution_id")
 _IN_A_LIVE_BATCH = (
     f"SELECT 1 FROM payouts_payoutitem x WHERE x.enrollment_id = e.id AND x.released = %(no)s UNION ALL {_HELD}"  # noqa: S608
 )
