@@ -36,6 +36,16 @@ PARTICIPANTS = [
         "081234567806",
         "Yogyakarta",
     ),
+    (
+        "wati",
+        "WATI LESTARI",
+        "327301",
+        datetime.date(1990, 6, 1),
+        "F",
+        "3273010606900007",
+        "081234567807",
+        "Bandung",
+    ),
 ]
 
 
@@ -46,6 +56,7 @@ PARTICIPANT_NOTES = {
     "dewi": "participant, registered: phone and identity checks to do",
     "rina": "participant who completed and reviewed a course: incentives (/peserta/insentif/)",
     "joko": "participant with a card who buys on Sisnaker's own site, through the partner API (scripts/demo.sh)",
+    "wati": "participant with a card a wage extract found above the limit: money held, a case (/peserta/kasus/)",
 }
 
 
@@ -68,6 +79,7 @@ class Command(BaseCommand):
                 by_email[f"andi@{DOMAIN}"],
                 by_email[f"rina@{DOMAIN}"],
                 by_email[f"joko@{DOMAIN}"],
+                by_email[f"wati@{DOMAIN}"],
             ],
             applicant=by_email[f"budi@{DOMAIN}"],
             maker=User.objects.get(email=f"pmo-finance-maker@{DOMAIN}"),
@@ -75,6 +87,7 @@ class Command(BaseCommand):
             reviewer=User.objects.get(email=f"pmo-kyc-reviewer@{DOMAIN}"),
             staff=User.objects.get(email=f"lembaga@{DOMAIN}"),
         )
+        self._wage_extract(by_email[f"wati@{DOMAIN}"], User.objects.get(email=f"pmo-kyc-reviewer@{DOMAIN}"))
         self.stdout.write(self.style.SUCCESS("Demo logins (password: %s):" % DEMO_PASSWORD))
         for email, what in logins:
             self.stdout.write(f"  {email:<40} {what}")
@@ -82,6 +95,25 @@ class Command(BaseCommand):
             "Staff (admin@, pmo-*@, curator-*@) set up two-step verification on their first visit to /admin/: "
             "scan the QR code with an authenticator app, or print its code with "
             "`.venv/bin/python manage.py totp_code --secret <the secret under the QR code>`."
+        )
+
+    def _wage_extract(self, earner: Participant, officer: User) -> None:
+        """The social-security agency's extract arrives after the cards: it
+        names one card holder above the wave's limit, whose money is then
+        held in a case for the PMO (admin, Integrity cases)."""
+        import io
+
+        from integrity.models import ScreeningList
+        from integrity.services.lists import screening_list_upload
+
+        if ScreeningList.objects.exists():
+            return
+        rows = f"nik,monthly_wage,employer,month\n{earner.nik},6250000,PT Sinar Jaya Abadi,2026-10\n"
+        screening_list_upload(
+            kind=ScreeningList.Kind.WAGE,
+            source="BPJS Ketenagakerjaan, ekstrak demo",
+            csv_file=io.BytesIO(rows.encode()),
+            imported_by=officer,
         )
 
     def _user(self, local: str, *, staff=False, superuser=False, group=None, name="") -> User:
