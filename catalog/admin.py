@@ -19,6 +19,7 @@ from .models import (
     CONTENT_FIELDS,
     INSTITUTION_PAYEE_FIELDS,
     PLATFORM_PAYEE_FIELDS,
+    Affiliation,
     ApiClient,
     ApiKey,
     Course,
@@ -73,23 +74,67 @@ class PayeeDetailsMixin:
         return [*super().get_readonly_fields(request, obj), "payee_change"]
 
 
+class AffiliationInline(admin.TabularInline):
+    """What the institution or platform declared on its page, read only."""
+
+    model = Affiliation
+    extra = 0
+    can_delete = False
+    fields = [
+        "name",
+        "relation",
+        "party_kind",
+        "party_masked",
+        "share_percent",
+        "declared_by",
+        "declared_at",
+        "withdrawn_at",
+    ]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class ConflictScanMixin:
+    """A company number (NIB) set or changed here is checked at once: a
+    listing it makes a conflict of interest is suspended with a case."""
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if "nib" in form.changed_data and obj.nib:
+            from integrity.services.conflicts import conflicts_scan
+
+            scope = "platform_ids" if isinstance(obj, Platform) else "institution_ids"
+            found = conflicts_scan(**{scope: [obj.pk]}, stage="declaration")
+            if found:
+                messages.warning(
+                    request,
+                    _("%(count)d listing(s) are in conflict of interest: suspended, each with an integrity case.")
+                    % {"count": len(found)},
+                )
+
+
 @admin.register(Platform)
-class PlatformAdmin(PayeeDetailsMixin, GuardedFieldsMixin, EditHistoryMixin, admin.ModelAdmin):
+class PlatformAdmin(ConflictScanMixin, PayeeDetailsMixin, GuardedFieldsMixin, EditHistoryMixin, admin.ModelAdmin):
     members_fields = ("staff",)
     admin_only_fields = ("staff",)
     money_fields = PLATFORM_PAYEE_FIELDS
-    inlines = [EventsInline]
+    inlines = [AffiliationInline, EventsInline]
     list_display = ["name", "payout_route", "is_active", "contact_name", "contact_email"]
     list_filter = ["payout_route", "is_active"]
     search_fields = ["name"]
 
 
 @admin.register(Institution)
-class InstitutionAdmin(PayeeDetailsMixin, GuardedFieldsMixin, EditHistoryMixin, admin.ModelAdmin):
+class InstitutionAdmin(ConflictScanMixin, PayeeDetailsMixin, GuardedFieldsMixin, EditHistoryMixin, admin.ModelAdmin):
     members_fields = ("staff", "platforms")
     admin_only_fields = ("staff",)
     money_fields = INSTITUTION_PAYEE_FIELDS
-    inlines = [EventsInline]
+    inlines = [AffiliationInline, EventsInline]
     list_display = ["name", "kind", "province_code", "accreditation_valid_until", "is_suspended"]
     list_filter = ["kind", "is_suspended", "province_code", "platforms"]
     search_fields = ["name", "accreditation_number"]

@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.nik import province_choices
 from prakerja.inputs import MAX_ID, check_moment
 
-from .models import Category, DeliveryMode, Platform
+from .models import Affiliation, Category, DeliveryMode, Platform
 from .services import CourseInput, course_validate
 
 _ANY = [("", _("All"))]
@@ -115,3 +115,30 @@ class CatalogFilterForm(forms.Form):
 
     def clean_q(self):
         return self.cleaned_data["q"][:200]
+
+
+class AffiliationForm(forms.Form):
+    """An owner, officer or affiliated company the institution or platform declares."""
+
+    owner = forms.TypedChoiceField(label=_("Declared by"), coerce=int)
+    relation = forms.ChoiceField(label=_("Relation"), choices=Affiliation.Relation.choices)
+    party_kind = forms.ChoiceField(
+        label=_("Person or company"), choices=Affiliation.PartyKind.choices, widget=forms.RadioSelect
+    )
+    name = forms.CharField(label=_("Name"), max_length=150)
+    number = forms.CharField(
+        label=_("NIK (person) or NIB (company)"),
+        max_length=30,
+        help_text=_("A person's NIK is kept only as a keyed hash; it is matched, never shown."),
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+    )
+    share_percent = forms.DecimalField(
+        label=_("Share (%)"), required=False, min_value=0, max_value=100, max_digits=5, decimal_places=2
+    )
+
+    def __init__(self, *args, owners, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].choices = [(o.pk, o.name) for o in owners]
+        if len(owners) == 1:
+            self.fields["owner"].initial = owners[0].pk
+            self.fields["owner"].widget = forms.HiddenInput()

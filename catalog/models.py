@@ -12,7 +12,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericRelation
 from django.contrib.postgres.search import SearchVectorField
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -54,6 +54,13 @@ class Platform(models.Model):
         db_default=0,
         validators=[MinValueValidator(0), MaxValueValidator(MAX_COMMISSION_RATE)],
         help_text=_("As agreed with its institutions; at most 15%."),
+    )
+    nib = models.CharField(
+        _("business registration number (NIB)"),
+        max_length=13,
+        blank=True,
+        validators=[RegexValidator(r"^\d{13}$", _("An NIB has 13 digits."))],
+        help_text=_("The company's NIB (OSS): an institution owned by this company is affiliated with the platform."),
     )
     is_active = models.BooleanField(_("active"), default=True)
     staff = models.ManyToManyField(
@@ -107,6 +114,12 @@ class Institution(models.Model):
     bank_name = models.CharField(_("bank"), max_length=50, choices=PayoutChannel.choices, blank=True)
     bank_account_number = models.CharField(_("account number"), max_length=30, blank=True)
     bank_account_holder = models.CharField(_("account holder"), max_length=100, blank=True)
+    nib = models.CharField(
+        _("business registration number (NIB)"),
+        max_length=13,
+        blank=True,
+        validators=[RegexValidator(r"^\d{13}$", _("An NIB has 13 digits."))],
+    )
     platforms = models.ManyToManyField(Platform, related_name="institutions", verbose_name=_("sells through"))
     staff = models.ManyToManyField(
         settings.AUTH_USER_MODEL, related_name="institutions", blank=True, verbose_name=_("staff users")
@@ -138,6 +151,75 @@ class Institution(models.Model):
         return bool(self.accreditation_number) and bool(
             self.accreditation_valid_until and self.accreditation_valid_until >= on
         )
+
+
+class Affiliation(models.Model):
+    """An owner, officer or affiliated company that an institution or a
+    platform declares. A platform may not sell the course of an institution
+    it is affiliated with: one that shares a declared party with it, or that
+    the platform's own company owns (issue 15, the audit's conflict of
+    interest). A person is kept only as the keyed hash of their NIK and its
+    last digits."""
+
+    class Relation(models.TextChoices):
+        OWNER = "owner", _("Owner or shareholder")
+        OFFICER = "officer", _("Director or commissioner")
+        AFFILIATE = "affiliate", _("Affiliated company (parent, subsidiary, sister)")
+
+    class PartyKind(models.TextChoices):
+        PERSON = "person", _("Person (NIK)")
+        COMPANY = "company", _("Company (NIB)")
+
+    institution = models.ForeignKey(
+        Institution, on_delete=models.CASCADE, null=True, blank=True, related_name="affiliations"
+    )
+    platform = models.ForeignKey(Platform, on_delete=models.CASCADE, null=True, blank=True, related_name="affiliations")
+    relation = models.CharField(_("relation"), max_length=10, choices=Relation.choices)
+    party_kind = models.CharField(_("person or company"), max_length=8, choices=PartyKind.choices)
+    name = models.CharField(_("name"), max_length=150)
+    party_key = models.CharField(max_length=80, db_index=True, editable=False)
+    party_masked = models.CharField(_("NIK or NIB"), max_length=20, editable=False)
+    share_percent = models.DecimalField(
+        _("share (%)"),
+        max_digits=5,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
+    )
+    declared_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+", verbose_name=_("declared by")
+    )
+    declared_at = models.DateTimeField(_("declared at"), auto_now_add=True)
+    withdrawn_at = models.DateTimeField(_("withdrawn at"), null=True, blank=True)
+    withdrawn_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["declared_at", "pk"]
+        verbose_name = _("declared owner or affiliate")
+        verbose_name_plural = _("declared owners and affiliates")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(institution__isnull=True, platform__isnull=False)
+                | models.Q(institution__isnull=False, platform__isnull=True),
+                name="affiliation_one_declarer",
+            ),
+            models.UniqueConstraint(
+                fields=["institution", "party_key"],
+                condition=models.Q(withdrawn_at__isnull=True, institution__isnull=False),
+                name="affiliation_once_per_institution",
+            ),
+            models.UniqueConstraint(
+                fields=["platform", "party_key"],
+                condition=models.Q(withdrawn_at__isnull=True, platform__isnull=False),
+                name="affiliation_once_per_platform",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.get_relation_display()})"
 
 
 # Where each payee's money goes: changed only by an approved PayeeChange.

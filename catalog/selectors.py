@@ -109,3 +109,40 @@ def catalog_search(query: CatalogQuery) -> QuerySet[Course]:
             F("rating_average_sort").desc(nulls_last=True), "-rating_count", "-id"
         )
     return courses.order_by(*SORTS.get(query.sort, SORTS["newest"]))
+
+
+def company_key(nib: str) -> str:
+    return f"nib:{nib}"
+
+
+def party_keys(*, institution_ids=(), platform_ids=()) -> tuple[dict[int, dict], dict[int, dict]]:
+    """Each institution's and platform's parties, as {key: name}: the owners,
+    officers and affiliates it declared (not withdrawn) and its own company."""
+    from .models import Affiliation, Platform
+
+    institutions = {pk: {} for pk in institution_ids}
+    platforms = {pk: {} for pk in platform_ids}
+    for pk, nib, name in (
+        Institution.objects.filter(pk__in=institutions).exclude(nib="").values_list("pk", "nib", "name")
+    ):
+        institutions[pk][company_key(nib)] = name
+    for pk, nib, name in Platform.objects.filter(pk__in=platforms).exclude(nib="").values_list("pk", "nib", "name"):
+        platforms[pk][company_key(nib)] = name
+    declared = Affiliation.objects.filter(withdrawn_at__isnull=True).filter(
+        Q(institution_id__in=institutions) | Q(platform_id__in=platforms)
+    )
+    for institution_id, platform_id, key, name in declared.values_list(
+        "institution_id", "platform_id", "party_key", "name"
+    ):
+        side = institutions.get(institution_id) if institution_id else platforms.get(platform_id)
+        if side is not None:
+            side.setdefault(key, name)
+    return institutions, platforms
+
+
+def affiliation_shared(institution_id: int, platform_id: int) -> list[str]:
+    """The names (as the institution declared them) of the parties the
+    institution shares with the platform: empty when they are not affiliated."""
+    institutions, platforms = party_keys(institution_ids=[institution_id], platform_ids=[platform_id])
+    mine, theirs = institutions[institution_id], platforms[platform_id]
+    return sorted(mine[key] for key in mine.keys() & theirs.keys())

@@ -23,6 +23,7 @@ from .models import (
     PAYEE_CHANGE_TRANSITIONS,
     PLATFORM_PAYEE_FIELDS,
     REVISION_TRANSITIONS,
+    Affiliation,
     Category,
     Course,
     CourseRevision,
@@ -34,6 +35,7 @@ from .models import (
     Platform,
     RevisionStatus,
 )
+from .selectors import affiliation_shared, company_key
 
 STAGE1_CRITERIA = {
     "remote_teachable": gettext_lazy("Can be taught without meeting face to face"),
@@ -174,6 +176,13 @@ def course_create(
     fields = course_validate(data)
     if not platform.is_active or not institution.platforms.filter(pk=platform.pk).exists():
         raise ValidationError({"platform": _("Your institution does not sell through this platform.")})
+    shared = affiliation_shared(institution.pk, platform.pk)
+    if shared:
+        message = _(
+            "Your institution is affiliated with this platform (shared: %(parties)s): a platform may not sell its "
+            "own institution's course. Choose another platform."
+        ) % {"parties": ", ".join(shared)}
+        raise ValidationError({"platform": ValidationError(message, code="conflict_of_interest")})
     with transaction.atomic():
         course = Course.objects.create(institution=institution, platform=platform)
         revision = CourseRevision.objects.create(course=course, number=1, **_drafted(by, via), **fields)
@@ -238,6 +247,12 @@ def _publishing_problem(institution: Institution, revision: CourseRevision) -> t
     (code, message), or ("", "")."""
     if institution.is_suspended:
         return "institution_suspended", _("The institution is suspended; its courses cannot go on sale.")
+    shared = affiliation_shared(institution.pk, revision.course.platform_id)
+    if shared:
+        return "conflict_of_interest", _(
+            "Your institution is affiliated with this platform (shared: %(parties)s): a platform may not sell its "
+            "own institution's course. Sell this course through another platform."
+        ) % {"parties": ", ".join(shared)}
     if institution.kind == Institution.Kind.LPK_SWASTA and not institution.accreditation_valid():
         return "accreditation", _("A private LPK needs a valid LA-LPK accreditation to publish courses.")
     if revision.starts_at is not None and revision.starts_at <= timezone.now():
@@ -679,3 +694,105 @@ def revision_set_sessions(
         locked.sessions.all().delete()
         CourseSession.objects.bulk_create(CourseSession(revision=locked, **row) for row in rows)
     return locked
+
+
+# ---------------------------------------------------------------- owners and affiliates
+
+AFFILIATION_NAME_MAX = Affiliation._meta.get_field("name").max_length
+
+
+def _declarer(owner) -> dict:
+    return {"institution": owner} if isinstance(owner, Institution) else {"platform": owner}
+
+
+def _party(party_kind: str, number: str) -> tuple[str, str]:
+    """The key a party is matched on and what is shown of it."""
+    from accounts.crypto import mask, nik_index
+    from accounts.nik import parse_nik
+
+    number = "".join((number or "").split())
+    if party_kind == Affiliation.PartyKind.PERSON:
+        try:
+            nik = parse_nik(number).number
+        except ValidationError as error:
+            raise ValidationError({"number": error.messages[0]}) from None
+        return f"nik:{nik_index(nik)}", mask(nik)
+    if party_kind == Affiliation.PartyKind.COMPANY:
+        if not (len(number) == 13 and number.isdigit()):
+            raise ValidationError({"number": _("An NIB has 13 digits.")}, code="nib")
+        return company_key(number), number
+    raise ValidationError({"party_kind": _("Choose a person or a company.")})
+
+
+def _may_declare(owner, by: User) -> None:
+    if not (owner.staff.filter(pk=by.pk).exists() or by.has_perm("catalog.change_institution")):
+        raise PermissionDenied
+
+
+def affiliation_declare(
+    *, owner, relation: str, party_kind: str, number: str, name: str, share_percent=None, by: User
+) -> Affiliation:
+    """An institution or platform declares an owner, officer or affiliated
+    company. Listings that this makes a conflict of interest are suspended,
+    each with a case for the PMO."""
+    from integrity.services.conflicts import conflicts_scan
+
+    _may_declare(owner, by)
+    if relation not in Affiliation.Relation.values:
+        raise ValidationError({"relation": _("Choose the relation.")})
+    name = " ".join((name or "").split())
+    if not name:
+        raise ValidationError({"name": _("Write the name.")})
+    _check_length(name, AFFILIATION_NAME_MAX, "name")
+    key, masked = _party(party_kind, number)
+    if share_percent is not None and not (0 <= share_percent <= 100):
+        raise ValidationError({"share_percent": _("A share is between 0 and 100 percent.")})
+    with transaction.atomic():
+        type(owner).objects.select_for_update().get(pk=owner.pk)  # one declaration at a time per declarer
+        if owner.affiliations.filter(party_key=key, withdrawn_at__isnull=True).exists():
+            raise ValidationError({"number": _("This person or company is already declared.")}, code="duplicate")
+        affiliation = Affiliation.objects.create(
+            **_declarer(owner),
+            relation=relation,
+            party_kind=party_kind,
+            name=name,
+            party_key=key,
+            party_masked=masked,
+            share_percent=share_percent,
+            declared_by=by,
+        )
+        record_change(
+            owner,
+            "affiliation declared",
+            by=by,
+            before={},
+            after={"name": name, "relation": relation, "party": masked},
+            reason="declaration",
+        )
+        scope = {"institution_ids": [owner.pk]} if isinstance(owner, Institution) else {"platform_ids": [owner.pk]}
+        conflicts_scan(**scope, stage="declaration")
+    return affiliation
+
+
+def affiliation_withdraw(*, affiliation_id: int, owner, by: User) -> Affiliation:
+    """Withdraws a declaration (kept, with who and when). A listing already
+    suspended for it stays so until the PMO decides its case."""
+    _may_declare(owner, by)
+    with transaction.atomic():
+        affiliation = owner.affiliations.select_for_update().filter(pk=affiliation_id).first()
+        if affiliation is None:
+            raise ValidationError(_("There is no such declaration."), code="not_found")
+        if affiliation.withdrawn_at is not None:
+            raise ValidationError(_("This declaration was already withdrawn."), code="already_withdrawn")
+        affiliation.withdrawn_at = timezone.now()
+        affiliation.withdrawn_by = by
+        affiliation.save(update_fields=["withdrawn_at", "withdrawn_by"])
+        record_change(
+            owner,
+            "affiliation withdrawn",
+            by=by,
+            before={"name": affiliation.name, "party": affiliation.party_masked},
+            after={},
+            reason="withdrawal",
+        )
+    return affiliation

@@ -7,17 +7,20 @@ from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from enrollment import selectors as card_selectors
 from prakerja.inputs import parse_id
-from prakerja.web import apply_errors, institution_staff_required
+from prakerja.web import apply_errors, institution_staff_required, platform_staff_required
 
-from .forms import CatalogFilterForm, CourseForm, PostTestForm, SessionFormSet
+from .forms import AffiliationForm, CatalogFilterForm, CourseForm, PostTestForm, SessionFormSet
 from .models import Course, CourseRevision, CourseSession, Institution, RevisionStatus
 from .selectors import CatalogQuery, catalog_search, on_sale
 from .services import (
     SessionInput,
+    affiliation_declare,
+    affiliation_withdraw,
     course_create,
     revision_set_sessions,
     revision_start,
@@ -253,3 +256,61 @@ def institution_course_new_version(request, institutions, pk):
         return redirect("catalog:institution_course", pk=course.pk)
     messages.success(request, _("A new version was started; the published one stays on sale until it is replaced."))
     return redirect("catalog:institution_course_edit", pk=course.pk)
+
+
+# ---------------------------------------------------------------- owners and affiliates
+
+
+def _affiliations_page(request, owners, *, template_title, back):
+    form = AffiliationForm(request.POST if request.method == "POST" else None, owners=owners)
+    by_pk = {o.pk: o for o in owners}
+    if request.method == "POST":
+        if request.POST.get("action") == "withdraw":
+            owner = by_pk.get(parse_id(request.POST.get("owner")))
+            if owner is None:
+                raise Http404
+            affiliation_withdraw(
+                affiliation_id=parse_id(request.POST.get("affiliation")) or 0, owner=owner, by=request.user
+            )
+            messages.success(request, _("The declaration is withdrawn."))
+            return redirect(back)
+        if form.is_valid():
+            d = form.cleaned_data
+            try:
+                affiliation_declare(
+                    owner=by_pk[d["owner"]],
+                    relation=d["relation"],
+                    party_kind=d["party_kind"],
+                    number=d["number"],
+                    name=d["name"],
+                    share_percent=d["share_percent"],
+                    by=request.user,
+                )
+            except ValidationError as exc:
+                apply_errors(form, exc)
+            else:
+                messages.success(request, _("Declared. Listings this makes a conflict of interest are suspended."))
+                return redirect(back)
+    declared = {
+        o.pk: list(o.affiliations.select_related("declared_by").order_by("withdrawn_at", "declared_at")) for o in owners
+    }
+    rows = [(o, declared[o.pk]) for o in owners]
+    return render(request, "catalog/affiliations.html", {"form": form, "rows": rows, "page_title": template_title})
+
+
+@never_cache
+@institution_staff_required
+@require_http_methods(["GET", "POST"])
+def institution_affiliations(request, institutions):
+    return _affiliations_page(
+        request, institutions, template_title=_("Owners and affiliates"), back="catalog:institution_affiliations"
+    )
+
+
+@never_cache
+@platform_staff_required
+@require_http_methods(["GET", "POST"])
+def platform_affiliations(request, platforms):
+    return _affiliations_page(
+        request, platforms, template_title=_("Owners and affiliates"), back="catalog:platform_affiliations"
+    )

@@ -35,7 +35,7 @@ class CaseAdmin(ReadOnlyAdmin):
         "created_at",
     ]
     list_filter = ["status", "kind", "stage", "holds_money", "screening_run"]
-    list_select_related = ["participant", "institution"]
+    list_select_related = ["participant", "institution", "course"]
     search_fields = ["=id", "participant__full_name"]
     fields = [
         "kind",
@@ -43,6 +43,7 @@ class CaseAdmin(ReadOnlyAdmin):
         "stage",
         "participant",
         "institution",
+        "course",
         "finding",
         "holds_money",
         "held",
@@ -84,6 +85,8 @@ class CaseAdmin(ReadOnlyAdmin):
         moves = CASE_TRANSITIONS.get(case.status, frozenset())
         allowed = []
         for decision, target in _TARGET.items():
+            if case.participant_id is None and decision in MONEY_DECISIONS:
+                continue  # a card is revoked and money recovered only from a participant
             perm = "integrity.recover_case" if decision in MONEY_DECISIONS else "integrity.decide_case"
             if target in moves and request.user.has_perm(perm):
                 allowed.append(decision)

@@ -51,6 +51,18 @@ def describe(case: Case) -> str:
             "count": evidence.get("count"),
             "groups": groups,
         }
+    if case.kind == Case.Kind.CONFLICT:
+        return _(
+            "%(platform)s sells %(course)s of an institution it is affiliated with (shared: %(shared)s); "
+            "%(sales)s sales worth %(total)s, commission %(commission)s. The listing is suspended."
+        ) % {
+            "platform": evidence.get("platform", ""),
+            "course": evidence.get("course", ""),
+            "shared": ", ".join(evidence.get("shared", [])),
+            "sales": evidence.get("sales", 0),
+            "total": rupiah(evidence.get("sales_total")),
+            "commission": rupiah(evidence.get("commission")),
+        }
     if case.kind == Case.Kind.EXCLUSION:
         kinds = dict(ExclusionList.Kind.choices)
         return _("Named by the exclusion list %(kind)s (%(source)s).") % {

@@ -90,6 +90,7 @@ class Case(models.Model):
         WAGE = "wage", _("Wage above the wave's limit")
         PUPIL = "pupil", _("Still a school pupil")
         COMPLETION = "completion", _("Implausible completions")
+        CONFLICT = "conflict", _("Platform selling its affiliated institution's course")
 
     class Status(models.TextChoices):
         OPEN = "open", _("Being checked")
@@ -105,11 +106,12 @@ class Case(models.Model):
         PAYOUT = "payout", _("Before the institution's payout")
         INCENTIVE = "incentive", _("Before an incentive payment")
         RESCREEN = "rescreen", _("Re-screening after a list was imported")
-        SCAN = "scan", _("The daily scan of completions")
+        SCAN = "scan", _("The daily scan")
+        DECLARATION = "declaration", _("When an owner or affiliate was declared")
 
     kind = models.CharField(_("finding"), max_length=16, choices=Kind.choices)
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.OPEN)
-    stage = models.CharField(_("found"), max_length=10, choices=Stage.choices)
+    stage = models.CharField(_("found"), max_length=12, choices=Stage.choices)
     # One case per finding and its evidence: found again (at the next purchase,
     # by the next re-screen of the same list) it is the same case.
     key = models.CharField(max_length=120, unique=True, editable=False)
@@ -128,6 +130,14 @@ class Case(models.Model):
         blank=True,
         related_name="integrity_cases",
         verbose_name=_("institution"),
+    )
+    course = models.ForeignKey(
+        "catalog.Course",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="integrity_cases",
+        verbose_name=_("course listing"),
     )
     evidence = models.JSONField(_("evidence"), default=dict, blank=True)
     holds_money = models.BooleanField(_("holds money"), default=True)

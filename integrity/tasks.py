@@ -27,3 +27,11 @@ def scan_completions() -> int:
     from .services.anomalies import completions_scan
 
     return len(completions_scan())
+
+
+@shared_task
+def scan_conflicts() -> int:
+    """Beat, daily: listings on sale by a platform affiliated with their institution."""
+    from .services.conflicts import conflicts_scan
+
+    return len(conflicts_scan())

@@ -337,6 +337,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "integrity.tasks.scan_completions",
         "schedule": crontab(hour=3, minute=30),
     },
+    "integrity-scan-conflicts": {
+        "task": "integrity.tasks.scan_conflicts",
+        "schedule": crontab(hour=3, minute=40),
+    },
     "enrollment-attendance-housekeeping": {
         "task": "enrollment.tasks.attendance_housekeeping",
         "schedule": crontab(minute=40),

@@ -143,6 +143,10 @@ def case_decide(*, case_id: int, by: User, decision: str, reason: str) -> Case:
             payload = _revoke(case, by=by, reason=reason)
         elif decision == Decision.RECOVER:
             payload = _recover(case, by=by, reason=reason)
+        elif decision == Decision.CLEAR and case.kind == Case.Kind.CONFLICT:
+            from .conflicts import conflict_lift
+
+            conflict_lift(case, by=by, reason=reason)
         case.decided_at = timezone.now()
         case.decided_by = by
         case.decision_reason = reason
