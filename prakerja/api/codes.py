@@ -27,6 +27,11 @@ ERROR_CODES = [
     ("card_unknown", 422, _("No Prakerja card has this number.")),
     ("card_not_yours", 422, _("The card is tied to another account of your platform, or the account to another card.")),
     ("schedule_unknown", 422, _("The schedule code is not this course's.")),
+    (
+        "conflict_of_interest",
+        422,
+        _("The institution is affiliated with your platform: its course must be sold through another platform."),
+    ),
     ("course_changed", 422, _("A new version was published: read the course again.")),
     ("amount_mismatch", 422, _("The amount differs from the course's price.")),
     ("insufficient_balance", 422, _("The participant's balance is not enough.")),
