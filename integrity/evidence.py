@@ -51,6 +51,22 @@ def describe(case: Case) -> str:
             "count": evidence.get("count"),
             "groups": groups,
         }
+    if case.kind == Case.Kind.NAME_MISMATCH:
+        if evidence.get("failure_code"):
+            return _("The bank could not be asked whose %(channel)s account ending %(last)s is (%(code)s).") % {
+                "channel": evidence.get("channel", ""),
+                "last": evidence.get("account_last4", ""),
+                "code": evidence.get("failure_code"),
+            }
+        return _(
+            "%(channel)s holds the account ending %(last)s in the name %(holder)s, not the participant's KTP name "
+            "(gateway: %(matching)s). Clearing confirms the account; keeping it blocked refuses it."
+        ) % {
+            "channel": evidence.get("channel", ""),
+            "last": evidence.get("account_last4", ""),
+            "holder": evidence.get("bank_holder_name") or "-",
+            "matching": evidence.get("name_matching") or "-",
+        }
     if case.kind == Case.Kind.CONFLICT:
         return _(
             "%(platform)s sells %(course)s of an institution it is affiliated with (shared: %(shared)s); "
@@ -82,4 +98,8 @@ def participant_text(case: Case) -> str:
         ) % {"wage": rupiah(case.evidence.get("monthly_wage")), "month": case.evidence.get("month") or "-"}
     if case.kind == Case.Kind.PUPIL:
         return _("The education registry lists you as an active pupil.")
+    if case.kind == Case.Kind.NAME_MISMATCH:
+        return _("Your bank holds the account ending %(last)s for incentives in another name than your KTP name.") % {
+            "last": case.evidence.get("account_last4", "")
+        }
     return _("Your NIK is on one of the programme's exclusion lists.")

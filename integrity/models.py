@@ -91,6 +91,7 @@ class Case(models.Model):
         PUPIL = "pupil", _("Still a school pupil")
         COMPLETION = "completion", _("Implausible completions")
         CONFLICT = "conflict", _("Platform selling its affiliated institution's course")
+        NAME_MISMATCH = "name", _("Incentive account in another name")
 
     class Status(models.TextChoices):
         OPEN = "open", _("Being checked")

@@ -335,7 +335,15 @@ class IncentivePaymentAdmin(ReadOnlyAdmin):
 @admin.register(IncentiveAccount)
 class IncentiveAccountAdmin(ReadOnlyAdmin):
     inlines = [EventsInline]
-    list_display = ["participant", "channel_code", "account_holder", "status", "confirmed_at", "refused_reason"]
+    list_display = [
+        "participant",
+        "channel_code",
+        "account_holder",
+        "bank_holder_name",
+        "status",
+        "confirmed_at",
+        "refused_reason",
+    ]
     list_filter = ["status", "channel_code"]
     raw_id_fields = ["participant"]
 

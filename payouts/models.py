@@ -265,10 +265,14 @@ class PayoutItem(models.Model):
 
 class IncentiveAccount(models.Model):
     """The bank account or e-wallet a participant's incentives go to, in
-    their own verified name, confirmed by a code sent to their phone."""
+    their own verified name: confirmed by a code sent to their phone, then
+    by the bank's name inquiry (the holder's name against the KYC name); a
+    different name goes to the PMO's review as an integrity case."""
 
     class Status(models.TextChoices):
         UNCONFIRMED = "unconfirmed", _("Waiting for the SMS code")
+        CHECKING = "checking", _("Checking the holder's name with the bank")
+        REVIEW = "review", _("The bank's holder name differs: the PMO checks it")
         CONFIRMED = "confirmed", _("Confirmed")
         REPLACED = "replaced", _("Replaced")
         REFUSED = "refused", _("Refused by the bank")
@@ -280,6 +284,9 @@ class IncentiveAccount(models.Model):
     status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.UNCONFIRMED)
     confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
     refused_reason = models.CharField(_("why the bank refused it"), max_length=500, blank=True)
+    name_check_id = models.CharField(_("name inquiry"), max_length=100, blank=True)
+    bank_holder_name = models.CharField(_("holder's name at the bank"), max_length=150, blank=True)
+    name_checked_at = models.DateTimeField(_("name checked at"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -298,7 +305,9 @@ class IncentiveAccount(models.Model):
 
 _IA = IncentiveAccount.Status
 INCENTIVE_ACCOUNT_TRANSITIONS = {
-    _IA.UNCONFIRMED: frozenset({_IA.CONFIRMED}),
+    _IA.UNCONFIRMED: frozenset({_IA.CHECKING}),
+    _IA.CHECKING: frozenset({_IA.CONFIRMED, _IA.REVIEW, _IA.REFUSED, _IA.REPLACED}),
+    _IA.REVIEW: frozenset({_IA.CONFIRMED, _IA.REFUSED, _IA.REPLACED}),
     _IA.CONFIRMED: frozenset({_IA.REPLACED, _IA.REFUSED}),
     _IA.REPLACED: frozenset(),
     _IA.REFUSED: frozenset(),

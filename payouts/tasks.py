@@ -134,3 +134,19 @@ def notify_payout_failed(payout_id: int) -> None:
         notify_email(key=f"payout-failed:{payout.pk}", to=sorted(set(recipients)), subject=subject, body=body)
     if sms:
         notify_sms(key=f"payout-failed-sms:{payout.pk}", to=payout.participant.phone, body=sms)
+
+
+@shared_task
+def check_incentive_account(account_id: int) -> str:
+    """The name inquiry of one incentive account just confirmed by its code."""
+    from .services.name_check import incentive_account_check
+
+    return incentive_account_check(account_id=account_id)
+
+
+@shared_task
+def check_incentive_accounts() -> int:
+    """Beat: asks the gateway again about accounts still being checked."""
+    from .services.name_check import incentive_accounts_sweep
+
+    return incentive_accounts_sweep()

@@ -120,8 +120,13 @@ def incentives_page(request, participant):
             elif action == "code":
                 code_form = CodeForm(request.POST)
                 if code_form.is_valid():
-                    incentives.incentive_account_confirm(participant=participant, code=code_form.cleaned_data["code"])
-                    messages.success(request, _("Your account is confirmed. Incentives due are paid to it."))
+                    checked = incentives.incentive_account_confirm(
+                        participant=participant, code=code_form.cleaned_data["code"]
+                    )
+                    if checked.status == IncentiveAccount.Status.CONFIRMED:
+                        messages.success(request, _("Your account is confirmed. Incentives due are paid to it."))
+                    else:
+                        messages.info(request, _("Code accepted. See below what your bank said about the account."))
                     return redirect("payouts:incentives")
             elif action == "survey":
                 survey_form = SurveyForm(request.POST)
@@ -138,7 +143,7 @@ def incentives_page(request, participant):
                 return redirect("payouts:incentives")
         except ValidationError as exc:
             if not hasattr(exc, "error_dict") and (
-                action != "code" or exc.code in ("already_confirmed", "none_waiting")
+                action != "code" or exc.code in ("already_confirmed", "none_waiting", "checking")
             ):
                 # Not about a field (not eligible yet, survey not open, the
                 # account confirmed in another tab): the form it came from
@@ -175,6 +180,10 @@ def incentives_page(request, participant):
             ).first(),
             "refused": IncentiveAccount.objects.filter(
                 participant=participant, status=IncentiveAccount.Status.REFUSED
+            ).first(),
+            "checking": IncentiveAccount.objects.filter(
+                participant=participant,
+                status__in=[IncentiveAccount.Status.CHECKING, IncentiveAccount.Status.REVIEW],
             ).first(),
             "account_form": account_form,
             "code_form": code_form,

@@ -377,6 +377,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "payouts.tasks.pay_incentives",
         "schedule": crontab(minute=45),
     },
+    "payouts-check-incentive-accounts": {
+        "task": "payouts.tasks.check_incentive_accounts",
+        "schedule": crontab(minute="*/5"),
+    },
 }
 
 # SMS: a dotted path to a class with send(to=, body=). Console in the demo,
@@ -480,6 +484,8 @@ XENDIT_BASE_URL = env.str("XENDIT_BASE_URL", default="https://api.xendit.co")
 XENDIT_SECRET_KEY = env.str("XENDIT_SECRET_KEY", default="xnd_development_demo")
 XENDIT_CALLBACK_TOKEN = env.str("XENDIT_CALLBACK_TOKEN", default="demo-callback-token")
 XENDIT_TIMEOUT_SECONDS = env.float("XENDIT_TIMEOUT_SECONDS", default=10)
+# The name inquiry before an incentive account is confirmed (issue 15).
+ACCOUNT_VALIDATOR = env.str("ACCOUNT_VALIDATOR", default="payments.gateway.xendit.XenditAccountValidator")
 # Our payouts' reference (and idempotency key) at the gateway is
 # "<prefix>-<payout id>": a prefix per environment keeps a staging database's
 # payout 1 from colliding with production's on a shared gateway account.

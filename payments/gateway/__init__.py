@@ -3,6 +3,11 @@
 ``PayoutGateway`` is what the disbursement jobs use; ``XenditPayoutGateway``
 (xendit.py) implements it against Xendit's Payouts API v2, and standin.py is
 a local server speaking the same HTTP protocol for the demo and the tests.
+
+``AccountValidator`` is the gateway's name inquiry (issue 15): whom the bank
+or e-wallet says an account belongs to, asked before a participant's
+incentive account is confirmed; ``XenditAccountValidator`` implements it
+against Xendit's bank account validation (``/v2/identity/bank_account_data_requests``).
 """
 
 from dataclasses import dataclass, field
@@ -73,6 +78,39 @@ class PayoutGateway(Protocol):
 
     def parse_webhook(self, headers, body: bytes) -> GatewayPayout:
         """Checks a status webhook's authenticity; raises WebhookRejected."""
+
+
+@dataclass(frozen=True)
+class AccountCheck:
+    """A name inquiry as the gateway answers it."""
+
+    id: str
+    reference_id: str
+    status: str  # PENDING, COMPLETED or FAILED
+    is_found: bool | None = None
+    holder_name: str = ""  # the name the bank holds for the account
+    name_matching: str = ""  # the gateway's own comparison with the name we gave, if it made one
+    failure_code: str = ""
+
+    @property
+    def is_final(self) -> bool:
+        return self.status in ("COMPLETED", "FAILED")
+
+
+class AccountValidator(Protocol):
+    def request_check(
+        self, *, reference_id: str, channel_code: str, account_number: str, given_name: str
+    ) -> AccountCheck:
+        """Asks whom the account belongs to; the answer may be PENDING.
+        Raises GatewayError (ask again later) or GatewayRefused (this account
+        cannot be checked: the bank is not supported, the number is invalid)."""
+
+    def get_check(self, check_id: str) -> AccountCheck:
+        """The inquiry's answer now."""
+
+
+def get_account_validator() -> AccountValidator:
+    return import_string(settings.ACCOUNT_VALIDATOR)()
 
 
 def get_gateway() -> PayoutGateway:

@@ -22,6 +22,14 @@ Behaviour, per account number or for all (``POST /_standin/mode`` with
 
 ``GET /_standin/payouts`` lists every payout with how many create requests
 named it, so tests can check that each was paid exactly once.
+
+The name inquiry (``/v2/identity/bank_account_data_requests``): by default
+every account is found and held in the name asked about (upper case, as
+banks keep it). ``POST /_standin/holders`` with ``{"account_number": ...,
+"holder_name": "..."}`` gives an account another holder, ``"holder_name":
+null`` makes it unknown to the bank, and ``"mode"`` ``pending`` (COMPLETED
+only when asked again), ``refuse`` (400 ``failure_code``, by default
+``BANK_CODE_NOT_SUPPORTED``) or ``error`` (500) steer its answer.
 """
 
 import base64
@@ -36,6 +44,10 @@ from urllib.parse import parse_qs, urlparse
 _ids = itertools.count(1)
 
 
+def _public(check: dict) -> dict:
+    return {k: v for k, v in check.items() if not k.startswith("_")}
+
+
 class StandinGateway:
     def __init__(self, *, secret_key: str, callback_token: str, webhook_url: str = "", host="127.0.0.1", port=0):
         self.secret_key = secret_key
@@ -48,6 +60,8 @@ class StandinGateway:
         self.modes: dict[str, dict] = {}
         self.default_mode = {"mode": "succeed"}
         self.webhooks_sent: list[dict] = []
+        self.holders: dict[str, dict] = {}
+        self.checks: dict[str, dict] = {}
         gateway = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -104,6 +118,8 @@ class StandinGateway:
             return self._reply(handler, 401, {"error_code": "INVALID_API_KEY", "message": "API key is invalid"})
         if method == "POST" and url.path == "/v2/payouts":
             return self._create(handler, raw)
+        if url.path.startswith("/v2/identity/bank_account_data_requests"):
+            return self._name_inquiry(handler, method, url.path, raw)
         if method == "GET" and url.path == "/v2/payouts":
             reference = parse_qs(url.query).get("reference_id", [""])[0]
             with self.lock:
@@ -127,6 +143,15 @@ class StandinGateway:
                 else:
                     self.default_mode = spec
             return self._reply(handler, 200, {"ok": True})
+        if method == "POST" and path == "/_standin/holders":
+            spec = json.loads(raw or b"{}")
+            with self.lock:
+                self.holders[str(spec.pop("account_number"))] = spec
+            return self._reply(handler, 200, {"ok": True})
+        if method == "GET" and path == "/_standin/checks":
+            with self.lock:
+                listing = [_public(c) for c in self.checks.values()]
+            return self._reply(handler, 200, listing)
         if method == "GET" and path == "/_standin/payouts":
             with self.lock:
                 listing = [
@@ -183,6 +208,61 @@ class StandinGateway:
         if mode in ("timeout", "slow"):
             time.sleep(float(spec.get("delay", 5)))
         return self._reply(handler, 200, dict(payout))
+
+    # ---------------------------------------------------------- name inquiry
+
+    def _name_inquiry(self, handler, method: str, path: str, raw: bytes) -> None:
+        if method == "GET":
+            with self.lock:
+                check = self.checks.get(path.rsplit("/", 1)[-1])
+                if check is not None and check["status"] == "PENDING":
+                    self._complete(check)
+            if check is None:
+                return self._reply(handler, 404, {"error_code": "DATA_NOT_FOUND", "message": "Request not found"})
+            return self._reply(handler, 200, _public(check))
+        try:
+            body = json.loads(raw)
+            number = str(body["bank_account_number"])
+            fields = {
+                "bank_account_number": number,
+                "bank_code": str(body["bank_code"]),
+                "given_name": str(body.get("given_name", "")),
+                "reference_id": str(body.get("reference_id", "")),
+            }
+        except (ValueError, KeyError, TypeError):
+            return self._reply(handler, 400, {"error_code": "API_VALIDATION_ERROR", "message": "Invalid request"})
+        with self.lock:
+            spec = dict(self.holders.get(number, {}))
+        mode = spec.get("mode", "")
+        if mode == "refuse":
+            code = spec.get("failure_code", "BANK_CODE_NOT_SUPPORTED")
+            return self._reply(handler, 400, {"error_code": code, "message": "Refused by the stand-in"})
+        if mode == "error":
+            return self._reply(handler, 500, {"error_code": "SERVER_ERROR", "message": "Stand-in server error"})
+        now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        check = {"id": f"bknv-standin-{next(_ids):08d}", **fields, "status": "PENDING", "created": now, "_spec": spec}
+        with self.lock:
+            if mode != "pending":
+                self._complete(check)
+            self.checks[check["id"]] = check
+            answer = _public(check)
+        return self._reply(handler, 200, answer)
+
+    @staticmethod
+    def _complete(check: dict) -> None:
+        spec = check.get("_spec", {})
+        holder = spec["holder_name"] if "holder_name" in spec else check["given_name"].upper()
+        if holder is None:
+            result = {"is_found": False, "account_holder_name": None, "name_matching_result": None}
+        else:
+            same = " ".join(holder.upper().split()) == " ".join(check["given_name"].upper().split())
+            result = {
+                "is_found": True,
+                "account_holder_name": holder,
+                "is_virtual_account": False,
+                "name_matching_result": "MATCH" if same else "NOT_MATCH",
+            }
+        check.update(status="COMPLETED", result=result, updated=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
 
     # -------------------------------------------------------------- webhook
 

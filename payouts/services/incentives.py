@@ -166,6 +166,20 @@ def incentive_account_start(
         raise ValidationError(errors)
     with transaction.atomic():
         IncentiveAccount.objects.filter(participant=participant, status=IncentiveAccount.Status.UNCONFIRMED).delete()
+        # An account still being checked, or waiting for the PMO, gives way to
+        # the one entered now (its case, if any, stays with the PMO).
+        for status in (IncentiveAccount.Status.CHECKING, IncentiveAccount.Status.REVIEW):
+            transition_many(
+                IncentiveAccount,
+                list(
+                    IncentiveAccount.objects.filter(participant=participant, status=status).values_list("pk", flat=True)
+                ),
+                from_status=status,
+                to=IncentiveAccount.Status.REPLACED,
+                table=INCENTIVE_ACCOUNT_TRANSITIONS,
+                by=participant.user,
+                reason="another account entered",
+            )
         account = IncentiveAccount.objects.create(
             participant=participant, channel_code=channel_code, account_number=number, account_holder=holder
         )
@@ -203,28 +217,49 @@ def incentive_account_confirm(*, participant: Participant, code: str) -> Incenti
             raise _nothing_waiting(participant)
         if account.status != IncentiveAccount.Status.UNCONFIRMED:
             return account
-        previous = IncentiveAccount.objects.filter(participant=participant, status=IncentiveAccount.Status.CONFIRMED)
-        transition_many(
-            IncentiveAccount,
-            list(previous.values_list("pk", flat=True)),
-            from_status=IncentiveAccount.Status.CONFIRMED,
-            to=IncentiveAccount.Status.REPLACED,
-            table=INCENTIVE_ACCOUNT_TRANSITIONS,
-            by=participant.user,
-            reason=f"replaced by account {account.pk}",
-        )
-        record_move(
-            account, IncentiveAccount.Status.CONFIRMED, table=INCENTIVE_ACCOUNT_TRANSITIONS, by=participant.user
-        )
-        account.confirmed_at = timezone.now()
-        account.save(update_fields=["status", "confirmed_at"])
-        _pay_soon(participant.pk)
+        # The phone is the participant's; now the bank says whose the account is.
+        record_move(account, IncentiveAccount.Status.CHECKING, table=INCENTIVE_ACCOUNT_TRANSITIONS, by=participant.user)
+        account.save(update_fields=["status"])
+        account_id = account.pk
+        transaction.on_commit(lambda: _check_soon(account_id))
+    account.refresh_from_db()
     return account
+
+
+def _check_soon(account_id: int) -> None:
+    from ..tasks import check_incentive_account
+
+    check_incentive_account.delay(account_id)
+
+
+def incentive_account_activate(account: IncentiveAccount, *, by, reason: str = "") -> None:
+    """Makes a checked account the one incentives are paid to (inside the
+    caller's transaction, ``account`` locked): the previous one is replaced
+    and what is due is paid once this commits."""
+    participant_id = account.participant_id
+    previous = IncentiveAccount.objects.filter(participant_id=participant_id, status=IncentiveAccount.Status.CONFIRMED)
+    transition_many(
+        IncentiveAccount,
+        list(previous.values_list("pk", flat=True)),
+        from_status=IncentiveAccount.Status.CONFIRMED,
+        to=IncentiveAccount.Status.REPLACED,
+        table=INCENTIVE_ACCOUNT_TRANSITIONS,
+        by=by,
+        reason=f"replaced by account {account.pk}",
+    )
+    record_move(account, IncentiveAccount.Status.CONFIRMED, table=INCENTIVE_ACCOUNT_TRANSITIONS, by=by, reason=reason)
+    account.confirmed_at = timezone.now()
+    account.save(update_fields=["status", "confirmed_at"])
+    _pay_soon(participant_id)
 
 
 def _nothing_waiting(participant: Participant) -> ValidationError:
     """Why a code has no account to confirm: it was confirmed already (a
     second tab, a repeated tap), or none was entered."""
+    if IncentiveAccount.objects.filter(participant=participant, status=IncentiveAccount.Status.CHECKING).exists():
+        return ValidationError(
+            _("Your code was accepted; the holder's name is being checked with your bank."), code="checking"
+        )
     if IncentiveAccount.objects.filter(participant=participant, status=IncentiveAccount.Status.CONFIRMED).exists():
         return ValidationError(
             _("Your account is already confirmed. Incentives due are paid to it."), code="already_confirmed"

@@ -8,6 +8,7 @@ import pytest
 from accounts import roles
 from integrity.models import ScreeningList
 from integrity.services.lists import screening_list_upload
+from payments.gateway.standin import StandinGateway
 from tests.catalog.test_catalog import world  # noqa: F401  (fixture)
 from tests.enrollment.conftest import _english, card_holder, courses, ledger_ok, verified_participant  # noqa: F401
 from tests.factories import make_staff
@@ -41,3 +42,24 @@ def import_list(committed, officer):
         return made
 
     return run
+
+
+@pytest.fixture
+def bank(settings):
+    """The gateway's stand-in on loopback, for its name inquiry: every
+    account is held in the name asked about unless ``bank.holder(number,
+    name)`` says otherwise (``None``: no such account)."""
+    settings.XENDIT_SECRET_KEY = "xnd_development_tests"
+    settings.XENDIT_TIMEOUT_SECONDS = 2
+    gateway = StandinGateway(secret_key=settings.XENDIT_SECRET_KEY, callback_token="unused").start()
+    settings.XENDIT_BASE_URL = gateway.url
+
+    def holder(account_number, name="", **spec):
+        if name != "":
+            spec["holder_name"] = name
+        with gateway.lock:
+            gateway.holders[account_number] = spec
+
+    gateway.holder = holder
+    yield gateway
+    gateway.stop()

@@ -20,6 +20,7 @@ from integrity.services.cases import case_decide, case_object
 from payments.models import Account
 from payouts.models import IncentivePayment, PayoutBatch
 from payouts.services import batches, incentives
+from payouts.services.name_check import incentive_account_check
 from tests.enrollment.conftest import close_window, make_wave, sms_code
 from tests.factories import make_staff
 from tests.payouts.conftest import completed_enrollment
@@ -150,7 +151,7 @@ def test_a_pupil_found_at_purchase_time_opens_the_case_there(committed, courses,
     assert (case.kind, case.stage, case.amount_held) == ("pupil", "purchase", 1_000_000)
 
 
-def test_an_incentive_instalment_waits_for_the_case_and_recovery_returns_the_money(committed, world, import_list):
+def test_an_incentive_instalment_waits_for_the_case_and_recovery_returns_the_money(committed, world, import_list, bank):
     institution, staff = world["institution"]("LPK Insentif")
     enrollment = completed_enrollment(committed, world, institution, staff)
     participant = enrollment.participant
@@ -163,7 +164,8 @@ def test_an_incentive_instalment_waits_for_the_case_and_recovery_returns_the_mon
         account_number="081234567890",
         account_holder=participant.full_name,
     )
-    incentives.incentive_account_confirm(participant=participant, code=sms_code())
+    account = incentives.incentive_account_confirm(participant=participant, code=sms_code())
+    assert incentive_account_check(account_id=account.pk) == "confirmed"  # the bank's name inquiry
     first = IncentivePayment.objects.get(participant=participant, kind="post_training", number=1)
     # The card is completed (not re-screened); the payment's own check finds the wage.
     Card.objects.filter(participant=participant).update(status="completed", closed_at=timezone.now())
