@@ -14,6 +14,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
 
+from integrity.devices import device_seen
 from prakerja.journey import next_step, participant_journey
 from prakerja.web import apply_errors, role_home
 
@@ -88,10 +89,11 @@ def register(request):
     form = ProfileForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            registration.participant_register(user=request.user, profile=form.to_input())
+            participant = registration.participant_register(user=request.user, profile=form.to_input())
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
+            device_seen(request, participant.pk, "register")
             messages.success(request, _("You are registered. Now verify your mobile number."))
             return redirect("accounts:verify_phone")
     return render(request, "accounts/register.html", {"form": form})

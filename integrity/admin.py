@@ -100,7 +100,37 @@ class CaseAdmin(ReadOnlyAdmin):
                 decision_form=DecisionForm(allowed=allowed) if allowed else None,
                 decide_url=reverse("admin:integrity_case_decide", args=[obj.pk]),
             )
+            if obj.kind == Case.Kind.LINKED:
+                context.update(self._graph(obj))
         return super().render_change_form(request, context, add, change, form_url, obj)
+
+    @staticmethod
+    def _graph(case: Case) -> dict:
+        """The linked group drawn, with its table: members by number and
+        masked name, each linked to its own cases."""
+        from accounts.models import Participant
+
+        from .graph import kind_label, link_graph_svg, masked_name
+
+        members = case.evidence.get("members", [])
+        names = {
+            pk: f"#{pk} {masked_name(name)}"
+            for pk, name in Participant.objects.filter(pk__in=members).values_list("pk", "full_name")
+        }
+        rows = [
+            {
+                "kind": kind_label(link["kind"]),
+                "label": link["label"],
+                "members": [names.get(pk, f"#{pk}") for pk in link["members"]],
+            }
+            for link in case.evidence.get("links", [])
+        ]
+        others = Case.objects.filter(key__startswith=f"linked:{case.evidence.get('group')}:").exclude(pk=case.pk)
+        return {
+            "graph": link_graph_svg(case.evidence, names, focus=case.participant_id),
+            "graph_rows": rows,
+            "group_cases": list(others.select_related("participant").order_by("pk")),
+        }
 
     def decide_view(self, request, pk):
         if request.method != "POST":

@@ -51,6 +51,18 @@ def describe(case: Case) -> str:
             "count": evidence.get("count"),
             "groups": groups,
         }
+    if case.kind == Case.Kind.LINKED:
+        from .graph import kind_label
+
+        shared = "; ".join(
+            f"{kind_label(link['kind'])} ({link['label']}): {len(link['members'])}"
+            for link in evidence.get("links", [])
+        )
+        return _("Risk score %(score)s: %(count)s participants linked by %(shared)s.") % {
+            "score": evidence.get("score", 0),
+            "count": len(evidence.get("members", [])),
+            "shared": shared,
+        }
     if case.kind == Case.Kind.NAME_MISMATCH:
         if evidence.get("failure_code"):
             return _("The bank could not be asked whose %(channel)s account ending %(last)s is (%(code)s).") % {
@@ -98,6 +110,11 @@ def participant_text(case: Case) -> str:
         ) % {"wage": rupiah(case.evidence.get("monthly_wage")), "month": case.evidence.get("month") or "-"}
     if case.kind == Case.Kind.PUPIL:
         return _("The education registry lists you as an active pupil.")
+    if case.kind == Case.Kind.LINKED:
+        return _(
+            "Your account shares a mobile number, a device, an incentive account or a face with other participants' "
+            "accounts. Each person registers and buys for themself only."
+        )
     if case.kind == Case.Kind.NAME_MISMATCH:
         return _("Your bank holds the account ending %(last)s for incentives in another name than your KTP name.") % {
             "last": case.evidence.get("account_last4", "")

@@ -92,6 +92,7 @@ class Case(models.Model):
         COMPLETION = "completion", _("Implausible completions")
         CONFLICT = "conflict", _("Platform selling its affiliated institution's course")
         NAME_MISMATCH = "name", _("Incentive account in another name")
+        LINKED = "linked", _("Linked accounts (possible jockey)")
 
     class Status(models.TextChoices):
         OPEN = "open", _("Being checked")
@@ -230,3 +231,33 @@ class ScreeningRun(models.Model):
 
     def __str__(self):
         return str(self.label)
+
+
+class DeviceSighting(models.Model):
+    """A browser (by the random cookie it keeps, hashed with a key) seen
+    doing something for a participant: signing up, logging in, an identity
+    check. Many participants on one device, or many identity checks from
+    one, is a sign of a jockey (joki) registering for others."""
+
+    class What(models.TextChoices):
+        REGISTER = "register", _("Registration")
+        LOGIN = "login", _("Log in")
+        KYC = "kyc", _("Identity check")
+
+    device_key = models.CharField(max_length=64)
+    participant = models.ForeignKey("accounts.Participant", on_delete=models.CASCADE, related_name="device_sightings")
+    what = models.CharField(_("what"), max_length=10, choices=What.choices)
+    count = models.PositiveIntegerField(_("times"), default=1)
+    first_seen = models.DateTimeField(_("first seen"), auto_now_add=True)
+    last_seen = models.DateTimeField(_("last seen"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("device sighting")
+        verbose_name_plural = _("device sightings")
+        constraints = [
+            models.UniqueConstraint(fields=["device_key", "participant", "what"], name="device_sighting_once"),
+        ]
+        indexes = [models.Index(fields=["device_key"], name="device_sighting_key")]
+
+    def __str__(self):
+        return f"{self.device_key[:8]} {self.what}"

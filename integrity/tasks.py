@@ -35,3 +35,11 @@ def scan_conflicts() -> int:
     from .services.conflicts import conflicts_scan
 
     return len(conflicts_scan())
+
+
+@shared_task
+def scan_links() -> int:
+    """Beat, daily: participants linked by a phone, browser, account, face or operator."""
+    from .services.links import links_scan
+
+    return len(links_scan())

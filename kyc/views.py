@@ -11,6 +11,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from accounts.views import participant_required
+from integrity.devices import device_seen
 from prakerja.web import apply_errors
 
 from . import capture, liveness
@@ -48,6 +49,7 @@ def status(request, participant):
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
+            device_seen(request, participant.pk, "kyc")
             messages.success(request, _("Your photos were received. The check takes a minute or two."))
             return redirect("kyc:status")
     submissions = list(participant.kyc_submissions.order_by("-attempt"))

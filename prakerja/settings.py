@@ -119,6 +119,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "integrity.devices.DeviceCookieMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "prakerja.middleware.IdentityNumbersOutOfUrlsMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -341,6 +342,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "integrity.tasks.scan_conflicts",
         "schedule": crontab(hour=3, minute=40),
     },
+    "integrity-scan-links": {
+        "task": "integrity.tasks.scan_links",
+        "schedule": crontab(hour=3, minute=50),
+    },
     "enrollment-attendance-housekeeping": {
         "task": "enrollment.tasks.attendance_housekeeping",
         "schedule": crontab(minute=40),
@@ -454,6 +459,10 @@ ATTENDANCE_LINK_MINUTES = env.int("ATTENDANCE_LINK_MINUTES", default=15)
 # looks back over, and how many completions trip a rule.
 INTEGRITY_SCAN_DAYS = env.int("INTEGRITY_SCAN_DAYS", default=30)
 INTEGRITY_ANOMALY_MIN = env.int("INTEGRITY_ANOMALY_MIN", default=5)
+# Linked accounts (joki): a group of participants scored at least this opens
+# a case per member; at the second figure the cases hold their money.
+INTEGRITY_LINK_CASE_SCORE = env.int("INTEGRITY_LINK_CASE_SCORE", default=40)
+INTEGRITY_LINK_HOLD_SCORE = env.int("INTEGRITY_LINK_HOLD_SCORE", default=70)
 ATTENDANCE_OPENS_MINUTES = env.int("ATTENDANCE_OPENS_MINUTES", default=15)
 # Tests fix the challenge to the actions a recorded sequence holds; a live
 # site must draw it at random.
