@@ -262,7 +262,9 @@ class StandinGateway:
                 "is_virtual_account": False,
                 "name_matching_result": "MATCH" if same else "NOT_MATCH",
             }
-        check.update(status="COMPLETED", result=result, updated=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
+        check["result"] = result
+        check["updated"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        check["status"] = "COMPLETED"
 
     # -------------------------------------------------------------- webhook
 

@@ -82,6 +82,8 @@ def test_a_reviewer_compares_a_photo_sent_without_the_camera_and_approves_it(
     page.locator("#result_list a", has_text=f"#{check.pk}").click()
     pictures = page.locator("#attendance-pictures img")
     expect(pictures).to_have_count(2)  # what was sent, and the face accepted at the identity check
+    # Both pictures decode (a broken one never does); wait for the slower to arrive.
+    page.wait_for_function("[...document.querySelectorAll('#attendance-pictures img')].every(i => i.complete)")
     widths = page.evaluate("[...document.querySelectorAll('#attendance-pictures img')].map(i => i.naturalWidth)")
     assert all(width > 0 for width in widths), widths
     expect(page.locator("body")).to_contain_text("Tanpa uji keaktifan: foto diunggah")
