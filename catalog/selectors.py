@@ -140,9 +140,9 @@ def party_keys(*, institution_ids=(), platform_ids=()) -> tuple[dict[int, dict],
     return institutions, platforms
 
 
-def affiliation_shared(institution_id: int, platform_id: int) -> list[str]:
-    """The names (as the institution declared them) of the parties the
-    institution shares with the platform: empty when they are not affiliated."""
+def affiliation_shared(institution_id: int, platform_id: int) -> dict[str, str]:
+    """The parties the institution shares with the platform, {key: name as
+    the institution declared it}: empty when they are not affiliated."""
     institutions, platforms = party_keys(institution_ids=[institution_id], platform_ids=[platform_id])
     mine, theirs = institutions[institution_id], platforms[platform_id]
-    return sorted(mine[key] for key in mine.keys() & theirs.keys())
+    return {key: mine[key] for key in mine.keys() & theirs.keys()}

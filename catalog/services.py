@@ -181,7 +181,7 @@ def course_create(
         message = _(
             "Your institution is affiliated with this platform (shared: %(parties)s): a platform may not sell its "
             "own institution's course. Choose another platform."
-        ) % {"parties": ", ".join(shared)}
+        ) % {"parties": ", ".join(sorted(shared.values()))}
         raise ValidationError({"platform": ValidationError(message, code="conflict_of_interest")})
     with transaction.atomic():
         course = Course.objects.create(institution=institution, platform=platform)
@@ -242,17 +242,25 @@ def revision_start(*, course: Course, by: User | None = None, via=None) -> Cours
     return revision
 
 
+def _conflict_cleared(course_id: int, shared: dict) -> bool:
+    """The PMO cleared this very conflict for this listing (the same shared
+    parties): its new versions may go on."""
+    from integrity.services.conflicts import conflict_cleared
+
+    return conflict_cleared(course_id, set(shared))
+
+
 def _publishing_problem(institution: Institution, revision: CourseRevision) -> tuple[str, str]:
     """Why this version may not go (further) towards sale now, if at all:
     (code, message), or ("", "")."""
     if institution.is_suspended:
         return "institution_suspended", _("The institution is suspended; its courses cannot go on sale.")
     shared = affiliation_shared(institution.pk, revision.course.platform_id)
-    if shared:
+    if shared and not _conflict_cleared(revision.course_id, shared):
         return "conflict_of_interest", _(
             "Your institution is affiliated with this platform (shared: %(parties)s): a platform may not sell its "
             "own institution's course. Sell this course through another platform."
-        ) % {"parties": ", ".join(shared)}
+        ) % {"parties": ", ".join(sorted(shared.values()))}
     if institution.kind == Institution.Kind.LPK_SWASTA and not institution.accreditation_valid():
         return "accreditation", _("A private LPK needs a valid LA-LPK accreditation to publish courses.")
     if revision.starts_at is not None and revision.starts_at <= timezone.now():

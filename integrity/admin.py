@@ -125,7 +125,7 @@ class CaseAdmin(ReadOnlyAdmin):
             }
             for link in case.evidence.get("links", [])
         ]
-        others = Case.objects.filter(key__startswith=f"linked:{case.evidence.get('group')}:").exclude(pk=case.pk)
+        others = Case.objects.filter(kind=Case.Kind.LINKED, participant_id__in=members).exclude(pk=case.pk)
         return {
             "graph": link_graph_svg(case.evidence, names, focus=case.participant_id),
             "graph_rows": rows,

@@ -55,12 +55,12 @@ def describe(case: Case) -> str:
         from .graph import kind_label
 
         shared = "; ".join(
-            f"{kind_label(link['kind'])} ({link['label']}): {len(link['members'])}"
+            f"{kind_label(link['kind'])} ({link['label']}): {link.get('member_count', len(link['members']))}"
             for link in evidence.get("links", [])
         )
         return _("Risk score %(score)s: %(count)s participants linked by %(shared)s.") % {
             "score": evidence.get("score", 0),
-            "count": len(evidence.get("members", [])),
+            "count": evidence.get("member_count", len(evidence.get("members", []))),
             "shared": shared,
         }
     if case.kind == Case.Kind.NAME_MISMATCH:

@@ -285,6 +285,7 @@ class IncentiveAccount(models.Model):
     confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
     refused_reason = models.CharField(_("why the bank refused it"), max_length=500, blank=True)
     name_check_id = models.CharField(_("name inquiry"), max_length=100, blank=True)
+    name_check_attempts = models.PositiveSmallIntegerField(_("name inquiries sent"), default=0)
     bank_holder_name = models.CharField(_("holder's name at the bank"), max_length=150, blank=True)
     name_checked_at = models.DateTimeField(_("name checked at"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -293,6 +294,11 @@ class IncentiveAccount(models.Model):
         ordering = ["-created_at"]
         verbose_name = _("incentive account")
         verbose_name_plural = _("incentive accounts")
+        indexes = [
+            # The linked-accounts scan (one account, several participants) and the name-check sweep.
+            models.Index(fields=["channel_code", "account_number"], name="incentiveaccount_number"),
+            models.Index(fields=["status"], name="incentiveaccount_checking", condition=Q(status="checking")),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["participant"], condition=Q(status="confirmed"), name="incentiveaccount_one_confirmed"

@@ -463,6 +463,9 @@ INTEGRITY_ANOMALY_MIN = env.int("INTEGRITY_ANOMALY_MIN", default=5)
 # a case per member; at the second figure the cases hold their money.
 INTEGRITY_LINK_CASE_SCORE = env.int("INTEGRITY_LINK_CASE_SCORE", default=40)
 INTEGRITY_LINK_HOLD_SCORE = env.int("INTEGRITY_LINK_HOLD_SCORE", default=70)
+# A browser, phone or account shared by more participants than this is more
+# likely a public place: its group's cases are reviewed but hold no money.
+INTEGRITY_LINK_WIDE = env.int("INTEGRITY_LINK_WIDE", default=50)
 ATTENDANCE_OPENS_MINUTES = env.int("ATTENDANCE_OPENS_MINUTES", default=15)
 # Tests fix the challenge to the actions a recorded sequence holds; a live
 # site must draw it at random.
@@ -495,6 +498,9 @@ XENDIT_CALLBACK_TOKEN = env.str("XENDIT_CALLBACK_TOKEN", default="demo-callback-
 XENDIT_TIMEOUT_SECONDS = env.float("XENDIT_TIMEOUT_SECONDS", default=10)
 # The name inquiry before an incentive account is confirmed (issue 15).
 ACCOUNT_VALIDATOR = env.str("ACCOUNT_VALIDATOR", default="payments.gateway.xendit.XenditAccountValidator")
+INCENTIVE_NAME_CHECK_TRIES = env.int("INCENTIVE_NAME_CHECK_TRIES", default=3)  # requests before review
+INCENTIVE_NAME_CHECK_GIVE_UP_HOURS = env.int("INCENTIVE_NAME_CHECK_GIVE_UP_HOURS", default=24)
+INCENTIVE_NAME_CHECK_SWEEP = env.int("INCENTIVE_NAME_CHECK_SWEEP", default=2000)  # accounts queued per sweep
 # Our payouts' reference (and idempotency key) at the gateway is
 # "<prefix>-<payout id>": a prefix per environment keeps a staging database's
 # payout 1 from colliding with production's on a shared gateway account.

@@ -147,9 +147,10 @@ def case_decide(*, case_id: int, by: User, decision: str, reason: str) -> Case:
             from .conflicts import conflict_lift
 
             conflict_lift(case, by=by, reason=reason)
-        if case.kind == Case.Kind.NAME_MISMATCH and decision in (Decision.CLEAR, Decision.BLOCK):
+        if case.kind == Case.Kind.NAME_MISMATCH:
             from payouts.services.name_check import name_review_decide
 
+            # Cleared: the account is confirmed; any other decision refuses it.
             name_review_decide(case, approve=decision == Decision.CLEAR, by=by, reason=reason)
         case.decided_at = timezone.now()
         case.decided_by = by

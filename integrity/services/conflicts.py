@@ -53,24 +53,29 @@ def conflicts_scan(*, institution_ids=None, platform_ids=None, stage: str = Case
         for course_id, institution_id, platform_id, title, shared, names in fresh:
             course = Course.objects.select_for_update().get(pk=course_id)
             sold = sales.get(course_id, {"count": 0, "total": 0, "commission": 0})
-            case = Case.objects.create(
-                kind=Case.Kind.CONFLICT,
-                stage=stage,
+            # A declaration and the daily scan may find the same conflict at once: one case.
+            case, created = Case.objects.get_or_create(
                 key=_key(course_id, shared),
-                institution_id=institution_id,
-                course=course,
-                evidence={
-                    "course": title,
-                    "platform_id": platform_id,
-                    "platform": course.platform.name,
-                    "shared": names,
-                    "sales": sold["count"],
-                    "sales_total": sold["total"],
-                    "commission": sold["commission"],
-                },
-                holds_money=False,
-                amount_held=sold["total"],
+                defaults=dict(
+                    kind=Case.Kind.CONFLICT,
+                    stage=stage,
+                    institution_id=institution_id,
+                    course=course,
+                    holds_money=False,
+                    amount_held=sold["total"],
+                    evidence={
+                        "course": title,
+                        "platform_id": platform_id,
+                        "platform": course.platform.name,
+                        "shared": names,
+                        "sales": sold["count"],
+                        "sales_total": sold["total"],
+                        "commission": sold["commission"],
+                    },
+                ),
             )
+            if not created:
+                continue
             if not course.is_suspended:
                 reason = f"conflict of interest (case {case.pk}): the platform is affiliated with the institution"
                 course.is_suspended = True
@@ -104,13 +109,17 @@ def _sales(course_ids) -> dict[int, dict]:
     }
 
 
+def conflict_cleared(course_id: int, shared: set[str]) -> bool:
+    return Case.objects.filter(key=_key(course_id, shared), status=Case.Status.CLEARED).exists()
+
+
 def conflict_lift(case: Case, *, by, reason: str) -> None:
     """The officer clears a conflict case: the listing goes back on sale."""
     if case.course_id is None:
         return
     course = Course.objects.select_for_update().get(pk=case.course_id)
-    if not course.is_suspended:
-        return
+    if not course.is_suspended or f"(case {case.pk})" not in course.suspended_reason:
+        return  # not (or no longer) suspended for this case: a suspension the PMO set stays
     before = {"suspended": True, "reason": course.suspended_reason}
     course.is_suspended = False
     course.suspended_reason = ""

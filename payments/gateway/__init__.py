@@ -86,7 +86,7 @@ class AccountCheck:
 
     id: str
     reference_id: str
-    status: str  # PENDING, COMPLETED or FAILED
+    status: str  # PENDING, COMPLETED or FAILED; UNKNOWN: the gateway has no such request (ask anew)
     is_found: bool | None = None
     holder_name: str = ""  # the name the bank holds for the account
     name_matching: str = ""  # the gateway's own comparison with the name we gave, if it made one

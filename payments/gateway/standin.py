@@ -28,7 +28,7 @@ every account is found and held in the name asked about (upper case, as
 banks keep it). ``POST /_standin/holders`` with ``{"account_number": ...,
 "holder_name": "..."}`` gives an account another holder, ``"holder_name":
 null`` makes it unknown to the bank, and ``"mode"`` ``pending`` (COMPLETED
-only when asked again), ``refuse`` (400 ``failure_code``, by default
+only when asked again), ``failed`` (FAILED with ``failure_code``), ``refuse`` (400 ``failure_code``, by default
 ``BANK_CODE_NOT_SUPPORTED``) or ``error`` (500) steer its answer.
 """
 
@@ -241,8 +241,11 @@ class StandinGateway:
             return self._reply(handler, 500, {"error_code": "SERVER_ERROR", "message": "Stand-in server error"})
         now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
         check = {"id": f"bknv-standin-{next(_ids):08d}", **fields, "status": "PENDING", "created": now, "_spec": spec}
+        if mode == "failed":
+            check.update(failure_code=spec.get("failure_code", "BANK_NETWORK_ERROR"))
+            check["status"] = "FAILED"
         with self.lock:
-            if mode != "pending":
+            if mode not in ("pending", "failed"):
                 self._complete(check)
             self.checks[check["id"]] = check
             answer = _public(check)

@@ -17,7 +17,10 @@ account stays *checking* and the sweep (beat, every 5 minutes) asks again.
 """
 
 import logging
+from datetime import timedelta
 
+from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -33,35 +36,76 @@ log = logging.getLogger(__name__)
 
 
 def reference_of(account: IncentiveAccount) -> str:
-    return f"incentive-account-{account.pk}"
+    """One reference per request sent: a request lost on the way (a timeout
+    after the gateway received it) is never repeated under its reference."""
+    return f"incentive-account-{account.pk}-{account.name_check_attempts}"
 
 
 def incentive_account_check(*, account_id: int) -> str:
     """Asks (or asks again) the gateway about one account being checked and
-    acts on a final answer. Returns the account's status afterwards."""
-    account = IncentiveAccount.objects.select_related("participant").filter(pk=account_id).first()
-    if account is None or account.status != IncentiveAccount.Status.CHECKING:
-        return account.status if account else "gone"
+    acts on a final answer. One run at a time per account: the account's
+    row stays locked while the gateway is asked. Returns the account's
+    status afterwards."""
+    with transaction.atomic():
+        account = (
+            IncentiveAccount.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("participant")
+            .filter(pk=account_id)
+            .first()
+        )
+        if account is None:  # another run is asking right now, or the account is gone
+            return IncentiveAccount.objects.filter(pk=account_id).values_list("status", flat=True).first() or "gone"
+        if account.status != IncentiveAccount.Status.CHECKING:
+            return account.status
+        check = _ask(account)
+        if check is None:  # no answer yet
+            if timezone.now() - account.created_at > timedelta(hours=settings.INCENTIVE_NAME_CHECK_GIVE_UP_HOURS):
+                check = AccountCheck(id="", reference_id="", status="FAILED", failure_code="NO_ANSWER")
+            else:
+                return account.status
+    return _decide(account.pk, check)
+
+
+def _ask(account: IncentiveAccount) -> AccountCheck | None:
+    """The gateway's final answer about the account, or None for not yet
+    (a request is pending, the gateway is down, or a new request was sent)."""
     validator = get_account_validator()
     try:
         if account.name_check_id:
             check = validator.get_check(account.name_check_id)
-        else:
-            check = validator.request_check(
-                reference_id=reference_of(account),
-                channel_code=account.channel_code,
-                account_number=account.account_number,
-                given_name=account.participant.full_name,
-            )
-            IncentiveAccount.objects.filter(pk=account.pk, name_check_id="").update(name_check_id=check.id)
+            if check.status == "UNKNOWN" or (check.status == "FAILED" and _may_retry(account)):
+                account.name_check_id = ""  # ask anew, under a new reference
+                account.save(update_fields=["name_check_id"])
+                return None
+            return check if check.is_final else None
+        if account.name_check_attempts >= settings.INCENTIVE_NAME_CHECK_TRIES:
+            return AccountCheck(id="", reference_id="", status="FAILED", failure_code="NO_ANSWER")
+        account.name_check_attempts += 1
+        account.save(update_fields=["name_check_attempts"])  # before sending, in case the answer is lost
+        check = validator.request_check(
+            reference_id=reference_of(account),
+            channel_code=account.channel_code,
+            account_number=account.account_number,
+            given_name=account.participant.full_name,
+        )
+        account.name_check_id = check.id
+        account.save(update_fields=["name_check_id"])
+        if check.status == "FAILED" and _may_retry(account):
+            account.name_check_id = ""
+            account.save(update_fields=["name_check_id"])
+            return None
+        return check if check.is_final else None
     except GatewayError as exc:
         log.warning("name inquiry for incentive account %s not answered: %s", account.pk, exc)
-        return account.status
+        return None
     except GatewayRefused as exc:
-        check = AccountCheck(id="", reference_id=reference_of(account), status="FAILED", failure_code=exc.code)
-    if not check.is_final:
-        return account.status
-    return _decide(account.pk, check)
+        return AccountCheck(id="", reference_id=reference_of(account), status="FAILED", failure_code=exc.code)
+
+
+def _may_retry(account: IncentiveAccount) -> bool:
+    """A FAILED inquiry may be the bank's passing trouble: asked again up to
+    INCENTIVE_NAME_CHECK_TRIES times before it goes to review."""
+    return account.name_check_attempts < settings.INCENTIVE_NAME_CHECK_TRIES
 
 
 def _same_name(check: AccountCheck, kyc_name: str) -> bool:
@@ -139,7 +183,14 @@ def name_review_decide(case: Case, *, approve: bool, by, reason: str) -> None:
 
     account = IncentiveAccount.objects.select_for_update().filter(pk=case.evidence.get("account_id")).first()
     if account is None or account.status != IncentiveAccount.Status.REVIEW:
-        return  # replaced meanwhile by another account the participant entered
+        if approve:
+            status = account.get_status_display() if account else "-"
+            raise ValidationError(
+                _("The account is no longer under review (%(status)s): clearing the case cannot confirm it.")
+                % {"status": status},
+                code="account_not_in_review",
+            )
+        return  # replaced meanwhile by another account the participant entered, or refused already
     if approve:
         incentive_account_activate(account, by=by, reason=f"case {case.pk}: {reason}"[:500])
         return
@@ -151,10 +202,13 @@ def name_review_decide(case: Case, *, approve: bool, by, reason: str) -> None:
 
 
 def incentive_accounts_sweep() -> int:
-    """Beat: asks again about every account still being checked."""
-    decided = 0
-    for pk in IncentiveAccount.objects.filter(status=IncentiveAccount.Status.CHECKING).values_list("pk", flat=True)[
-        :500
-    ]:
-        decided += incentive_account_check(account_id=pk) != IncentiveAccount.Status.CHECKING
-    return decided
+    """Beat: asks again about every account still being checked, oldest
+    first, each in its own task (a slow gateway delays only its own).
+    Returns how many it queued."""
+    from ..tasks import check_incentive_account
+
+    waiting = IncentiveAccount.objects.filter(status=IncentiveAccount.Status.CHECKING).order_by("pk")
+    ids = list(waiting.values_list("pk", flat=True)[: settings.INCENTIVE_NAME_CHECK_SWEEP])
+    for pk in ids:
+        check_incentive_account.delay(pk)
+    return len(ids)

@@ -13,7 +13,13 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from accounts.nik import compose_nik
 from catalog.models import Affiliation, Course, Platform
 from catalog.selectors import on_sale
-from catalog.services import affiliation_declare, affiliation_withdraw, course_create, revision_submit
+from catalog.services import (
+    affiliation_declare,
+    affiliation_withdraw,
+    course_create,
+    revision_start,
+    revision_submit,
+)
 from enrollment.services import purchases
 from integrity.models import Case
 from integrity.services.cases import case_decide
@@ -121,6 +127,48 @@ def test_a_conflict_found_on_sale_suspends_the_listing_with_a_case_and_clearing_
     course.refresh_from_db()
     assert not course.is_suspended and on_sale().filter(pk=course.pk).exists()
     assert Case.objects.get(pk=case.pk).status == "cleared"
+
+    # Declared again, the same cleared conflict opens nothing and suspends nothing; the
+    # listing's new versions may go to curation (the officer's decision holds).
+    affiliation_declare(
+        owner=courses.institution,
+        relation="affiliate",
+        party_kind=COMPANY,
+        number="9120001234567",
+        name="PT Induk Digital",
+        by=courses.staff,
+    )
+    course.refresh_from_db()
+    assert not course.is_suspended and Case.objects.filter(kind="conflict").count() == 1
+    draft = revision_start(course=course, by=courses.staff)
+    assert revision_submit(revision=draft, by=courses.staff).status == "submitted"
+
+
+def test_clearing_a_conflict_does_not_lift_a_suspension_the_pmo_set_for_another_reason(courses, officer):
+    from accounts import roles
+    from catalog.services import course_set_suspended
+    from tests.factories import make_staff
+
+    platform = courses.world["platform"]
+    Platform.objects.filter(pk=platform.pk).update(nib="9120001234567")
+    (course,) = courses(300_000)
+    affiliation_declare(
+        owner=courses.institution,
+        relation="owner",
+        party_kind=COMPANY,
+        number="9120001234567",
+        name="PT X",
+        by=courses.staff,
+    )
+    case = Case.objects.get(kind="conflict")
+    # The PMO meanwhile suspends the listing for a complaint of its own.
+    course_set_suspended(course=course, suspended=False, reason="", by=make_staff(roles.PMO_CURATOR))
+    course_set_suspended(
+        course=course, suspended=True, reason="Pengaduan peserta: materi tidak ada", by=make_staff(roles.PMO_CURATOR)
+    )
+    case_decide(case_id=case.pk, by=officer, decision="clear", reason="Afiliasi sudah berakhir.")
+    course.refresh_from_db()
+    assert course.is_suspended and "Pengaduan" in course.suspended_reason
 
 
 def test_declarations_are_checked_and_only_the_staff_declare(world):

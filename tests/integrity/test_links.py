@@ -15,6 +15,7 @@ from accounts.services.registration import participant_register_offline
 from integrity.devices import COOKIE, device_seen
 from integrity.models import Case, DeviceSighting
 from integrity.selectors import held_participant_ids
+from integrity.services.cases import case_decide
 from integrity.services.links import links_find, links_scan
 from kyc.models import KycSubmission
 from tests.factories import UserFactory, make_operator, make_participant, make_profile, profile_post_data
@@ -34,7 +35,7 @@ def sign_up_in(client, **profile) -> Participant:
     return Participant.objects.get(user=user)
 
 
-def test_a_jockeys_registrations_from_one_browser_and_phone_become_one_group_whose_money_is_held(client):
+def test_a_jockeys_registrations_from_one_browser_and_phone_become_one_group_whose_money_is_held(client, officer):
     a = sign_up_in(client, full_name="Ani Lestari")
     b = sign_up_in(client, full_name="Bambang Irawan", phone=JOKI_PHONE)
     c = sign_up_in(client, full_name="Cici Paramida", phone=JOKI_PHONE)
@@ -57,17 +58,28 @@ def test_a_jockeys_registrations_from_one_browser_and_phone_become_one_group_who
     assert all(case.kind == "linked" and case.holds_money for case in cases)
     evidence = Case.objects.get(participant=b).evidence
     assert evidence["score"] == 95 and evidence["members"] == sorted([a.pk, b.pk, c.pk])
-    assert {"kind": "phone", "label": "+62 812-****-0000", "members": sorted([b.pk, c.pk]), "kyc": 0} in evidence[
-        "links"
-    ]
+    assert {
+        "kind": "phone",
+        "label": "+62 812-****-0000",
+        "member_count": 2,
+        "members": sorted([b.pk, c.pk]),
+        "kyc": 0,
+    } in evidence["links"]
     assert JOKI_PHONE not in str(evidence)  # masked
     assert held_participant_ids([a.pk, b.pk, c.pk, unrelated.pk]) == {a.pk, b.pk, c.pk}
     assert links_scan() == []  # found again: the same cases
 
-    # Another registrant from the same browser: a larger group, new cases for everyone in it.
+    # Another registrant from the same browser: the group grows. The newcomer gets a case; the
+    # others' open cases show the group as it is now. A cleared member is not raised again.
+    case_decide(
+        case_id=Case.objects.get(participant=a).pk, by=officer, decision="clear", reason="Ibu kandung pemilik HP."
+    )
     d = sign_up_in(client, full_name="Dewi Sartika")
     grown = links_scan()
-    assert sorted(c_.participant_id for c_ in grown) == sorted([a.pk, b.pk, c.pk, d.pk])
+    assert [case.participant_id for case in grown] == [d.pk]
+    assert Case.objects.get(participant=b).evidence["member_count"] == 4
+    assert Case.objects.get(participant=a).status == "cleared"
+    assert Case.objects.filter(kind="linked").count() == 4
 
 
 def test_a_weak_link_alone_opens_no_case_and_many_identity_checks_from_one_browser_do(settings):
@@ -93,3 +105,12 @@ def test_a_weak_link_alone_opens_no_case_and_many_identity_checks_from_one_brows
     opened = links_scan()
     assert sorted(c.participant_id for c in opened) == sorted(p.pk for p in people)
     assert not any(c.holds_money for c in opened)  # 50: reviewed, money not held (hold from 70)
+
+    # Later two of them turn out to share a face: the score rises past 70 and the same cases now hold money.
+    KycSubmission.objects.create(
+        participant=people[2], attempt=1, status="needs_review", duplicate_of=people[1], flags=["possible_duplicate"]
+    )
+    assert links_scan() == []
+    held = Case.objects.filter(kind="linked", participant__in=people)
+    assert held.count() == 3 and all(c.holds_money and c.evidence["score"] == 90 for c in held)
+    assert held_participant_ids([p.pk for p in people]) == {p.pk for p in people}

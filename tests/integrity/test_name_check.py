@@ -68,7 +68,7 @@ def test_an_account_in_the_participants_own_name_is_confirmed_after_the_banks_an
         "OVO",
         graduate.full_name,
     )
-    assert asked["reference_id"] == f"incentive-account-{account.pk}"
+    assert asked["reference_id"] == f"incentive-account-{account.pk}-1"
     assert not Case.objects.exists()
 
 
@@ -136,3 +136,47 @@ def test_a_late_or_unreachable_bank_leaves_the_account_checking_until_the_sweep_
     assert down.status == "confirmed"
     account.refresh_from_db()
     assert account.status == "replaced"
+
+
+def test_a_failing_bank_is_asked_again_then_the_account_goes_to_review_and_a_refused_one_cannot_be_cleared(
+    committed, graduate, bank, officer
+):
+    from django.core.exceptions import ValidationError
+
+    from integrity.services.cases import case_decide
+
+    bank.holder(NUMBER, mode="failed")
+    account = link(committed, graduate)
+    assert account.status == "checking"  # FAILED once: asked again, under a new reference
+    incentive_accounts_sweep()
+    incentive_accounts_sweep()
+    account.refresh_from_db()
+    assert account.status == "review" and account.name_check_attempts == 3
+    assert [c["reference_id"] for c in checks(bank)] == [f"incentive-account-{account.pk}-{n}" for n in (1, 2, 3)]
+    case = Case.objects.get()
+    assert case.evidence["failure_code"] == "BANK_NETWORK_ERROR"
+
+    case_decide(case_id=case.pk, by=officer, decision="block", reason="Tidak bisa dicek; minta rekening lain.")
+    account.refresh_from_db()
+    assert account.status == "refused"
+    with pytest.raises(ValidationError) as refused:
+        case_decide(case_id=case.pk, by=officer, decision="clear", reason="Salah pilih.")
+    assert refused.value.code == "account_not_in_review"
+    assert Case.objects.get(pk=case.pk).status == "blocked"
+    assert IncentiveAccount.objects.get(pk=account.pk).status == "refused"
+
+
+def test_an_account_the_gateway_never_answers_about_goes_to_review_after_a_day(committed, graduate, bank):
+    from django.utils import timezone
+
+    bank.holder(NUMBER, mode="pending")
+    account = link(committed, graduate)
+    IncentiveAccount.objects.filter(pk=account.pk).update(created_at=timezone.now() - timedelta(hours=25))
+    bank.holder(NUMBER, mode="error")  # from now on the gateway answers nothing
+    with bank.lock:
+        bank.checks.clear()  # nor does it know the request
+    incentive_accounts_sweep()  # the request is unknown: asked anew, the gateway is down
+    incentive_accounts_sweep()
+    account.refresh_from_db()
+    assert account.status == "review"
+    assert Case.objects.get().evidence["failure_code"] == "NO_ANSWER"
