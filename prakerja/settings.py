@@ -181,9 +181,17 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Argon2id first (prakerja/hashers.py); PBKDF2 still verifies older hashes,
+# which are upgraded to Argon2id at the next log-in.
+PASSWORD_HASHERS = [
+    "prakerja.hashers.Argon2idPasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+]
 if PRAKERJA_ENV == "test":
-    # Hashing at full strength makes every test login cost ~0.3 s.
-    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Hashing at full strength makes every test login cost tens of ms; the
+    # hashing tests put the real list back.
+    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher", *PASSWORD_HASHERS]
 
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "home"
