@@ -87,6 +87,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))  # the spawned Django processes import the project too
 
 from payments.owners import account_owner_sql  # noqa: E402  (after the path)
+from prakerja.celery import queues_for  # noqa: E402
 
 ADMIN_URL = os.environ.get("BENCH_ADMIN_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")
 BROKER_URL = os.environ.get("BENCH_BROKER_URL", "redis://127.0.0.1:6379/3")
@@ -751,7 +752,7 @@ def disburse(args, batch: dict, latency_ms: int, workers: int, procs: Processes,
     )  # fmt: skip
     names = [f"w{i}.{queue}@bench" for i in range(workers)]
     worker_cmd = [sys.executable, "-m", "celery", "-A", "prakerja", "worker", "--pool=solo", "--concurrency=1",
-                  "-Q", queue, "--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "WARNING"]  # fmt: skip
+                  "-Q", queues_for(queue), "--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "WARNING"]  # fmt: skip
     worker_procs = [
         procs.start(f"worker-l{latency_ms}-w{workers}-{i}", [*worker_cmd, "-n", name], env)
         for i, name in enumerate(names)

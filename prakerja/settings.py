@@ -13,6 +13,7 @@ from celery.schedules import crontab
 from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
+from kombu import Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -324,6 +325,52 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="prakerja")
+# Work is split into queues by kind, each with its own workers
+# (docker-compose.yml), so a bulk job never delays a one-time code: each
+# queue is the default queue's name with the kind after a dot. Whatever is
+# not named here runs on the default queue (housekeeping, webhooks).
+TASK_QUEUES = {
+    "messages": [  # one-time codes, SMS and email: seconds matter
+        "notifications.tasks.*",
+        "accounts.tasks.send_offline_welcome",
+        "kyc.tasks.send_kyc_decision",
+        "enrollment.tasks.send_deadline_reminder",
+        "enrollment.tasks.send_card_revoked",
+        "payouts.tasks.notify_payout_failed",
+    ],
+    "identity": ["kyc.tasks.run_kyc_check", "enrollment.tasks.run_attendance_check"],  # face checks, CPU-bound
+    "bulk": [  # draws, card issuing, CSV batches, list imports, re-screens, scans
+        "enrollment.tasks.run_wave_draw",
+        "enrollment.tasks.issue_wave_cards",
+        "enrollment.tasks.notify_wave_result",
+        "accounts.tasks.process_registration_batch",
+        "accounts.tasks.import_exclusion_list",
+        "kyc.tasks.import_registry_extract",
+        "kyc.tasks.purge_kyc_photos",
+        "integrity.tasks.*",
+        "payouts.tasks.reconcile_batch",
+    ],
+    "payouts": [  # money out through the gateway
+        "payouts.tasks.disburse_batch",
+        "payouts.tasks.send_payout",
+        "payouts.tasks.poll_payouts",
+        "payouts.tasks.pay_participant_incentives",
+        "payouts.tasks.pay_incentives",
+        "payouts.tasks.check_incentive_account",
+        "payouts.tasks.check_incentive_accounts",
+    ],
+}
+# A worker started without -Q (development) takes every queue; the
+# deployment's workers each take one (docker-compose.yml).
+CELERY_TASK_QUEUES = [
+    Queue(name)
+    for name in [CELERY_TASK_DEFAULT_QUEUE, *(f"{CELERY_TASK_DEFAULT_QUEUE}.{kind}" for kind in TASK_QUEUES)]
+]
+CELERY_TASK_ROUTES = {
+    pattern: {"queue": f"{CELERY_TASK_DEFAULT_QUEUE}.{kind}"}
+    for kind, patterns in TASK_QUEUES.items()
+    for pattern in patterns
+}
 # Redis redelivers a task nobody acknowledged after this many seconds (the
 # worker died): longer than any task runs, or a slow task would run twice at
 # once. README "Background jobs" says why these settings are what they are.

@@ -11,9 +11,16 @@ from django.db import connection
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def start_worker(log_path, **env_extra) -> subprocess.Popen:
-    """A worker on the test's own queue and database; a dead worker's
-    unacknowledged task comes back after 5 s (production waits hours)."""
+def all_queues() -> str:
+    from prakerja.celery import queues_for
+
+    return queues_for(os.environ["CELERY_TASK_DEFAULT_QUEUE"])
+
+
+def start_worker(log_path, queues: str | None = None, **env_extra) -> subprocess.Popen:
+    """A worker on the test's own queues (all of them, unless ``queues``)
+    and database; a dead worker's unacknowledged task comes back after 5 s
+    (production waits hours)."""
     db = connection.settings_dict
     env = {
         **os.environ,
@@ -28,7 +35,7 @@ def start_worker(log_path, **env_extra) -> subprocess.Popen:
     log = open(log_path, "a")  # noqa: SIM115 - closed with the process
     return subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "prakerja", "worker", "--pool=solo", "--loglevel=INFO",
-         "--without-gossip", "--without-mingle", "-Q", os.environ["CELERY_TASK_DEFAULT_QUEUE"]],
+         "--without-gossip", "--without-mingle", "-Q", queues or all_queues()],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
     )  # fmt: skip
 

@@ -13,6 +13,7 @@ from django.urls import reverse
 
 from accounts.models import Participant, RegistrationBatch
 from prakerja.celery import app as celery_app
+from prakerja.celery import queues_for
 from tests.accounts.test_offline_registration import csv_bytes, csv_row, upload
 from tests.factories import make_operator, make_profile
 
@@ -40,7 +41,7 @@ def worker(tmp_path, settings):
     log = (tmp_path / "worker.log").open("w")
     process = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "prakerja", "worker", "--pool=solo", "--loglevel=INFO",
-         "--without-gossip", "--without-mingle", "-Q", os.environ["CELERY_TASK_DEFAULT_QUEUE"]],
+         "--without-gossip", "--without-mingle", "-Q", queues_for(os.environ["CELERY_TASK_DEFAULT_QUEUE"])],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
     )  # fmt: skip
     celery_app.conf.task_always_eager = False
