@@ -114,6 +114,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "prakerja.db.ReplicaPinningMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "prakerja.middleware.LanguageMiddleware",
     "django.middleware.gzip.GZipMiddleware",
@@ -158,6 +159,17 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     DATABASES["default"].setdefault("OPTIONS", {}).update({"transaction_mode": "IMMEDIATE", "timeout": 20})
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=0)
+# A read replica for the catalog's reads (prakerja/db.py): a streaming
+# replica of the primary in production. The tests use a second database on
+# the same server (tests/env.py), read from only by the test that turns
+# CATALOG_READS_FROM_REPLICA on.
+if env.str("DATABASE_REPLICA_URL", default=""):
+    DATABASES["replica"] = env.db_url("DATABASE_REPLICA_URL")
+    DATABASES["replica"]["CONN_MAX_AGE"] = DATABASES["default"]["CONN_MAX_AGE"]
+CATALOG_READS_FROM_REPLICA = env.bool("CATALOG_READS_FROM_REPLICA", default="replica" in DATABASES)
+REPLICA_APPS = frozenset({"catalog"})
+REPLICA_PIN_SECONDS = env.int("REPLICA_PIN_SECONDS", default=10)  # longer than the replica's usual lag
+DATABASE_ROUTERS = ["prakerja.db.PrimaryReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.str("REDIS_URL", default="")

@@ -6,6 +6,12 @@ import os
 os.environ.setdefault("PRAKERJA_ENV", "test")
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/prakerja")
 os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/1")
+# A second database on the same server stands in for the read replica; it is
+# created (as test_<name>_replica) only when a test asks for it, and read
+# from only where a test turns CATALOG_READS_FROM_REPLICA on.
+if os.environ["DATABASE_URL"].startswith("postgres"):
+    os.environ.setdefault("DATABASE_REPLICA_URL", os.environ["DATABASE_URL"].rstrip("/") + "_replica")
+os.environ.setdefault("CATALOG_READS_FROM_REPLICA", "false")
 os.environ.setdefault("CELERY_BROKER_URL", "redis://127.0.0.1:6379/2")
 os.environ.setdefault("CELERY_TASK_ALWAYS_EAGER", "true")
 # Playwright's sync API runs an event loop in the test thread; the ORM calls

@@ -9,11 +9,11 @@ from accounts.roles import ALL_ROLES
 def create_roles(apps, schema_editor):
     Group = apps.get_model("auth", "Group")
     for role in ALL_ROLES:
-        Group.objects.get_or_create(name=role)
+        Group.objects.using(schema_editor.connection.alias).get_or_create(name=role)
 
 
 def remove_roles(apps, schema_editor):
-    apps.get_model("auth", "Group").objects.filter(name__in=ALL_ROLES).delete()
+    apps.get_model("auth", "Group").objects.using(schema_editor.connection.alias).filter(name__in=ALL_ROLES).delete()
 
 
 class Migration(migrations.Migration):

@@ -26,10 +26,11 @@ def _code(name):
 
 
 def to_channel_codes(apps, schema_editor):
-    for institution in apps.get_model("catalog", "Institution").objects.all():
+    db = schema_editor.connection.alias
+    for institution in apps.get_model("catalog", "Institution").objects.using(db):
         institution.bank_name = _code(institution.bank_name)
         institution.save(update_fields=["bank_name"])
-    for platform in apps.get_model("catalog", "Platform").objects.exclude(settlement_bank=""):
+    for platform in apps.get_model("catalog", "Platform").objects.using(db).exclude(settlement_bank=""):
         platform.settlement_bank = _code(platform.settlement_bank)
         platform.save(update_fields=["settlement_bank"])
 
