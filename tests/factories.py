@@ -117,6 +117,13 @@ def give_second_factor(user) -> str:
 
 def totp_code(secret: str, *, later: int = 0) -> str:
     """The code an authenticator app shows now (or ``later`` periods on)."""
-    from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value, yield_hotp_counters_from_time
+    import time
 
-    return format_hotp_value(hotp_value(secret, next(yield_hotp_counters_from_time()) + later))
+    from allauth.mfa import app_settings
+    from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
+
+    # The current period's code, in the middle of the accepted window (the
+    # first counter allauth yields is the oldest one it still accepts, which
+    # a period boundary between typing and checking would make too old).
+    counter = int(time.time()) // app_settings.TOTP_PERIOD
+    return format_hotp_value(hotp_value(secret, counter + later))

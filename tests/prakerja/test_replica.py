@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from catalog.models import Course
 from prakerja.db import PIN_COOKIE
-from tests.catalog.test_catalog import publish, world  # noqa: F401  (fixture)
+from tests.catalog.test_catalog import publish
 
 pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "replica"])
 

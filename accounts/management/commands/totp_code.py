@@ -2,9 +2,12 @@
 factor without a phone: from the secret the set-up page shows (``--secret``),
 or, outside production, from a staff account's stored secret (``--email``)."""
 
+import time
+
+from allauth.mfa import app_settings
 from allauth.mfa.adapter import get_adapter
 from allauth.mfa.models import Authenticator
-from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value, yield_hotp_counters_from_time
+from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
@@ -27,7 +30,9 @@ class Command(BaseCommand):
             secret = get_adapter().decrypt(authenticator.data["secret"])
         secret = "".join(secret.split()).upper()
         try:
-            counter = next(yield_hotp_counters_from_time())
+            # The current period's code (allauth's first counter is the
+            # oldest it accepts, about to expire).
+            counter = int(time.time()) // app_settings.TOTP_PERIOD
             self.stdout.write(format_hotp_value(hotp_value(secret, counter)))
         except (ValueError, TypeError) as exc:
             raise CommandError("That is not a base32 secret.") from exc
