@@ -9,6 +9,10 @@ identity queue (solo pool, one BLAS thread each, as production runs one
 process per core) and times each drain, from the workers being ready to the
 last check decided. Prints checks per second and the ratio.
 
+The "KTP" is a plain photo (as in ``manage.py kyc_bench``), so each check
+stops at the card check after both faces are found and encoded, and reads
+no text: the outcome is "rejected" for every one (the outcomes are printed).
+
     .venv/bin/python bench/kyc_workers.py               # 40 checks per run
     .venv/bin/python bench/kyc_workers.py --checks 100
 """
@@ -72,7 +76,7 @@ def submit(count: int, start: int) -> list[int]:
     for i in range(start, start + count):
         user = User.objects.create_user(email=f"kyc{i}@bench.example", password=None)
         profile = ProfileInput(
-            full_name=f"Peserta Bench {i}",
+            full_name="Peserta Bench " + "".join(chr(ord("a") + int(d)) for d in str(i)),
             nik=compose_nik(region="327301", birth_date=datetime.date(1990, 1, 1), gender="M", serial=i + 1),
             kk_number=f"3273010{i:09d}",
             birth_place="Bandung",
