@@ -126,6 +126,8 @@ MIDDLEWARE = [
     "prakerja.middleware.IdentityNumbersOutOfUrlsMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    # After the security headers (its page carries them), before the views' work.
+    "prakerja.waiting_room.WaitingRoomMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "accounts.mfa.StaffSecondFactorMiddleware",
     "prakerja.web.DomainErrorMiddleware",
@@ -159,6 +161,17 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     DATABASES["default"].setdefault("OPTIONS", {}).update({"transaction_mode": "IMMEDIATE", "timeout": 20})
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=0)
+# The waiting room (prakerja/waiting_room.py): how many people may be on the
+# sign-up and registration pages at once (measured by the sign-up benchmark),
+# each for how long after their last request there.
+WAITING_ROOM_ENABLED = env.bool("WAITING_ROOM_ENABLED", default=True)
+WAITING_ROOM_CAPACITY = env.int("WAITING_ROOM_CAPACITY", default=2000)
+WAITING_ROOM_ADMIT_SECONDS = env.int("WAITING_ROOM_ADMIT_SECONDS", default=600)
+WAITING_ROOM_STALE_SECONDS = env.int("WAITING_ROOM_STALE_SECONDS", default=60)
+WAITING_ROOM_REFRESH_SECONDS = env.int("WAITING_ROOM_REFRESH_SECONDS", default=15)
+WAITING_ROOM_PATHS = ("/akun/signup/", "/peserta/daftar/")
+WAITING_ROOM_KEY_PREFIX = env.str("WAITING_ROOM_KEY_PREFIX", default="prakerja:waiting-room")
+
 # A read replica for the catalog's reads (prakerja/db.py): a streaming
 # replica of the primary in production. The tests use a second database on
 # the same server (tests/env.py), read from only by the test that turns

@@ -20,3 +20,4 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 # A queue of this run's own, so a worker started by a test never takes work
 # left on the broker by another run.
 os.environ.setdefault("CELERY_TASK_DEFAULT_QUEUE", f"prakerja-test-{os.getpid()}")
+os.environ.setdefault("WAITING_ROOM_KEY_PREFIX", f"prakerja-test-{os.getpid()}:waiting-room")
