@@ -7,7 +7,8 @@ of an error from an overloaded site.
 State is in Redis, changed by one Lua script per request (atomic):
 
 - ``admitted``: who may use the guarded pages now, each until a sliding
-  expiry (``WAITING_ROOM_ADMIT_SECONDS`` after their last request there);
+  expiry (``WAITING_ROOM_ADMIT_SECONDS`` after their last request there),
+  or until their form went through (a redirect after a POST);
 - ``queue``: who waits, by arrival number; ``seen``: when each last asked,
   so someone who closed the page (stopped asking for
   ``WAITING_ROOM_STALE_SECONDS``) gives up their place.
@@ -99,6 +100,12 @@ def enter(token: str) -> tuple[bool, int, int]:
     return bool(admitted), int(position), int(waiting)
 
 
+def leave(token: str) -> None:
+    """Frees the place of someone who finished (their form went through)."""
+    client = _redis()[0]
+    client.zrem(_keys()[0], token)
+
+
 def _guarded(path: str) -> bool:
     return any(path.startswith(prefix) for prefix in settings.WAITING_ROOM_PATHS)
 
@@ -123,6 +130,12 @@ class WaitingRoomMiddleware:
             log.exception("waiting room unavailable; letting the request through")
             admitted, position, waiting = True, 0, 0
         response = self.get_response(request) if admitted else _waiting_page(request, position, waiting)
+        if admitted and request.method == "POST" and response.status_code in (301, 302, 303):
+            # The sign-up or registration went through: the place goes to the next in the queue.
+            try:
+                leave(token)
+            except Exception:  # noqa: BLE001 - it expires by itself
+                log.warning("waiting room: could not free a place", exc_info=True)
         if fresh:
             response.set_cookie(
                 COOKIE, token, max_age=6 * 3600, httponly=True, secure=settings.SESSION_COOKIE_SECURE, samesite="Lax"

@@ -64,12 +64,16 @@ def test_over_capacity_newcomers_queue_in_order_and_move_in_as_places_free(room,
     assert place(c.get(SIGNUP)) is None
     assert place(d.get(SIGNUP)) == 1
 
-    # Someone who closed the page gives up their place: E behind D, D stops asking.
-    e = Client()
-    assert place(e.get(SIGNUP)) == 2
-    seen_key = waiting_room._keys()[2]
-    redis.zadd(seen_key, {d.cookies[waiting_room.COOKIE].value: time.time() - 120})
-    assert place(e.get(SIGNUP)) == 1
+    # B's sign-up goes through: B's place goes to D at once.
+    done = b.post(SIGNUP, {"email": "b@example.com", "password1": "s3cret-Passw0rd", "password2": "s3cret-Passw0rd"})
+    assert done.status_code == 302
+    assert place(d.get(SIGNUP)) is None
+
+    # Someone who closed the page gives up their place: F behind E, E stops asking.
+    e, f = Client(), Client()
+    assert place(e.get(SIGNUP)) == 1 and place(f.get(SIGNUP)) == 2
+    redis.zadd(waiting_room._keys()[2], {e.cookies[waiting_room.COOKIE].value: time.time() - 120})
+    assert place(f.get(SIGNUP)) == 1
 
 
 @pytest.mark.django_db
