@@ -295,6 +295,10 @@ ACCOUNT_LOGIN_ON_PASSWORD_RESET = True
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_PREVENT_ENUMERATION = True
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Prakerja] "
+# Sign-ups per IP address (allauth's default 20 a minute). Behind a mobile
+# carrier's shared addresses (CGNAT) many people share one IP: on
+# registration day the waiting room, not this, is what meters them.
+ACCOUNT_RATE_LIMITS = {"signup": env.str("SIGNUP_RATE_LIMIT", default="20/m/ip")}
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if PRODUCTION else "http"
 
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")

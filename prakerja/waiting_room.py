@@ -134,7 +134,7 @@ class WaitingRoomMiddleware:
             # The sign-up or registration went through: the place goes to the next in the queue.
             try:
                 leave(token)
-            except Exception:  # noqa: BLE001 - it expires by itself
+            except Exception:  # it expires by itself
                 log.warning("waiting room: could not free a place", exc_info=True)
         if fresh:
             response.set_cookie(
