@@ -262,8 +262,8 @@ def enrollment_submit(
 
 
 def _lock_card(cards) -> Card | None:
-    # Only the card's row: its wave is read along, not locked.
-    return cards.select_for_update(of=("self",)).select_related("wave").first()
+    # Only the card's row: its wave and participant are read along, not locked.
+    return cards.select_for_update(of=("self",)).select_related("wave", "participant").first()
 
 
 def _decline_reason(enrollment: Enrollment, card: Card) -> str | None:
@@ -286,7 +286,7 @@ def _rule_refusal(
         return "card_inactive"
     # The lists as they are now (issue 15): a finding holds the money and,
     # under the authorisation's locks, opens its case.
-    nik_index = Participant.objects.filter(pk=participant_id).values_list("nik_index", flat=True).first()
+    nik_index = card.participant.nik_index  # the card is the participant's (read along with it when locked)
     if participant_held(
         participant_id=participant_id, nik_index=nik_index, wave=card.wave, stage=Case.Stage.PURCHASE, record=lock
     ):

@@ -62,17 +62,19 @@ def _exclusions(indexes: list[str]) -> dict[str, tuple]:
     return found
 
 
-def _latest(indexes: list[str], kind: str) -> dict[str, dict]:
-    """Each NIK's latest record of ``kind`` in the active, imported lists:
-    the latest month (wages), then the latest list."""
-    latest: dict[str, dict] = {}
+def _latest(indexes: list[str]) -> dict[str, dict[str, dict]]:
+    """Each NIK's latest record of each kind in the active, imported lists
+    (the latest month for wages, then the latest list), by kind: one query
+    per chunk for both kinds."""
+    latest: dict[str, dict[str, dict]] = {kind: {} for kind in ScreeningList.Kind.values}
     for chunk in _chunks(indexes):
         rows = ScreeningRecord.objects.filter(
-            kind=kind,
+            kind__in=ScreeningList.Kind.values,  # the (kind, nik_index) index
             nik_index__in=chunk,
             screening_list__is_active=True,
             screening_list__status=ScreeningList.Status.READY,
         ).values(
+            "kind",
             "nik_index",
             "screening_list_id",
             "screening_list__source",
@@ -83,10 +85,11 @@ def _latest(indexes: list[str], kind: str) -> dict[str, dict]:
             "active_pupil",
         )
         for row in rows:
+            of_kind = latest[row["kind"]]
             rank = (row["month"] or date.min, row["screening_list_id"])
-            current = latest.get(row["nik_index"])
+            current = of_kind.get(row["nik_index"])
             if current is None or rank > current["rank"]:
-                latest[row["nik_index"]] = {**row, "rank": rank}
+                of_kind[row["nik_index"]] = {**row, "rank": rank}
     return latest
 
 
@@ -96,8 +99,8 @@ def screen(people: Iterable[tuple[int, str, Rules]]) -> dict[int, list[Finding]]
     people = list(people)
     indexes = sorted({index for _pid, index, _rules in people})
     excluded = _exclusions(indexes)
-    wages = _latest(indexes, ScreeningList.Kind.WAGE)
-    schools = _latest(indexes, ScreeningList.Kind.EDUCATION)
+    latest = _latest(indexes)
+    wages, schools = latest[ScreeningList.Kind.WAGE], latest[ScreeningList.Kind.EDUCATION]
     found: dict[int, list[Finding]] = {}
     for pid, index, rules in people:
         findings = []
