@@ -2,10 +2,11 @@
 
 ``FaceIndex`` is the interface; ``BruteForceIndex`` compares against every
 encoding with one matrix-vector product (float32, |x-q|^2 = |x|^2 - 2x.q +
-|q|^2), about 20 ms for a million encodings on this hardware. An
-approximate index (faiss, hnswlib) can replace it behind the same interface.
+|q|^2), about 20 ms for a million encodings on this hardware; ``kyc.ann``'s
+approximate HNSW index (usearch) holds the templates up to its last build.
 
-``template_index()`` keeps one BruteForceIndex per process in step with the
+``template_index()`` keeps, per process, the built index (if any) and a
+BruteForceIndex of the templates accepted since, in step with the
 FaceTemplate table: each search first loads the templates added since the
 last one, and candidates are confirmed against the table, so a template
 that is gone (or a test's rolled-back one) is never reported.
@@ -83,16 +84,40 @@ class BruteForceIndex:
 
 
 class _TemplateIndex:
+    """The process's view of every accepted face: the built approximate
+    index (``FACE_INDEX_PATH``, memory-mapped, reopened when a new build
+    replaces it) for the templates up to its build, and an exact index of
+    the templates accepted since. Without a built file, everything is exact."""
+
     def __init__(self):
         self._lock = threading.Lock()
         self._index = BruteForceIndex()
         self._last_id = 0
+        self._ann = None
+        self._ann_stamp = None
+
+    def _open_ann(self) -> None:
+        from django.conf import settings
+
+        from .ann import AnnIndex, meta_path
+
+        path = settings.FACE_INDEX_PATH
+        stamp = None
+        if path and path.exists() and meta_path(path).exists():
+            stamp = (path.stat().st_mtime_ns, meta_path(path).stat().st_mtime_ns)
+        if stamp == self._ann_stamp:
+            return
+        self._ann = AnnIndex.open(path) if stamp else None
+        self._ann_stamp = stamp
+        # The exact part starts again after what the build covers.
+        self._index, self._last_id = BruteForceIndex(), (self._ann.last_id if self._ann else 0)
 
     def _refresh(self) -> None:
         from .models import FaceTemplate
 
+        self._open_ann()
         newest = FaceTemplate.objects.order_by("-id").values_list("id", flat=True).first() or 0
-        if newest < self._last_id:  # the table was emptied (a test database flush)
+        if newest < self._last_id and self._ann is None:  # the table was emptied (a test database flush)
             self._index, self._last_id = BruteForceIndex(), 0
         rows = list(
             FaceTemplate.objects.filter(id__gt=self._last_id)
@@ -111,6 +136,13 @@ class _TemplateIndex:
         with self._lock:
             self._refresh()
             candidates = self._index.search(encoding, k=k, exclude=exclude)
+            if self._ann is not None:
+                candidates += self._ann.search(encoding, k=k, exclude=exclude)
+        best: dict[int, Match] = {}
+        for match in candidates:
+            if match.key not in best or match.distance < best[match.key].distance:
+                best[match.key] = match
+        candidates = sorted(best.values(), key=lambda m: m.distance)[:k]
         present = set(
             FaceTemplate.objects.filter(participant_id__in=[m.key for m in candidates]).values_list(
                 "participant_id", flat=True

@@ -558,6 +558,9 @@ if PRODUCTION and LIVENESS_FIXED_ACTIONS:
     raise ImproperlyConfigured("LIVENESS_FIXED_ACTIONS fixes the liveness challenge: tests only")
 LIVENESS_SAMPLES_DIR = Path(env.str("LIVENESS_SAMPLES_DIR", default=str(BASE_DIR.parent / "shared" / "liveness")))
 # Real photos for the KYC tests and calibration (../shared/faces).
+# The built approximate face index (manage.py face_index_build), memory-mapped
+# by every process; empty: the 1:N search is exact over every template.
+FACE_INDEX_PATH = Path(env.str("FACE_INDEX_PATH")) if env.str("FACE_INDEX_PATH", default="") else None
 KYC_TEST_FACES_DIR = Path(env.str("KYC_TEST_FACES_DIR", default=str(BASE_DIR.parent / "shared" / "faces")))
 
 # Catalog: the price bounds of a course (whole rupiah) and the PostgreSQL
