@@ -172,7 +172,8 @@ class Command(BaseCommand):
         logins.append(
             (
                 staff.email,
-                "institution staff of the 14 demo institutions (/lembaga/, /lembaga/peserta/, /lembaga/pembayaran/)",
+                "institution staff of the 14 demo institutions "
+                "(/lembaga/, /lembaga/peserta/, /lembaga/pembayaran/, /lembaga/afiliasi/)",
             )
         )
         catalog_demo.load(
@@ -184,5 +185,7 @@ class Command(BaseCommand):
 
         platform_staff = self._user("mitra", group=roles.PLATFORM_STAFF, name="Staf Sisnaker")
         Platform.objects.get(name="Sisnaker").staff.add(platform_staff)
-        logins.append((platform_staff.email, "platform staff of Sisnaker (/mitra/pesanan/, /mitra/pembayaran/)"))
+        logins.append(
+            (platform_staff.email, "platform staff of Sisnaker (/mitra/pesanan/, /mitra/pembayaran/, /mitra/afiliasi/)")
+        )
         return logins
