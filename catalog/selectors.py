@@ -9,7 +9,7 @@ from django.db.models import F, FloatField, Q, QuerySet
 from django.db.models.functions import Cast, NullIf
 from django.utils import timezone
 
-from .models import Course, Institution
+from .models import Affiliation, Course, Institution, Platform
 
 
 def on_sale() -> QuerySet[Course]:
@@ -118,8 +118,6 @@ def company_key(nib: str) -> str:
 def party_keys(*, institution_ids=(), platform_ids=()) -> tuple[dict[int, dict], dict[int, dict]]:
     """Each institution's and platform's parties, as {key: name}: the owners,
     officers and affiliates it declared (not withdrawn) and its own company."""
-    from .models import Affiliation, Platform
-
     institutions = {pk: {} for pk in institution_ids}
     platforms = {pk: {} for pk in platform_ids}
     for pk, nib, name in (

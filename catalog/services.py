@@ -386,19 +386,26 @@ def course_set_suspended(*, course: Course, suspended: bool, reason: str, by: Us
         locked = Course.objects.select_for_update().get(pk=course.pk)
         if suspended and locked.published_revision_id is None:
             raise ValidationError(_("Only a published course can be suspended."), code="not_published")
-        before = {"suspended": locked.is_suspended, "reason": locked.suspended_reason}
-        locked.is_suspended = suspended
-        locked.suspended_reason = reason if suspended else ""
-        locked.save(update_fields=["is_suspended", "suspended_reason"])
-        record_change(
-            locked,
-            "suspension",
-            by=by,
-            before=before,
-            after={"suspended": suspended, "reason": locked.suspended_reason},
-            reason=reason if suspended else "suspension lifted",
-        )
+        course_suspension_write(locked, suspended=suspended, reason=reason, by=by)
     return locked
+
+
+def course_suspension_write(course: Course, *, suspended: bool, reason: str, by: User | None, note: str = "") -> None:
+    """Writes a listing's suspension and its history. The caller holds the
+    course's row lock and has decided who may (a PMO curator, or a control
+    of the integrity app); ``note``: why it was lifted, for the history."""
+    before = {"suspended": course.is_suspended, "reason": course.suspended_reason}
+    course.is_suspended = suspended
+    course.suspended_reason = reason[:SUSPENSION_REASON_MAX] if suspended else ""
+    course.save(update_fields=["is_suspended", "suspended_reason"])
+    record_change(
+        course,
+        "suspension",
+        by=by,
+        before=before,
+        after={"suspended": suspended, "reason": course.suspended_reason},
+        reason=course.suspended_reason if suspended else (note or "suspension lifted"),
+    )
 
 
 def institution_set_suspended(*, institution: Institution, suspended: bool, reason: str, by: User) -> Institution:

@@ -5,7 +5,7 @@ by kind; every label is escaped; the same facts are in the table beside."""
 
 import math
 
-from django.utils.html import escape, format_html
+from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
@@ -119,6 +119,3 @@ def link_graph_svg(evidence: dict, names: dict[int, str], focus: int | None = No
 def masked_name(full_name: str) -> str:
     """'Wati Suryani' -> 'W*** S***': enough to tell people apart in a graph."""
     return " ".join(word[:1] + "***" for word in (full_name or "").split()) or "-"
-
-
-__all__ = ["escape", "kind_label", "link_graph_svg", "masked_name"]

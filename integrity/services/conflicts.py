@@ -14,7 +14,7 @@ from django.db.models import Count, Sum
 
 from catalog.models import Course
 from catalog.selectors import party_keys
-from prakerja.lifecycle import record_change
+from catalog.services import course_suspension_write
 
 from ..models import Case
 
@@ -78,17 +78,7 @@ def conflicts_scan(*, institution_ids=None, platform_ids=None, stage: str = Case
                 continue
             if not course.is_suspended:
                 reason = f"conflict of interest (case {case.pk}): the platform is affiliated with the institution"
-                course.is_suspended = True
-                course.suspended_reason = reason[:500]
-                course.save(update_fields=["is_suspended", "suspended_reason"])
-                record_change(
-                    course,
-                    "suspension",
-                    by=None,
-                    before={"suspended": False},
-                    after={"suspended": True, "reason": course.suspended_reason},
-                    reason=course.suspended_reason,
-                )
+                course_suspension_write(course, suspended=True, reason=reason, by=None)
             cases.append(case)
     return cases
 
@@ -120,10 +110,4 @@ def conflict_lift(case: Case, *, by, reason: str) -> None:
     course = Course.objects.select_for_update().get(pk=case.course_id)
     if not course.is_suspended or f"(case {case.pk})" not in course.suspended_reason:
         return  # not (or no longer) suspended for this case: a suspension the PMO set stays
-    before = {"suspended": True, "reason": course.suspended_reason}
-    course.is_suspended = False
-    course.suspended_reason = ""
-    course.save(update_fields=["is_suspended", "suspended_reason"])
-    record_change(
-        course, "suspension", by=by, before=before, after={"suspended": False}, reason=f"case {case.pk}: {reason}"[:500]
-    )
+    course_suspension_write(course, suspended=False, reason="", by=by, note=f"case {case.pk}: {reason}"[:500])

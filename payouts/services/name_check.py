@@ -73,33 +73,29 @@ def _ask(account: IncentiveAccount) -> AccountCheck | None:
     try:
         if account.name_check_id:
             check = validator.get_check(account.name_check_id)
-            if check.status == "UNKNOWN" or (check.status == "FAILED" and _may_retry(account)):
-                account.name_check_id = ""  # ask anew, under a new reference
-                account.save(update_fields=["name_check_id"])
-                return None
-            return check if check.is_final else None
-        if account.name_check_attempts >= settings.INCENTIVE_NAME_CHECK_TRIES:
+        elif account.name_check_attempts >= settings.INCENTIVE_NAME_CHECK_TRIES:
             return AccountCheck(id="", reference_id="", status="FAILED", failure_code="NO_ANSWER")
-        account.name_check_attempts += 1
-        account.save(update_fields=["name_check_attempts"])  # before sending, in case the answer is lost
-        check = validator.request_check(
-            reference_id=reference_of(account),
-            channel_code=account.channel_code,
-            account_number=account.account_number,
-            given_name=account.participant.full_name,
-        )
-        account.name_check_id = check.id
-        account.save(update_fields=["name_check_id"])
-        if check.status == "FAILED" and _may_retry(account):
-            account.name_check_id = ""
-            account.save(update_fields=["name_check_id"])
-            return None
-        return check if check.is_final else None
+        else:
+            account.name_check_attempts += 1
+            account.save(update_fields=["name_check_attempts"])  # before sending, in case the answer is lost
+            check = validator.request_check(
+                reference_id=reference_of(account),
+                channel_code=account.channel_code,
+                account_number=account.account_number,
+                given_name=account.participant.full_name,
+            )
     except GatewayError as exc:
         log.warning("name inquiry for incentive account %s not answered: %s", account.pk, exc)
         return None
     except GatewayRefused as exc:
         return AccountCheck(id="", reference_id=reference_of(account), status="FAILED", failure_code=exc.code)
+    # Unknown to the gateway, or failed while tries are left: ask anew, under a new reference.
+    again = check.status == "UNKNOWN" or (check.status == "FAILED" and _may_retry(account))
+    kept = "" if again else check.id
+    if account.name_check_id != kept:
+        account.name_check_id = kept
+        account.save(update_fields=["name_check_id"])
+    return None if again or not check.is_final else check
 
 
 def _may_retry(account: IncentiveAccount) -> bool:
