@@ -32,7 +32,7 @@ from .models import (
 from .services import waves
 from .services.purchases import voucher_display
 from .services.waves import wave_check_drawable, wave_open, wave_verify_draw
-from .tasks import run_wave_draw
+from .tasks import issue_wave_cards, run_wave_draw
 
 
 class ProvinceQuotaFormSet(BaseInlineFormSet):
@@ -164,13 +164,32 @@ class WaveAdmin(EditHistoryMixin, admin.ModelAdmin):
             url = reverse("admin:enrollment_wave_draw", args=[obj.pk])
             return format_html('<a class="button" href="{}">{}</a>', url, _("Run the selection lottery"))
         url = reverse("admin:enrollment_wave_verify", args=[obj.pk])
-        return format_html('<a class="button" href="{}">{}</a>', url, _("Re-run the lottery to check it"))
+        verify = format_html('<a class="button" href="{}">{}</a>', url, _("Re-run the lottery to check it"))
+        selected = obj.applications.filter(status=WaveApplication.Status.SELECTED).count()
+        issued = obj.cards.count()
+        cards_line = _("%(issued)s of %(selected)s cards issued.") % {"issued": issued, "selected": selected}
+        if issued >= selected:
+            return format_html("{} <p>{}</p>", verify, cards_line)
+        url = reverse("admin:enrollment_wave_issue_cards", args=[obj.pk])
+        return format_html(
+            '{} <p id="cards-issued">{} {}</p><a class="button" id="issue-cards" href="{}">{}</a>',
+            verify,
+            cards_line,
+            _("Issuing runs in the background; reload to follow it. If it stopped, issue the remaining cards."),
+            url,
+            _("Issue the remaining cards"),
+        )
 
     def get_urls(self):
         return [
             path("<int:pk>/open/", self.admin_site.admin_view(self.open_view), name="enrollment_wave_open"),
             path("<int:pk>/draw/", self.admin_site.admin_view(self.draw_view), name="enrollment_wave_draw"),
             path("<int:pk>/verify/", self.admin_site.admin_view(self.verify_view), name="enrollment_wave_verify"),
+            path(
+                "<int:pk>/issue-cards/",
+                self.admin_site.admin_view(self.issue_cards_view),
+                name="enrollment_wave_issue_cards",
+            ),
             *super().get_urls(),
         ]
 
@@ -256,6 +275,37 @@ class WaveAdmin(EditHistoryMixin, admin.ModelAdmin):
                 "done. Cards and emails follow."
             )
             messages.success(request, queued % {"wave": wave})
+        return redirect("admin:enrollment_wave_change", pk)
+
+    def issue_cards_view(self, request, pk):
+        """Queues the issuing of the cards a drawn wave's selected
+        applicants do not have yet (the chunks skip those already issued,
+        so pressing it while issuing runs issues nothing twice)."""
+        if not request.user.has_perm("enrollment.draw_wave"):
+            raise PermissionDenied
+        wave = get_object_or_404(Wave, pk=pk)
+        if wave.status != Wave.Status.DRAWN:
+            messages.error(request, _("Cards are issued after the selection lottery has run."))
+            return redirect("admin:enrollment_wave_change", pk)
+        missing = wave.applications.filter(status=WaveApplication.Status.SELECTED, participant__card__isnull=True)
+        if request.method != "POST":
+            return self._confirm(
+                request,
+                wave,
+                title=_("Issue the remaining cards of %(wave)s") % {"wave": wave},
+                action=_("Issue the cards"),
+                summary=[
+                    _("%(n)s selected participants have no card yet.") % {"n": missing.count()},
+                    _("Each card is issued once, with the wave's training balance, whatever is already running."),
+                ],
+            )
+        wave_id = wave.pk
+        transaction.on_commit(lambda: issue_wave_cards.delay(wave_id))
+        messages.success(
+            request,
+            _("The remaining cards of %(wave)s are being issued in the background; reload this page to follow it.")
+            % {"wave": wave},
+        )
         return redirect("admin:enrollment_wave_change", pk)
 
     def verify_view(self, request, pk):

@@ -40,18 +40,41 @@ def run_wave_draw(wave_id: int, user_id: int) -> None:
 
 @shared_task
 def issue_wave_cards(wave_id: int) -> int:
-    """Issues the card of everyone the wave selected (again if interrupted:
-    issued cards are skipped)."""
-    from .services.cards import card_issue
+    """Splits the issuing of a drawn wave's cards into chunks of
+    ``CARD_ISSUE_CHUNK`` selected applications (by id range) and queues one
+    task per chunk, which the bulk workers run side by side. Run again (the
+    wave's admin page offers it), it queues only the chunks that still have
+    a selected application without a card. Returns how many chunks."""
+    ids = list(
+        WaveApplication.objects.filter(
+            wave_id=wave_id, status=WaveApplication.Status.SELECTED, participant__card__isnull=True
+        )
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    size = settings.CARD_ISSUE_CHUNK
+    chunks = [(ids[start], ids[min(start + size, len(ids)) - 1]) for start in range(0, len(ids), size)]
+    for first, last in chunks:
+        issue_card_chunk.delay(wave_id, first, last)
+    log.info("wave %s: %s cards to issue in %s chunks", wave_id, len(ids), len(chunks))
+    return len(chunks)
 
-    ids = WaveApplication.objects.filter(
-        wave_id=wave_id, status=WaveApplication.Status.SELECTED, participant__card__isnull=True
-    ).values_list("pk", flat=True)
-    issued = 0
-    for application_id in list(ids):
-        card_issue(application_id=application_id)
-        issued += 1
-    log.info("wave %s: %s cards issued", wave_id, issued)
+
+@shared_task
+def issue_card_chunk(wave_id: int, first_id: int, last_id: int) -> int:
+    """Issues the cards of the wave's selected applications with ids from
+    ``first_id`` to ``last_id``, all in one transaction: a worker killed
+    half-way leaves nothing of the chunk, and the broker gives the task to
+    another worker (acknowledged late), which issues it whole."""
+    from .services.cards import cards_issue
+
+    ids = list(
+        WaveApplication.objects.filter(
+            wave_id=wave_id, pk__gte=first_id, pk__lte=last_id, status=WaveApplication.Status.SELECTED
+        ).values_list("pk", flat=True)
+    )
+    issued = cards_issue(wave=Wave.objects.get(pk=wave_id), application_ids=ids)
+    log.info("wave %s: %s cards issued (applications %s-%s)", wave_id, issued, first_id, last_id)
     return issued
 
 

@@ -8,7 +8,7 @@ details is refused.
 """
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -148,3 +148,73 @@ def ledger_post(*, transfer: Transfer) -> Transfer:
 def ledger_void(*, transfer: Transfer) -> Transfer:
     """Cancels a hold: the amount is available again on the debit account."""
     return _resolve(transfer, Transfer.Status.VOIDED)
+
+
+def ledger_transfer_many(*, debit: Account, lines: list[tuple[str, int, int]], reason: str) -> int:
+    """Moves money from one account to many now, in one transaction and a
+    fixed number of statements whatever the number of lines: each line
+    ``(key, credit account id, amount)`` is one posted transfer with its own
+    idempotency key (a wave's balances, one per card). A line whose key
+    already made the same transfer is skipped; a key used for another
+    transfer refuses them all. The accounts are locked in primary-key order,
+    as ledger_transfer locks them. Returns how many transfers were made.
+
+    Two calls racing with the same key: the second fails on the key's unique
+    index and its transaction rolls back; the caller runs it again."""
+    for _key, credit_id, amount in lines:
+        _check_amount(amount)
+        if credit_id == debit.pk:
+            raise ValidationError(_("A transfer needs two different accounts."), code="same_account")
+    with transaction.atomic():
+        done = {
+            key: (debit_id, credit_id, amount, is_hold)
+            for key, debit_id, credit_id, amount, is_hold in Transfer.objects.filter(
+                key__in=[key for key, _c, _a in lines]
+            ).values_list("key", "debit_id", "credit_id", "amount", "is_hold")
+        }
+        new = []
+        for key, credit_id, amount in lines:
+            if key not in done:
+                new.append((key, credit_id, amount))
+                done[key] = (debit.pk, credit_id, amount, False)  # a line given twice is one transfer
+            elif done[key] != (debit.pk, credit_id, amount, False):
+                raise ValidationError(_("This request key was already used for another transfer."), code="key_reused")
+        if not new:
+            return 0
+        per_account: dict[int, int] = {}
+        for _key, credit_id, amount in new:
+            per_account[credit_id] = per_account.get(credit_id, 0) + amount
+        total = sum(per_account.values())
+        ids = sorted({debit.pk, *per_account})
+        locked = dict(
+            Account.objects.select_for_update().filter(pk__in=ids).order_by("pk").values_list("pk", "allow_negative")
+        )
+        if len(locked) != len(ids):
+            raise Account.DoesNotExist("a credit account of the transfers does not exist")
+        if not locked[debit.pk]:
+            source = Account.objects.only("balance", "held").get(pk=debit.pk)
+            if source.available < total:
+                raise _insufficient()
+        Transfer.objects.bulk_create(
+            [
+                Transfer(
+                    key=key,
+                    debit_id=debit.pk,
+                    credit_id=credit_id,
+                    amount=amount,
+                    is_hold=False,
+                    status=Transfer.Status.POSTED,
+                    reason=reason[:200],
+                )
+                for key, credit_id, amount in new
+            ],
+            batch_size=5000,
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "UPDATE payments_account AS a SET balance = a.balance + v.amount "
+                "FROM unnest(%s::bigint[], %s::bigint[]) AS v(id, amount) WHERE a.id = v.id",
+                [list(per_account), list(per_account.values())],
+            )
+        Account.objects.filter(pk=debit.pk).update(balance=F("balance") - total)
+    return len(new)

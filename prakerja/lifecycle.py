@@ -64,6 +64,17 @@ def record_created(obj, status: str, *, by=None, reason: str = "", previous: str
     ).save()
 
 
+def record_created_many(model, ids: Iterable[int], status: str, *, by=None, reason: str = "") -> None:
+    """``record_created`` for many rows of ``model`` born together (a
+    wave's cards): one INSERT of their events."""
+    from audit.models import AuditEvent
+
+    AuditEvent.objects.bulk_create(
+        (_event(model, pk, from_status="", to_status=status, actor=by, reason=reason[:500], payload={}) for pk in ids),
+        batch_size=5000,
+    )
+
+
 def transition(
     obj,
     to: str,

@@ -343,6 +343,10 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 # The CSV batch of an offline registration may be large; it is streamed.
 REGISTRATION_CSV_MAX_BYTES = env.int("REGISTRATION_CSV_MAX_BYTES", default=200 * 1024 * 1024)
 
+# A wave's cards are issued in chunks of this many selected applications,
+# each one transaction on a bulk worker (enrollment.tasks.issue_wave_cards).
+CARD_ISSUE_CHUNK = env.int("CARD_ISSUE_CHUNK", default=2000)
+
 # Celery: without a broker, tasks run in-process (the demo); with one, a
 # worker runs them.
 _BROKER_FROM_ENV = env.str("CELERY_BROKER_URL", default="")
@@ -371,6 +375,7 @@ TASK_QUEUES = {
     "bulk": [  # draws, card issuing, CSV batches, list imports, re-screens, scans
         "enrollment.tasks.run_wave_draw",
         "enrollment.tasks.issue_wave_cards",
+        "enrollment.tasks.issue_card_chunk",
         "enrollment.tasks.notify_wave_result",
         "accounts.tasks.process_registration_batch",
         "accounts.tasks.import_exclusion_list",

@@ -13,10 +13,10 @@ from stdnum import luhn
 from accounts.models import PARTICIPANT_TRANSITIONS, Participant, User
 from accounts.services.status import participant_move
 from payments.models import Account
-from payments.services import account_for, account_owner, ledger_transfer
-from prakerja.lifecycle import record_created, record_move
+from payments.services import account_for, account_owner, ledger_transfer, ledger_transfer_many
+from prakerja.lifecycle import record_created_many, record_move
 
-from ..models import CARD_TRANSITIONS, HELD_STATUSES, Card, Enrollment, WaveApplication
+from ..models import CARD_TRANSITIONS, HELD_STATUSES, Card, Enrollment, Wave, WaveApplication
 
 # The first digits of every card number (an issuer prefix of our own).
 CARD_PREFIX = "6062"
@@ -48,39 +48,84 @@ def card_issue(*, application_id: int) -> Card:
     application = WaveApplication.objects.select_related("wave").get(pk=application_id)
     if application.status != WaveApplication.Status.SELECTED:
         raise ValidationError(_("Only a selected participant gets a card."), code="not_selected")
-    wave = application.wave
+    cards_issue(wave=application.wave, application_ids=[application_id])
+    return Card.objects.get(participant_id=application.participant_id)
+
+
+def _free_numbers(count: int) -> list[str]:
+    """``count`` new card numbers, none of them taken: drawn at random and
+    checked against the issued ones in one query (a clash is one in 10^11)."""
+    numbers: set[str] = set()
+    while len(numbers) < count:
+        drawn = {card_number_new() for _i in range(count - len(numbers))} - numbers
+        numbers |= drawn - set(Card.objects.filter(number__in=drawn).values_list("number", flat=True))
+    return sorted(numbers)
+
+
+def cards_issue(*, wave: Wave, application_ids: list[int]) -> int:
+    """Issues the cards of these applications of ``wave`` that are selected
+    and have none yet, in one transaction and a fixed number of statements
+    (a chunk of a wave's issuing): the participants are locked, then their
+    balance accounts, cards and card events are written in bulk and the
+    wave's training balance is credited to each from the programme fund, one
+    transfer per card keyed by the card (``card:<id>:balance``). Running it
+    again issues nothing twice. Returns how many cards it issued."""
     for _attempt in range(5):
         try:
-            with transaction.atomic():
-                Participant.objects.select_for_update().only("pk").get(pk=application.participant_id)
-                card = Card.objects.filter(participant_id=application.participant_id).first()
-                if card is not None:
-                    return card
-                now = timezone.now()
-                deadline = now + timedelta(days=wave.purchase_deadline_days)
-                account = training_account(application.participant_id)
-                card = Card.objects.create(
-                    participant_id=application.participant_id,
+            return _cards_issue(wave, application_ids)
+        except IntegrityError:
+            # A card number taken meanwhile by a chunk beside this one: all
+            # of this chunk rolled back; draw again.
+            continue
+    raise RuntimeError("could not draw free card numbers")
+
+
+def _cards_issue(wave: Wave, application_ids: list[int]) -> int:
+    with transaction.atomic():
+        selected = WaveApplication.objects.filter(
+            pk__in=application_ids, wave=wave, status=WaveApplication.Status.SELECTED
+        ).values_list("participant_id", flat=True)
+        locked = list(
+            Participant.objects.select_for_update(of=("self",))
+            .filter(pk__in=list(selected))
+            .exclude(card__isnull=False)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+        if not locked:
+            return 0
+        owners = {pid: account_owner("participant", pid) for pid in locked}
+        kind = Account.Kind.PARTICIPANT_TRAINING
+        Account.objects.bulk_create(
+            [Account(kind=kind, owner=owner) for owner in owners.values()], ignore_conflicts=True, batch_size=5000
+        )
+        account_of = dict(Account.objects.filter(kind=kind, owner__in=owners.values()).values_list("owner", "pk"))
+        now = timezone.now()
+        deadline = now + timedelta(days=wave.purchase_deadline_days)
+        cards = Card.objects.bulk_create(
+            [
+                Card(
+                    participant_id=pid,
                     wave=wave,
-                    number=card_number_new(),
-                    account=account,
+                    number=number,
+                    account_id=account_of[owners[pid]],
                     issued_at=now,
                     purchase_deadline=deadline,
                     remind_at=deadline - timedelta(days=wave.reminder_days_before),
                 )
-                record_created(card, Card.Status.ACTIVE, reason=f"selected in wave {wave.number}")
-                ledger_transfer(
-                    key=f"card:{card.pk}:balance",
-                    debit=programme_fund(),
-                    credit=account,
-                    amount=wave.training_balance,
-                    reason=f"training balance, wave {wave.number}",
-                )
-                return card
-        except IntegrityError:
-            # A card number already taken (one in 10^11): draw another.
-            continue
-    raise RuntimeError("could not draw a free card number")
+                for pid, number in zip(locked, _free_numbers(len(locked)), strict=True)
+            ],
+            batch_size=5000,
+        )
+        record_created_many(
+            Card, [card.pk for card in cards], Card.Status.ACTIVE, reason=f"selected in wave {wave.number}"
+        )
+        ledger_transfer_many(
+            debit=programme_fund(),
+            lines=[(f"card:{card.pk}:balance", card.account_id, wave.training_balance) for card in cards],
+            reason=f"training balance, wave {wave.number}",
+        )
+    return len(cards)
 
 
 def _has_purchase(card: Card) -> bool:

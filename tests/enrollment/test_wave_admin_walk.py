@@ -66,3 +66,42 @@ def test_a_maker_sets_up_a_wave_and_a_checker_approves_and_opens_it(browser, liv
     seen2.check()
     context.close()
     seen.check()
+
+
+def test_a_checker_issues_the_cards_a_stopped_issuing_left_out(browser, live_server, committed):
+    from unittest import mock
+
+    from enrollment import tasks
+    from enrollment.models import Card
+    from enrollment.services import waves
+
+    from .conftest import close_window, ledger_ok, make_wave, verified_participant
+
+    wave = make_wave(number=3, quota=2)
+    for _i in range(2):
+        waves.wave_apply(participant=verified_participant(committed), wave=wave)
+    close_window(wave)
+    checker = make_staff(roles.PMO_FINANCE_CHECKER)
+    with mock.patch.object(tasks.issue_wave_cards, "delay"):  # the issuing never ran (its worker was lost)
+        waves.wave_draw(wave=wave, by=checker)
+    assert not Card.objects.exists()
+
+    context, page = _open_page(browser)
+    seen = watch(page)
+    log_in_as(page, live_server, checker.email)
+    page.goto(_url(live_server, f"/admin/enrollment/wave/{wave.pk}/change/"))
+    expect(page.locator("#cards-issued")).to_contain_text("0 dari 2")
+    page.click("#issue-cards")
+    expect(page.locator("#content")).to_contain_text("2 peserta terpilih")
+    page.click("input[type=submit].default")
+    expect(page.locator(".messagelist .success")).to_be_visible()
+    expect(page.locator(".field-actions_links")).to_contain_text("2 dari 2")
+    expect(page.locator("#issue-cards")).to_have_count(0)
+    # Back to the confirmation and pressed again: nothing is issued twice.
+    page.go_back()
+    page.click("input[type=submit].default")
+    expect(page.locator(".messagelist .success")).to_be_visible()
+    assert Card.objects.filter(wave=wave).count() == 2
+    ledger_ok()
+    seen.check()
+    context.close()
