@@ -8,7 +8,7 @@ recorded with ``record_change``."""
 from collections.abc import Callable, Iterable, Mapping
 
 from django.contrib.contenttypes.models import ContentType
-from django.db import transaction
+from django.db import connections, router, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -64,15 +64,35 @@ def record_created(obj, status: str, *, by=None, reason: str = "", previous: str
     ).save()
 
 
+def _events_many(model, ids: list[int], *, from_status: str, to_status: str, by, reason: str) -> None:
+    """One status event per row id, in one INSERT whatever their number
+    (the ids go as one array): a wave's draw records hundreds of thousands."""
+    from audit.models import AuditEvent
+
+    if not ids:
+        return
+    with connections[router.db_for_write(AuditEvent)].cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO audit_auditevent (created_at, actor_id, content_type_id, object_id, kind, name, "
+            "from_status, to_status, reason, payload) "
+            "SELECT %s, %s, %s, id, %s, '', %s, %s, %s, '{}'::jsonb FROM unnest(%s::bigint[]) AS id",
+            [
+                timezone.now(),
+                getattr(by, "pk", None),
+                ContentType.objects.get_for_model(model).pk,
+                AuditEvent.Kind.STATUS,
+                from_status,
+                to_status,
+                reason[:500],
+                list(ids),
+            ],
+        )
+
+
 def record_created_many(model, ids: Iterable[int], status: str, *, by=None, reason: str = "") -> None:
     """``record_created`` for many rows of ``model`` born together (a
     wave's cards): one INSERT of their events."""
-    from audit.models import AuditEvent
-
-    AuditEvent.objects.bulk_create(
-        (_event(model, pk, from_status="", to_status=status, actor=by, reason=reason[:500], payload={}) for pk in ids),
-        batch_size=5000,
-    )
+    _events_many(model, list(ids), from_status="", to_status=status, by=by, reason=reason)
 
 
 def transition(
@@ -114,7 +134,7 @@ def transition_many(
     with transaction.atomic():
         moved = list(
             model._default_manager.select_for_update()
-            .filter(pk__in=ids, status=source)
+            .filter(pk__any=ids, status=source)
             .order_by("pk")
             .values_list("pk", flat=True)
         )
@@ -122,12 +142,8 @@ def transition_many(
             return []
         if any(f.name == "updated_at" for f in model._meta.concrete_fields):
             also.setdefault("updated_at", timezone.now())
-        model._default_manager.filter(pk__in=moved).update(status=to, **also)
-        from audit.models import AuditEvent
-
-        AuditEvent.objects.bulk_create(
-            _event(model, pk, from_status=source, to_status=to, actor=by, reason=reason[:500]) for pk in moved
-        )
+        model._default_manager.filter(pk__any=moved).update(status=to, **also)
+        _events_many(model, moved, from_status=source, to_status=to, by=by, reason=reason)
     return moved
 
 

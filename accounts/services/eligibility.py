@@ -32,7 +32,7 @@ def excluded_participant_ids(participant_ids) -> dict[int, str]:
     list names (the lottery checks a whole wave)."""
     rows = (
         Participant.objects.filter(
-            pk__in=participant_ids,
+            pk__any=participant_ids,
             nik_index__in=ExclusionEntry.objects.filter(
                 exclusion_list__is_active=True, exclusion_list__status=ExclusionList.Status.READY
             ).values("nik_index"),

@@ -42,8 +42,8 @@ def participants_move(*, participant_ids: list[int], source: str, to: str, by: U
     queries (the lottery's outcome for a whole wave). Only those still in
     ``source`` move; returns how many did."""
     moved = 0
-    for start in range(0, len(participant_ids), 5000):
-        chunk = participant_ids[start : start + 5000]
+    for start in range(0, len(participant_ids), 50_000):
+        chunk = participant_ids[start : start + 50_000]
         moved += len(
             transition_many(
                 Participant, chunk, from_status=source, to=to, table=PARTICIPANT_TRANSITIONS, by=by, reason=reason

@@ -5,7 +5,7 @@ import json
 import secrets
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -291,7 +291,7 @@ def wave_draw(*, wave: Wave, by: User) -> Wave:
         # A participant whose status moved on (say, revoked by the PMO) is no
         # longer applying either.
         still_applied = set(
-            Participant.objects.filter(pk__in=participant_of.values(), status=P.APPLIED).values_list("pk", flat=True)
+            Participant.objects.filter(pk__any=participant_of.values(), status=P.APPLIED).values_list("pk", flat=True)
         )
         ineligible = [pk for pk, pid, _p in rows if pid in excluded or pid not in still_applied]
         candidates = [
@@ -315,7 +315,7 @@ def wave_draw(*, wave: Wave, by: User) -> Wave:
             check_move(APPLICATION_TRANSITIONS, A.APPLIED, target)
         reasons = {pk: excluded.get(participant_of[pk], "") for pk in ineligible}
         for reason in set(reasons.values()):
-            WaveApplication.objects.filter(pk__in=[pk for pk, r in reasons.items() if r == reason]).update(
+            WaveApplication.objects.filter(pk__any=[pk for pk, r in reasons.items() if r == reason]).update(
                 status=A.INELIGIBLE, ineligible_reason=reason, updated_at=now
             )
         excluded_ids = [participant_of[pk] for pk in ineligible if participant_of[pk] in excluded]
@@ -332,12 +332,9 @@ def wave_draw(*, wave: Wave, by: User) -> Wave:
             by=by,
             reason="wage or education data at selection",
         )
-        positions = [WaveApplication(pk=pk, draw_position=i) for i, pk in enumerate(order, start=1)]
-        WaveApplication.objects.bulk_update(positions, ["draw_position"], batch_size=2000)
+        _record_draw(order, selected, now)
         chosen = [pk for pk in order if pk in selected]
         passed = [pk for pk in order if pk not in selected]
-        WaveApplication.objects.filter(pk__in=chosen).update(status=A.SELECTED, updated_at=now)
-        WaveApplication.objects.filter(pk__in=passed).update(status=A.NOT_SELECTED, updated_at=now)
         reason = f"wave {locked.number} selection"
         participants_move(
             participant_ids=[participant_of[pk] for pk in chosen], source=P.APPLIED, to=P.SELECTED, by=by, reason=reason
@@ -375,13 +372,25 @@ def wave_draw(*, wave: Wave, by: User) -> Wave:
 _SCREENED_OUT = (Case.Kind.WAGE, Case.Kind.PUPIL)
 
 
+def _record_draw(order: list[int], selected: set[int], now) -> None:
+    """Every drawn application's position and outcome in one UPDATE (the
+    ids, positions and outcomes go as three arrays, whatever their number)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE enrollment_waveapplication AS a SET draw_position = v.position, "
+            "status = CASE WHEN v.chosen THEN %s ELSE %s END, updated_at = %s "
+            "FROM unnest(%s::bigint[], %s::integer[], %s::boolean[]) AS v(id, position, chosen) WHERE a.id = v.id",
+            [A.SELECTED, A.NOT_SELECTED, now, order, list(range(1, len(order) + 1)), [pk in selected for pk in order]],
+        )
+
+
 def _draw_screening(wave: Wave, participant_ids: list[int]) -> dict[int, str]:
     """The wage and education extracts at the draw: {participant id: why
     skipped} for those the wave's rules refuse; flagged findings open cases."""
     rules = Rules.of(wave)
     people = [
         (pid, index, rules)
-        for pid, index in Participant.objects.filter(pk__in=participant_ids).values_list("pk", "nik_index").iterator()
+        for pid, index in Participant.objects.filter(pk__any=participant_ids).values_list("pk", "nik_index").iterator()
     ]
     findings = screen(people)
     flagged = {pid: [f for f in found if not f.refuses] for pid, found in findings.items()}

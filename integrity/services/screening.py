@@ -16,7 +16,7 @@ from accounts.models import ExclusionEntry, ExclusionList
 
 from ..models import Case, ScreeningList, ScreeningRecord
 
-_CHUNK = 5000
+_CHUNK = 20000
 
 
 @dataclass(frozen=True)
@@ -53,7 +53,7 @@ def _exclusions(indexes: list[str]) -> dict[str, tuple]:
     found = {}
     for chunk in _chunks(indexes):
         rows = ExclusionEntry.objects.filter(
-            nik_index__in=chunk,
+            nik_index__any=chunk,
             exclusion_list__is_active=True,
             exclusion_list__status=ExclusionList.Status.READY,
         ).values_list("nik_index", "exclusion_list_id", "exclusion_list__kind", "exclusion_list__source")
@@ -70,7 +70,7 @@ def _latest(indexes: list[str]) -> dict[str, dict[str, dict]]:
     for chunk in _chunks(indexes):
         rows = ScreeningRecord.objects.filter(
             kind__in=ScreeningList.Kind.values,  # the (kind, nik_index) index
-            nik_index__in=chunk,
+            nik_index__any=chunk,
             screening_list__is_active=True,
             screening_list__status=ScreeningList.Status.READY,
         ).values(
