@@ -169,7 +169,7 @@ def ledger_transfer_many(*, debit: Account, lines: list[tuple[str, int, int]], r
         done = {
             key: (debit_id, credit_id, amount, is_hold)
             for key, debit_id, credit_id, amount, is_hold in Transfer.objects.filter(
-                key__in=[key for key, _c, _a in lines]
+                key__any=[key for key, _c, _a in lines]
             ).values_list("key", "debit_id", "credit_id", "amount", "is_hold")
         }
         new = []
@@ -187,7 +187,7 @@ def ledger_transfer_many(*, debit: Account, lines: list[tuple[str, int, int]], r
         total = sum(per_account.values())
         ids = sorted({debit.pk, *per_account})
         locked = dict(
-            Account.objects.select_for_update().filter(pk__in=ids).order_by("pk").values_list("pk", "allow_negative")
+            Account.objects.select_for_update().filter(pk__any=ids).order_by("pk").values_list("pk", "allow_negative")
         )
         if len(locked) != len(ids):
             raise Account.DoesNotExist("a credit account of the transfers does not exist")

@@ -58,7 +58,7 @@ def _free_numbers(count: int) -> list[str]:
     numbers: set[str] = set()
     while len(numbers) < count:
         drawn = {card_number_new() for _i in range(count - len(numbers))} - numbers
-        numbers |= drawn - set(Card.objects.filter(number__in=drawn).values_list("number", flat=True))
+        numbers |= drawn - set(Card.objects.filter(number__any=drawn).values_list("number", flat=True))
     return sorted(numbers)
 
 
@@ -83,11 +83,11 @@ def cards_issue(*, wave: Wave, application_ids: list[int]) -> int:
 def _cards_issue(wave: Wave, application_ids: list[int]) -> int:
     with transaction.atomic():
         selected = WaveApplication.objects.filter(
-            pk__in=application_ids, wave=wave, status=WaveApplication.Status.SELECTED
+            pk__any=application_ids, wave=wave, status=WaveApplication.Status.SELECTED
         ).values_list("participant_id", flat=True)
         locked = list(
             Participant.objects.select_for_update(of=("self",))
-            .filter(pk__in=list(selected))
+            .filter(pk__any=list(selected))
             .exclude(card__isnull=False)
             .order_by("pk")
             .values_list("pk", flat=True)
@@ -99,7 +99,7 @@ def _cards_issue(wave: Wave, application_ids: list[int]) -> int:
         Account.objects.bulk_create(
             [Account(kind=kind, owner=owner) for owner in owners.values()], ignore_conflicts=True, batch_size=5000
         )
-        account_of = dict(Account.objects.filter(kind=kind, owner__in=owners.values()).values_list("owner", "pk"))
+        account_of = dict(Account.objects.filter(kind=kind, owner__any=owners.values()).values_list("owner", "pk"))
         now = timezone.now()
         deadline = now + timedelta(days=wave.purchase_deadline_days)
         cards = Card.objects.bulk_create(
