@@ -8,7 +8,7 @@ details is refused.
 """
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, connection, transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -55,43 +55,59 @@ def _insufficient() -> ValidationError:
     return ValidationError(_("Insufficient balance."), code="insufficient_balance")
 
 
+_INSERT = (
+    "INSERT INTO payments_transfer (key, debit_id, credit_id, amount, status, is_hold, reason, created_at) "
+    "VALUES (%s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (key) DO NOTHING RETURNING id"
+)
+
+
 def _move(*, key: str, debit: Account, credit: Account, amount: int, reason: str, hold: bool) -> Transfer:
     _check_amount(amount)
     if debit.pk == credit.pk:
         raise ValidationError(_("A transfer needs two different accounts."), code="same_account")
+    # No savepoint: inside a caller's transaction (a purchase) this costs
+    # three statements fewer (the pre-check and the savepoint's pair). The
+    # key's unique index settles a repeat or a race (ON CONFLICT DO NOTHING),
+    # and a refusal is raised only after this block, with nothing written.
+    transfer = None
+    with transaction.atomic(savepoint=False):
+        # A hold changes only the debit account: locking the credit one
+        # (an institution's payable, shared by all its buyers) would make
+        # every purchase from it wait for the one before to commit.
+        locked = _lock(debit) if hold else _lock(debit, credit)
+        source = locked[debit.pk]
+        if source.allow_negative or source.available >= amount:
+            status = Transfer.Status.PENDING if hold else Transfer.Status.POSTED
+            now = timezone.now()
+            with connection.cursor() as cursor:
+                cursor.execute(_INSERT, [key, source.pk, credit.pk, amount, status, hold, reason[:200], now])
+                made = cursor.fetchone()
+            if made is not None:
+                transfer = Transfer(
+                    pk=made[0],
+                    key=key,
+                    debit=source,
+                    credit=credit,
+                    amount=amount,
+                    is_hold=hold,
+                    status=status,
+                    reason=reason[:200],
+                    created_at=now,
+                )
+                if hold:
+                    Account.objects.filter(pk=source.pk).update(held=F("held") + amount)
+                else:
+                    Account.objects.filter(pk=source.pk).update(balance=F("balance") - amount)
+                    Account.objects.filter(pk=credit.pk).update(balance=F("balance") + amount)
+    if transfer is not None:
+        return transfer
+    # The key was used before (a retried request, or a call beside this one
+    # that committed first), or the balance is short: the same transfer is
+    # returned, another one refused.
     found = _existing(key, debit=debit, credit=credit, amount=amount, is_hold=hold)
-    if found is not None:
-        return found
-    try:
-        with transaction.atomic():
-            # A hold changes only the debit account: locking the credit one
-            # (an institution's payable, shared by all its buyers) would make
-            # every purchase from it wait for the one before to commit.
-            locked = _lock(debit) if hold else _lock(debit, credit)
-            source = locked[debit.pk]
-            if not source.allow_negative and source.available < amount:
-                raise _insufficient()
-            transfer = Transfer.objects.create(
-                key=key,
-                debit=source,
-                credit=credit,
-                amount=amount,
-                is_hold=hold,
-                status=Transfer.Status.PENDING if hold else Transfer.Status.POSTED,
-                reason=reason[:200],
-            )
-            if hold:
-                Account.objects.filter(pk=source.pk).update(held=F("held") + amount)
-            else:
-                Account.objects.filter(pk=source.pk).update(balance=F("balance") - amount)
-                Account.objects.filter(pk=credit.pk).update(balance=F("balance") + amount)
-            return transfer
-    except IntegrityError:
-        # The same key committed by a concurrent call: return that one.
-        found = _existing(key, debit=debit, credit=credit, amount=amount, is_hold=hold)
-        if found is None:
-            raise
-        return found
+    if found is None:
+        raise _insufficient()
+    return found
 
 
 def ledger_lock(*accounts: Account) -> None:
