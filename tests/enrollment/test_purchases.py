@@ -474,3 +474,25 @@ def test_a_webinar_cannot_be_reported_completed_before_it_has_taken_place(commit
     assert Enrollment.objects.get(pk=enrollment.pk).status == "completed"
     assert payable(courses.institution) == revision.price
     ledger_ok()
+
+
+def test_an_authorisation_costs_twenty_statements_and_records_all_it_did(
+    committed, courses, django_assert_max_num_queries
+):
+    """The database's share of a purchase (issue 16): at most 20 statements
+    (BEGIN and COMMIT included) with the institution's payable account made,
+    and still both audit events, both platform notices and the hold."""
+    from audit.models import AuditEvent
+
+    someone_else, card = card_holder(committed), card_holder(committed)
+    first, second = courses(300_000, 200_000)
+    assert first.institution_id == second.institution_id
+    buy(someone_else, first)  # the institution's payable account is created by its first sale
+    with django_assert_max_num_queries(20):
+        bought = buy(card, second)
+    assert bought.status == "authorised" and bought.voucher_code and bought.hold.amount == 200_000
+    events = AuditEvent.objects.filter(content_type__model="enrollment", object_id=bought.pk).order_by("id")
+    assert [(e.from_status, e.to_status) for e in events] == [("", "requested"), ("requested", "authorised")]
+    notices = PlatformNotice.objects.filter(enrollment=bought).order_by("id")
+    assert list(notices.values_list("event", flat=True)) == ["requested", "authorised"]
+    ledger_ok()
