@@ -55,12 +55,13 @@ def _env() -> dict[str, str]:
     }
 
 
-def participant_nik(i: int) -> str:
+def participant_nik(i: int, regions=REGIONS) -> str:
     from accounts.nik import compose_nik
 
-    region, gender = REGIONS[i % 4], "MF"[i % 2]
-    birth = datetime.date(1990, 1, 1) + datetime.timedelta(days=i // (4 * 9999))
-    return compose_nik(region=region, birth_date=birth, gender=gender, serial=1 + (i // 4) % 9999)
+    n = len(regions)
+    region, gender = regions[i % n], "MF"[i % 2]
+    birth = datetime.date(1990, 1, 1) + datetime.timedelta(days=i // (n * 9999))
+    return compose_nik(region=region, birth_date=birth, gender=gender, serial=1 + (i // n) % 9999)
 
 
 def outsider_nik(n: int) -> str:
@@ -69,6 +70,38 @@ def outsider_nik(n: int) -> str:
     birth = datetime.date(1960, 1, 1) + datetime.timedelta(days=(n // 540) % 7000)
     day = birth.day + (40 if n % 2 else 0)
     return f"{region}{day:02d}{birth.month:02d}{birth.year % 100:02d}{1 + (n // 3_780_000) % 9999:04d}"
+
+
+def copy_people(cur, count: int, t, *, status: str, regions=REGIONS) -> None:
+    """``count`` participants (ids 1..count) in ``status``, with their users
+    and family cards, in the shapes the services make (encrypted NIK and KK
+    with their blind indexes), by COPY; the region of participant i is
+    ``regions[i % len(regions)]``."""
+    from accounts import crypto
+
+    n = len(regions)
+    cur.execute(
+        "INSERT INTO accounts_user (id, password, last_login, is_superuser, email, name, is_staff, is_active, "
+        "date_joined) SELECT 1000 + g, '!', NULL, false, 'peserta' || g || '@bench.invalid', '', false, true, "
+        "%(t)s FROM generate_series(1, %(P)s) g",
+        {"t": t, "P": count},
+    )
+    with cur.copy("COPY accounts_familycard (id, number, number_index, created_at) FROM STDIN") as copy:
+        for i in range(count):
+            kk = f"{regions[i % n][:4]}01{i + 1:010d}"
+            copy.write_row((i + 1, crypto.encrypt(kk), crypto.kk_index(kk), t))
+    with cur.copy(
+        "COPY accounts_participant (id, user_id, full_name, nik, nik_index, family_card_id, birth_place, "
+        "birth_date, gender, phone, phone_verified_at, address, province_code, regency_code, education, "
+        "employment_status, status, channel, created_at, updated_at) FROM STDIN"
+    ) as copy:
+        for i in range(count):
+            nik = participant_nik(i, regions)
+            copy.write_row(
+                (i + 1, 1001 + i, f"Peserta Bench {i + 1}", crypto.encrypt(nik), crypto.nik_index(nik), i + 1,
+                 "Bandung", datetime.date(1990, 1, 1), "MF"[i % 2], f"0813{i + 1:08d}", t, "Jl. Merdeka No. 1",
+                 regions[i % n][:2], regions[i % n][:4], "sma", "unemployed", status, "online", t, t)
+            )  # fmt: skip
 
 
 def seed(cards: int) -> None:
@@ -80,7 +113,7 @@ def seed(cards: int) -> None:
     from django.contrib.auth.models import Group
     from stdnum import luhn
 
-    from accounts import crypto, roles
+    from accounts import roles
     from accounts.models import User
     from payments.services import account_owner_sql
 
@@ -102,28 +135,7 @@ def seed(cards: int) -> None:
             """,
             p,
         ).fetchone()
-        cur.execute(
-            "INSERT INTO accounts_user (id, password, last_login, is_superuser, email, name, is_staff, is_active, "
-            "date_joined) SELECT 1000 + g, '!', NULL, false, 'peserta' || g || '@bench.invalid', '', false, true, "
-            "%(t)s FROM generate_series(1, %(P)s) g",
-            p,
-        )
-        with cur.copy("COPY accounts_familycard (id, number, number_index, created_at) FROM STDIN") as copy:
-            for i in range(cards):
-                kk = f"{REGIONS[i % 4][:4]}01{i + 1:010d}"
-                copy.write_row((i + 1, crypto.encrypt(kk), crypto.kk_index(kk), t))
-        with cur.copy(
-            "COPY accounts_participant (id, user_id, full_name, nik, nik_index, family_card_id, birth_place, "
-            "birth_date, gender, phone, phone_verified_at, address, province_code, regency_code, education, "
-            "employment_status, status, channel, created_at, updated_at) FROM STDIN"
-        ) as copy:
-            for i in range(cards):
-                nik = participant_nik(i)
-                copy.write_row(
-                    (i + 1, 1001 + i, f"Peserta Bench {i + 1}", crypto.encrypt(nik), crypto.nik_index(nik), i + 1,
-                     "Bandung", datetime.date(1990, 1, 1), "MF"[i % 2], f"0813{i + 1:08d}", t, "Jl. Merdeka No. 1",
-                     REGIONS[i % 4][:2], REGIONS[i % 4][:4], "sma", "unemployed", "selected", "online", t, t)
-                )  # fmt: skip
+        copy_people(cur, cards, t, status="selected")
         cur.execute(
             f"INSERT INTO payments_account (id, kind, owner, balance, held, allow_negative, created_at) "
             f"SELECT g, 'participant_training', {account_owner_sql('participant', 'g')}, 1000000, 0, false, %(t)s "

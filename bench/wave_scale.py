@@ -64,7 +64,7 @@ def seed(applicants: int, quota: int) -> None:
     import psycopg
 
     from accounts import crypto
-    from bench.rescreen import participant_nik
+    from bench.rescreen import copy_people
     from enrollment.models import Wave, WaveProvinceQuota
     from enrollment.services.waves import seed_commitment
 
@@ -87,28 +87,7 @@ def seed(applicants: int, quota: int) -> None:
         )
     p = {"P": applicants, "t": t}
     with psycopg.connect(os.environ["DATABASE_URL"]) as conn, conn.cursor() as cur:
-        cur.execute(
-            "INSERT INTO accounts_user (id, password, last_login, is_superuser, email, name, is_staff, is_active, "
-            "date_joined) SELECT 1000 + g, '!', NULL, false, 'peserta' || g || '@bench.invalid', '', false, true, "
-            "%(t)s FROM generate_series(1, %(P)s) g",
-            p,
-        )
-        with cur.copy("COPY accounts_familycard (id, number, number_index, created_at) FROM STDIN") as copy:
-            for i in range(applicants):
-                kk = f"{REGIONS[i % 5][:4]}01{i + 1:010d}"
-                copy.write_row((i + 1, crypto.encrypt(kk), crypto.kk_index(kk), t))
-        with cur.copy(
-            "COPY accounts_participant (id, user_id, full_name, nik, nik_index, family_card_id, birth_place, "
-            "birth_date, gender, phone, phone_verified_at, address, province_code, regency_code, education, "
-            "employment_status, status, channel, created_at, updated_at) FROM STDIN"
-        ) as copy:
-            for i in range(applicants):
-                nik = participant_nik(i)
-                copy.write_row(
-                    (i + 1, 1001 + i, f"Peserta Bench {i + 1}", crypto.encrypt(nik), crypto.nik_index(nik), i + 1,
-                     "Bandung", datetime.date(1990, 1, 1), "MF"[i % 2], f"0813{i + 1:08d}", t, "Jl. Merdeka No. 1",
-                     REGIONS[i % 5][:2], REGIONS[i % 5][:4], "sma", "unemployed", "applied", "online", t, t)
-                )  # fmt: skip
+        copy_people(cur, applicants, t, status="applied", regions=REGIONS)
         cur.execute(
             "INSERT INTO enrollment_waveapplication (wave_id, participant_id, status, province_code, ineligible_reason, "
             "applied_at, updated_at) SELECT %(w)s, id, 'applied', province_code, '', %(t)s, %(t)s "
