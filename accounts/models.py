@@ -458,6 +458,49 @@ REGISTRATION_BATCH_TRANSITIONS = {
 }
 
 
+class RegistrationBatchChunk(models.Model):
+    """A slice of a registration batch, registered by one task: the bulk
+    workers take a batch's chunks side by side. Its rows' results wait here
+    until the last chunk ends, when they are written, in line order, into
+    the batch's result file."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        PROCESSING = "processing", _("Processing")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    batch = models.ForeignKey(RegistrationBatch, on_delete=models.CASCADE, related_name="chunks")
+    number = models.PositiveIntegerField()
+    first_line = models.PositiveIntegerField()
+    last_line = models.PositiveIntegerField()
+    # The chunk's rows as uploaded, NIKs in clear: deleted with the batch's.
+    source = models.FileField(upload_to="registration-batches/source/", blank=True)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.QUEUED)
+    rows_registered = models.PositiveIntegerField(default=0)
+    rows_refused = models.PositiveIntegerField(default=0)
+    # [[line, masked NIK, name, registered?, reason], ...] in line order.
+    results = models.JSONField(default=list, blank=True)
+    error = models.CharField(max_length=500, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["batch", "number"]
+        constraints = [models.UniqueConstraint(fields=["batch", "number"], name="registration_chunk_unique")]
+
+    def __str__(self):
+        return f"{self.batch_id}/{self.number}"
+
+
+_C = RegistrationBatchChunk.Status
+REGISTRATION_CHUNK_TRANSITIONS = {
+    _C.QUEUED: frozenset({_C.PROCESSING}),
+    _C.PROCESSING: frozenset({_C.DONE, _C.FAILED}),
+    _C.DONE: frozenset(),
+    _C.FAILED: frozenset(),
+}
+
+
 class IdentityAccessLog(models.Model):
     """Each time staff see someone's identity data in full."""
 

@@ -49,6 +49,14 @@ def process_registration_batch(self, batch_id: int) -> None:
         raise self.retry(countdown=int(STALE_AFTER.total_seconds()))
 
 
+@shared_task(bind=True, acks_late=True, max_retries=None)
+def process_registration_chunk(self, chunk_id: int) -> None:
+    from .services.batches import STALE_AFTER, registration_chunk_process
+
+    if registration_chunk_process(chunk_id=chunk_id) == "busy":
+        raise self.retry(countdown=int(STALE_AFTER.total_seconds()))
+
+
 @shared_task(acks_late=True)
 def import_exclusion_list(exclusion_list_id: int) -> None:
     from .services.exclusion import exclusion_list_import

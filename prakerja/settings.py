@@ -342,6 +342,9 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 # The CSV batch of an offline registration may be large; it is streamed.
 REGISTRATION_CSV_MAX_BYTES = env.int("REGISTRATION_CSV_MAX_BYTES", default=200 * 1024 * 1024)
+# Rows of a CSV batch one task registers (in one transaction); the bulk
+# workers take a batch's chunks side by side.
+REGISTRATION_BATCH_CHUNK = env.int("REGISTRATION_BATCH_CHUNK", default=500)
 
 # A wave's cards are issued in chunks of this many selected applications,
 # each one transaction on a bulk worker (enrollment.tasks.issue_wave_cards).
@@ -378,6 +381,7 @@ TASK_QUEUES = {
         "enrollment.tasks.issue_card_chunk",
         "enrollment.tasks.notify_wave_result",
         "accounts.tasks.process_registration_batch",
+        "accounts.tasks.process_registration_chunk",
         "accounts.tasks.import_exclusion_list",
         "kyc.tasks.import_registry_extract",
         "kyc.tasks.purge_kyc_photos",

@@ -8,20 +8,24 @@ from dataclasses import dataclass
 
 from allauth.account.models import EmailAddress
 from django.conf import settings
+from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Count, Q
+from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from prakerja import ratelimit
-from prakerja.lifecycle import record_created
+from prakerja.lifecycle import record_created, record_created_many
 
 from .. import crypto
 from ..models import (
     DinasOperator,
+    ExclusionEntry,
+    ExclusionList,
     FamilyCard,
     Participant,
     RegistrationBatch,
@@ -199,7 +203,81 @@ def _duplicate_phone_error() -> ValidationError:
     )
 
 
-def _create_participant(*, user, clean: _CleanProfile, channel, operator, nik_idx, batch) -> Participant:
+def _kk_full_error() -> ValidationError:
+    return ValidationError(
+        {
+            "kk_number": ValidationError(
+                _("%(limit)d people on this family card (KK) are already registered, the most allowed.")
+                % {"limit": settings.PRAKERJA_MAX_PARTICIPANTS_PER_KK},
+                code="kk_full",
+            )
+        }
+    )
+
+
+def _not_operator_error() -> ValidationError:
+    return ValidationError(_("Only Dinas operators can register people on their behalf."), code="not_operator")
+
+
+def _operator_office(operator: User) -> DinasOperator | None:
+    """The operator's office, if they may register people for it."""
+    try:
+        office = operator.dinas_operator  # cached on the instance, once per batch
+    except DinasOperator.DoesNotExist:
+        return None
+    return office if operator.has_perm("accounts.register_offline") else None
+
+
+def _other_province_error(nik: NikInfo, office: DinasOperator) -> ValidationError:
+    return ValidationError(
+        {
+            "nik": ValidationError(
+                _("This NIK belongs to %(nik_province)s; you can register people of %(own_province)s only.")
+                % {"nik_province": province_name(nik.province_code), "own_province": office.province_name},
+                code="other_province",
+            )
+        }
+    )
+
+
+def _excluded_error(reason: str) -> ValidationError:
+    return ValidationError(
+        {
+            "nik": ValidationError(
+                _("This NIK is on the PMO's exclusion list (%(list)s): members of this group cannot join Prakerja.")
+                % {"list": reason},
+                code="nik_excluded",
+            )
+        }
+    )
+
+
+def _participant_row(*, user, clean: _CleanProfile, nik_idx, card, operator, batch) -> Participant:
+    p = clean.profile
+    return Participant(
+        user=user,
+        full_name=clean.full_name,
+        nik=clean.nik.number,
+        nik_index=nik_idx,
+        family_card=card,
+        birth_place=p.birth_place,
+        birth_date=p.birth_date,
+        gender=p.gender,
+        phone=clean.phone,
+        address=p.address,
+        province_code=clean.nik.province_code,
+        regency_code=clean.nik.regency_code,
+        education=p.education,
+        employment_status=p.employment_status,
+        status=Participant.Status.REGISTERED,
+        channel=Participant.Channel.ONLINE if operator is None else Participant.Channel.OFFLINE,
+        registered_by=operator,
+        registration_batch=batch[0] if batch else None,
+        registration_batch_line=batch[1] if batch else None,
+    )
+
+
+def _create_participant(*, user, clean: _CleanProfile, operator, nik_idx, batch) -> Participant:
     if operator is None:
         # A double tap on a slow connection sends the form twice: the second
         # waits here for the first, then finds its participant.
@@ -224,40 +302,11 @@ def _create_participant(*, user, clean: _CleanProfile, channel, operator, nik_id
     # locking query it would read the snapshot from before the wait.
     card = FamilyCard.objects.select_for_update().only("pk").get(number_index=kk_idx)
     member_count = Participant.objects.filter(family_card=card).count()
-    limit = settings.PRAKERJA_MAX_PARTICIPANTS_PER_KK
-    if member_count >= limit:
-        raise ValidationError(
-            {
-                "kk_number": ValidationError(
-                    _("%(limit)d people on this family card (KK) are already registered, the most allowed.")
-                    % {"limit": limit},
-                    code="kk_full",
-                )
-            }
-        )
+    if member_count >= settings.PRAKERJA_MAX_PARTICIPANTS_PER_KK:
+        raise _kk_full_error()
 
-    p = clean.profile
-    participant = Participant.objects.create(
-        user=user,
-        full_name=clean.full_name,
-        nik=clean.nik.number,
-        nik_index=nik_idx,
-        family_card=card,
-        birth_place=p.birth_place,
-        birth_date=p.birth_date,
-        gender=p.gender,
-        phone=clean.phone,
-        address=p.address,
-        province_code=clean.nik.province_code,
-        regency_code=clean.nik.regency_code,
-        education=p.education,
-        employment_status=p.employment_status,
-        status=Participant.Status.REGISTERED,
-        channel=channel,
-        registered_by=operator,
-        registration_batch=batch[0] if batch else None,
-        registration_batch_line=batch[1] if batch else None,
-    )
+    participant = _participant_row(user=user, clean=clean, nik_idx=nik_idx, card=card, operator=operator, batch=batch)
+    participant.save()
     record_created(
         participant,
         Participant.Status.REGISTERED,
@@ -268,44 +317,19 @@ def _create_participant(*, user, clean: _CleanProfile, channel, operator, nik_id
     return participant
 
 
-def _register(*, user_factory, clean: _CleanProfile, channel, operator, batch=None) -> Participant:
+def _register(*, user_factory, clean: _CleanProfile, operator, batch=None) -> Participant:
     nik_idx = crypto.nik_index(clean.nik.number)
 
     if operator is not None:
-        try:
-            office = operator.dinas_operator  # cached on the instance, once per batch
-        except DinasOperator.DoesNotExist:
-            office = None
-        if office is None or not operator.has_perm("accounts.register_offline"):
-            raise ValidationError(
-                _("Only Dinas operators can register people on their behalf."),
-                code="not_operator",
-            )
+        office = _operator_office(operator)
+        if office is None:
+            raise _not_operator_error()
         if clean.nik.province_code != office.province_code:
-            raise ValidationError(
-                {
-                    "nik": ValidationError(
-                        _("This NIK belongs to %(nik_province)s; you can register people of %(own_province)s only.")
-                        % {
-                            "nik_province": province_name(clean.nik.province_code),
-                            "own_province": office.province_name,
-                        },
-                        code="other_province",
-                    )
-                }
-            )
+            raise _other_province_error(clean.nik, office)
 
     reason = _exclusion_reason(nik_idx)
     if reason:
-        raise ValidationError(
-            {
-                "nik": ValidationError(
-                    _("This NIK is on the PMO's exclusion list (%(list)s): members of this group cannot join Prakerja.")
-                    % {"list": reason},
-                    code="nik_excluded",
-                )
-            }
-        )
+        raise _excluded_error(reason)
 
     user = None
     try:
@@ -314,7 +338,6 @@ def _register(*, user_factory, clean: _CleanProfile, channel, operator, batch=No
             return _create_participant(
                 user=user,
                 clean=clean,
-                channel=channel,
                 operator=operator,
                 nik_idx=nik_idx,
                 batch=batch,
@@ -353,7 +376,6 @@ def participant_register(*, user: User, profile: ProfileInput) -> Participant:
     return _register(
         user_factory=lambda: user,
         clean=_validate(profile),
-        channel=Participant.Channel.ONLINE,
         operator=None,
     )
 
@@ -428,7 +450,6 @@ def participant_register_offline(
     participant = _register(
         user_factory=_OfflineUserFactory(email),
         clean=clean,
-        channel=Participant.Channel.OFFLINE,
         operator=operator,
         batch=batch,
     )
@@ -447,3 +468,157 @@ def email_confirm_by_password_reset(*, user: User) -> None:
         addresses[0].verified = True
         addresses[0].primary = True
         addresses[0].save(update_fields=["verified", "primary"])
+
+
+class BulkConflict(Exception):
+    """Raised inside the bulk registration's transaction when a concurrent
+    registration touched the same family card: the caller registers the
+    rows one at a time instead, which settles it row by row."""
+
+
+def _exclusion_reasons(nik_indexes) -> dict[str, str]:
+    """``_exclusion_reason`` for many NIKs in one query: {NIK index: the
+    first active list's kind, by name}."""
+    reasons: dict[str, str] = {}
+    entries = (
+        ExclusionEntry.objects.filter(
+            nik_index__any=list(nik_indexes),
+            exclusion_list__is_active=True,
+            exclusion_list__status=ExclusionList.Status.READY,
+        )
+        .select_related("exclusion_list")
+        .order_by("pk")
+    )
+    for entry in entries:
+        reasons.setdefault(entry.nik_index, entry.exclusion_list.get_kind_display())
+    return reasons
+
+
+def participants_register_offline_many(
+    *, operator: User, batch: RegistrationBatch, rows: list[tuple[int, str, ProfileInput]]
+) -> dict[int, Participant | ValidationError]:
+    """``participant_register_offline`` for many rows of a CSV batch at once:
+    {line: the participant, or the refusal the row would get if registered
+    on its own, in file order}. The checks are a few queries for all rows
+    together and the rows are written in one transaction, all or none.
+
+    Raises IntegrityError (a concurrent registration took a NIK or an email)
+    or BulkConflict; nothing is written then, and the caller registers the
+    rows one by one."""
+    outcome: dict[int, Participant | ValidationError] = {}
+    office = _operator_office(operator)
+    candidates = []
+    for line, email, profile in rows:
+        errors: dict[str, list] = {}
+        try:
+            email = clean_email(email)
+        except ValidationError as exc:
+            errors.update(exc.error_dict)
+        try:
+            clean = _validate(profile)
+        except ValidationError as exc:
+            errors.update(exc.error_dict)
+        if errors:
+            outcome[line] = ValidationError(errors)
+        elif office is None:
+            outcome[line] = _not_operator_error()
+        elif clean.nik.province_code != office.province_code:
+            outcome[line] = _other_province_error(clean.nik, office)
+        else:
+            nik_idx = crypto.nik_index(clean.nik.number)
+            candidates.append((line, email, clean, nik_idx, crypto.kk_index(clean.kk_number)))
+    if not candidates:
+        return outcome
+
+    excluded = _exclusion_reasons(c[3] for c in candidates)
+    emails_taken = set(
+        User.objects.annotate(email_lower=Lower("email"))
+        .filter(email_lower__any=[c[1] for c in candidates])
+        .values_list("email_lower", flat=True)
+    )
+    niks_taken = set(
+        Participant.objects.filter(nik_index__any=[c[3] for c in candidates]).values_list("nik_index", flat=True)
+    )
+    phones_taken = set(
+        Participant.objects.filter(
+            phone__any=list({c[2].phone for c in candidates}), phone_verified_at__isnull=False
+        ).values_list("phone", flat=True)
+    )
+    limit = settings.PRAKERJA_MAX_PARTICIPANTS_PER_KK
+    with transaction.atomic():
+        # As one at a time: lock the family cards (in one order, so two
+        # chunks cannot deadlock), then count their members.
+        cards = dict(
+            FamilyCard.objects.select_for_update()
+            .filter(number_index__any=list({c[4] for c in candidates}))
+            .order_by("pk")
+            .values_list("number_index", "pk")
+        )
+        members = dict(
+            Participant.objects.filter(family_card__in=list(cards.values()))
+            .values("family_card_id")
+            .annotate(n=Count("pk"))
+            .values_list("family_card_id", "n")
+        )
+        members = {kk_idx: members.get(pk, 0) for kk_idx, pk in cards.items()}
+        accepted = []
+        for line, email, clean, nik_idx, kk_idx in candidates:
+            if nik_idx in excluded:
+                outcome[line] = _excluded_error(excluded[nik_idx])
+            elif email in emails_taken:
+                outcome[line] = _duplicate_email_error()
+            elif nik_idx in niks_taken:
+                outcome[line] = _duplicate_nik_error()
+            elif clean.phone in phones_taken:
+                outcome[line] = _duplicate_phone_error()
+            elif members.get(kk_idx, 0) >= limit:
+                outcome[line] = _kk_full_error()
+            else:
+                emails_taken.add(email)
+                niks_taken.add(nik_idx)
+                members[kk_idx] = members.get(kk_idx, 0) + 1
+                accepted.append((line, email, clean, nik_idx, kk_idx))
+        if not accepted:
+            return outcome
+
+        new_cards = {kk_idx: clean.kk_number for _l, _e, clean, _n, kk_idx in accepted if kk_idx not in cards}
+        if new_cards:
+            try:
+                with transaction.atomic():
+                    created = FamilyCard.objects.bulk_create(
+                        [FamilyCard(number=number, number_index=kk_idx) for kk_idx, number in new_cards.items()]
+                    )
+            except IntegrityError:
+                raise BulkConflict("a family card was created meanwhile") from None
+            cards.update({card.number_index: card.pk for card in created})
+
+        users = User.objects.bulk_create(
+            [User(email=email, password=make_password(None)) for _l, email, *_rest in accepted]
+        )
+        EmailAddress.objects.bulk_create(
+            [EmailAddress(user=user, email=user.email, primary=True, verified=False) for user in users]
+        )
+        participants = []
+        for user, (line, _e, clean, nik_idx, kk_idx) in zip(users, accepted, strict=True):
+            participant = _participant_row(
+                user=user, clean=clean, nik_idx=nik_idx, card=None, operator=operator, batch=(batch, line)
+            )
+            participant.family_card_id = cards[kk_idx]
+            participants.append(participant)
+        Participant.objects.bulk_create(participants)
+        record_created_many(
+            Participant,
+            [p.pk for p in participants],
+            Participant.Status.REGISTERED,
+            by=operator,
+            reason="registered by Dinas operator",
+        )
+        group_id = Group.objects.only("pk").get(name=PARTICIPANT).pk
+        User.groups.through.objects.bulk_create(
+            [User.groups.through(user_id=user.pk, group_id=group_id) for user in users]
+        )
+        ids = [p.pk for p in participants]
+        transaction.on_commit(lambda: [send_offline_welcome.delay(pk) for pk in ids])
+    for participant, (line, *_rest) in zip(participants, accepted, strict=True):
+        outcome[line] = participant
+    return outcome

@@ -9,12 +9,14 @@ import pytest
 from allauth.account.models import EmailAddress
 from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import transaction
 from django.urls import reverse
+from django.utils import timezone
 
-from accounts import crypto
-from accounts.models import Participant, RegistrationBatch, User
+from accounts import crypto, csvio
+from accounts.models import ExclusionEntry, ExclusionList, Participant, RegistrationBatch, RegistrationBatchChunk, User
 from accounts.services.batches import COLUMNS, registration_batch_process
-from tests.factories import UserFactory, make_operator, make_profile, profile_post_data
+from tests.factories import UserFactory, make_operator, make_participant, make_profile, profile_post_data
 
 pytestmark = pytest.mark.django_db
 
@@ -256,56 +258,159 @@ def test_processing_a_batch_twice_registers_nobody_twice(client):
     assert [r[3] for r in result_rows(client, batch)[1:]] == ["terdaftar"] * 3
 
 
-def test_a_run_that_died_half_way_is_taken_over_and_reports_the_same(client, monkeypatch):
-    from accounts.services import batches as batches_module
-
-    batch = queued_batch(client, 3, "died")
-    # The first run registers two rows, then its worker is killed.
-    real = batches_module._register_row
-    calls = []
-
-    def dies_on_third(*args):
-        calls.append(1)
-        if len(calls) == 3:
-            raise SystemExit("worker killed")
-        return real(*args)
-
-    monkeypatch.setattr(batches_module, "_register_row", dies_on_third)
-    with pytest.raises(SystemExit):
-        registration_batch_process(batch_id=batch.pk)
-    monkeypatch.setattr(batches_module, "_register_row", real)
-    assert Participant.objects.count() == 2
-    # While its claim is fresh, another run keeps off; once stale, takes over.
-    assert registration_batch_process(batch_id=batch.pk) == "busy"
-    RegistrationBatch.objects.filter(pk=batch.pk).update(heartbeat_at=None)
+def test_a_batch_is_registered_in_chunks_in_line_order(client, settings, tmp_path):
+    settings.REGISTRATION_BATCH_CHUNK = 2
+    batch = queued_batch(client, 5, "chunks")
     assert registration_batch_process(batch_id=batch.pk) == "done"
     batch.refresh_from_db()
-    assert (batch.status, batch.rows_registered, batch.rows_refused) == ("done", 3, 0)
-    assert Participant.objects.count() == 3
-    assert [r[3] for r in result_rows(client, batch)[1:]] == ["terdaftar"] * 3
+    assert (batch.status, batch.rows_registered, batch.rows_refused) == ("done", 5, 0)
+    assert list(batch.chunks.values_list("first_line", "last_line", "status")) == [
+        (2, 3, "done"),
+        (4, 5, "done"),
+        (6, 6, "done"),
+    ]
+    lines = {p.registration_batch_line for p in Participant.objects.filter(registration_batch=batch)}
+    assert lines == {2, 3, 4, 5, 6}
+    assert [r[0] for r in result_rows(client, batch)[1:]] == ["2", "3", "4", "5", "6"]
+    # The upload and its chunks held NIKs in clear: no file but the result stays.
+    private = tmp_path / "private"
+    assert [path.relative_to(private).as_posix() for path in private.rglob("*.csv")] == [batch.result.name]
 
 
-def test_a_system_error_mid_batch_ends_it_failed_with_the_rows_so_far(client, monkeypatch):
+def test_a_chunk_whose_worker_died_is_taken_over_and_reports_the_same(client, settings, monkeypatch):
+    from accounts.services import batches as batches_module
+
+    settings.REGISTRATION_BATCH_CHUNK = 2
+    batch = queued_batch(client, 5, "died")
+    queued = []
+    monkeypatch.setattr(batches_module.process_registration_chunk, "delay", queued.append)
+    assert registration_batch_process(batch_id=batch.pk) == "done"
+    assert len(queued) == 3
+    assert batches_module.registration_chunk_process(chunk_id=queued[0]) == "done"
+
+    # The second chunk's rows are in, then its worker is killed before the
+    # chunk is marked done.
+    real = batches_module._result
+
+    def killed(line, *args):
+        if line == 4:
+            raise SystemExit("worker killed")
+        return real(line, *args)
+
+    monkeypatch.setattr(batches_module, "_result", killed)
+    with pytest.raises(SystemExit):
+        batches_module.registration_chunk_process(chunk_id=queued[1])
+    monkeypatch.setattr(batches_module, "_result", real)
+    assert Participant.objects.count() == 4
+    # While its claim is fresh, another run keeps off; once stale, takes over.
+    assert batches_module.registration_chunk_process(chunk_id=queued[1]) == "busy"
+    RegistrationBatchChunk.objects.filter(pk=queued[1]).update(heartbeat_at=None)
+    assert batches_module.registration_chunk_process(chunk_id=queued[1]) == "done"
+    batch.refresh_from_db()
+    assert batch.status == "processing"
+    assert batches_module.registration_chunk_process(chunk_id=queued[2]) == "done"
+
+    batch.refresh_from_db()
+    assert (batch.status, batch.rows_registered, batch.rows_refused) == ("done", 5, 0)
+    assert Participant.objects.count() == 5
+    assert [r[3] for r in result_rows(client, batch)[1:]] == ["terdaftar"] * 5
+    assert registration_batch_process(batch_id=batch.pk) == "done"
+    assert Participant.objects.count() == 5
+
+
+def test_a_system_error_in_a_chunk_ends_the_batch_failed_with_the_rows_it_lost(client, settings, monkeypatch):
     from django.db import OperationalError
 
     from accounts.services import batches as batches_module
 
+    settings.REGISTRATION_BATCH_CHUNK = 1
     batch = queued_batch(client, 3, "err")
-    real = batches_module._register_row
+    real = batches_module.participants_register_offline_many
 
-    def database_goes_away(b, line, row, resumed):
-        if line == 3:
+    def database_goes_away(**kwargs):
+        if kwargs["rows"][0][0] == 3:
             raise OperationalError("server closed the connection unexpectedly")
-        return real(b, line, row, resumed)
+        return real(**kwargs)
 
-    monkeypatch.setattr(batches_module, "_register_row", database_goes_away)
+    monkeypatch.setattr(batches_module, "participants_register_offline_many", database_goes_away)
     assert registration_batch_process(batch_id=batch.pk) == "done"
     batch.refresh_from_db()
-    assert (batch.status, batch.rows_registered) == ("failed", 1)
-    assert "baris 3" in batch.error
+    assert (batch.status, batch.rows_registered, batch.rows_refused) == ("failed", 2, 1)
+    assert "baris 3 sampai 3" in batch.error
     assert not batch.source
+    assert set(Participant.objects.values_list("registration_batch_line", flat=True)) == {2, 4}
+    result = {row[0]: row for row in result_rows(client, batch)[1:]}
+    assert result["3"][3] == "ditolak" and "gangguan sistem" in result["3"][4]
+    assert result["2"][3] == result["4"][3] == "terdaftar"
     page = client.get(reverse("accounts:operator_batch", args=[batch.pk])).content.decode()
     assert batch.error in page
+
+
+def test_a_chunk_gets_the_same_answers_in_bulk_as_one_row_at_a_time(client, monkeypatch):
+    """Every refusal a row can get, decided for the whole chunk at once, is
+    the one it gets registered alone (the way taken when a concurrent
+    registration gets in the way)."""
+    from accounts.services import batches as batches_module
+
+    operator = make_operator("32")
+    kk = make_profile(province="32").kk_number
+    on_file = make_participant(province="32")
+    verified = make_participant(province="32")
+    Participant.objects.filter(pk=verified.pk).update(phone_verified_at=timezone.now())
+    UserFactory(email="taken@example.com")
+    excluded = make_profile(province="32")
+    civil_servants = ExclusionList.objects.create(
+        kind="civil_servant", source="BKN 2026-10", status="ready", imported_by=operator
+    )
+    ExclusionEntry.objects.create(exclusion_list=civil_servants, nik_index=crypto.nik_index(excluded.nik))
+    a, b, c = (make_profile(province="32", kk_number=kk) for _ in range(3))
+    rows = [
+        csv_row(a, "a@example.com"),
+        csv_row(b, "b@example.com"),
+        csv_row(c, "c@example.com"),  # a third on the family card
+        csv_row(make_profile(province="32", nik=a.nik), "a2@example.com"),  # NIK twice in the file
+        csv_row(make_profile(province="32"), "A@Example.com"),  # email twice, other case
+        csv_row(make_profile(province="32", nik=on_file.nik), "d@example.com"),
+        csv_row(make_profile(province="32"), "Taken@example.com"),
+        csv_row(make_profile(province="32", phone=verified.phone), "e@example.com"),
+        csv_row(make_profile(province="32", phone=on_file.phone), "f@example.com"),  # not verified: allowed
+        csv_row(excluded, "g@example.com"),
+        csv_row(excluded, "taken@example.com"),  # excluded comes first
+        csv_row(make_profile(province="35"), "h@example.com"),
+        csv_row(make_profile(province="32"), "i@example.com", jenis_kelamin="x"),
+        csv_row(make_profile(province="32", birth_date=datetime.date(2015, 1, 1)), "j@example.com"),
+        csv_row(make_profile(province="32"), "not-an-email", nama_lengkap=""),
+        csv_row(make_profile(province="32"), "k@example.com"),
+    ]
+    client.force_login(operator)
+    upload(client, csv_bytes(rows))
+    batch = RegistrationBatch.objects.get()
+    with batch.source.open("rb") as source:
+        lines = list(csvio.open_rows(source)[1])
+
+    def answers(bulk: bool):
+        results = []
+        with transaction.atomic():
+            if not bulk:
+                monkeypatch.setattr(batches_module, "participants_register_offline_many", one_at_a_time)
+            batches_module._register_rows(batch, lines, results)
+            monkeypatch.undo()
+            transaction.set_rollback(True)
+        return results
+
+    def one_at_a_time(**kwargs):
+        raise batches_module.BulkConflict("as if a concurrent registration took a card")
+
+    bulk, alone = answers(True), answers(False)
+    assert bulk == alone
+    registered = [line for line, _nik, _name, ok, _reason in bulk if ok]
+    assert registered == [2, 3, 10, 17]
+    reasons = {line: reason for line, _nik, _name, _ok, reason in bulk}
+    assert reasons[4].startswith("no_kk:") and reasons[5].startswith("nik:") and reasons[6].startswith("email:")
+    assert reasons[7].startswith("nik:") and reasons[8].startswith("email:") and reasons[9].startswith("no_hp:")
+    assert "ASN" in reasons[11] and "ASN" in reasons[12] and "belongs to" not in reasons[13]
+    assert reasons[13].startswith("nik:") and reasons[14].startswith("jenis_kelamin:")
+    assert reasons[15].startswith("tanggal_lahir:") and "email:" in reasons[16] and "nama_lengkap:" in reasons[16]
 
 
 def test_the_template_csv_has_every_column(client):

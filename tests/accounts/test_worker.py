@@ -1,5 +1,6 @@
-"""A real Celery worker process, on the Redis broker, registers an uploaded
-CSV batch: the deployment path of offline registration."""
+"""Real Celery worker processes, on the Redis broker, register an uploaded
+CSV batch, its chunks side by side: the deployment path of offline
+registration."""
 
 import os
 import subprocess
@@ -22,8 +23,9 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.fixture
 def worker(tmp_path, settings):
-    """Starts `celery worker` on this test's database and a private media
-    folder shared with the test; tasks from this process go to the broker."""
+    """Starts two `celery worker` processes on this test's database and a
+    private media folder shared with the test, cutting batches into chunks
+    of 2 rows; tasks from this process go to the broker."""
     media = tmp_path / "private"
     media.mkdir()
     settings.STORAGES = {
@@ -37,20 +39,28 @@ def worker(tmp_path, settings):
         "CELERY_TASK_ALWAYS_EAGER": "false",
         "PRIVATE_MEDIA_ROOT": str(media),
         "PRAKERJA_ENV": "test",
+        "REGISTRATION_BATCH_CHUNK": "2",
     }
     log = (tmp_path / "worker.log").open("w")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "prakerja", "worker", "--pool=solo", "--loglevel=INFO",
-         "--without-gossip", "--without-mingle", "-Q", queues_for(os.environ["CELERY_TASK_DEFAULT_QUEUE"])],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
+
+    def start(name):
+        return subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "prakerja", "worker", "--pool=solo", "--loglevel=INFO",
+             "--without-gossip", "--without-mingle", "-n", f"{name}@%h",
+             "-Q", queues_for(os.environ["CELERY_TASK_DEFAULT_QUEUE"])],
+            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+
+    processes = [start("batch1"), start("batch2")]
     celery_app.conf.task_always_eager = False
     try:
-        yield process
+        yield processes
     finally:
         celery_app.conf.task_always_eager = True
-        process.terminate()
-        process.wait(timeout=30)
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.wait(timeout=30)
         log.close()
 
 
@@ -68,7 +78,7 @@ def wait_for(predicate, timeout=90):
 def test_a_real_worker_registers_an_uploaded_batch(client, worker, tmp_path):
     operator = make_operator("32")
     client.force_login(operator)
-    profiles = [make_profile(province="32") for _ in range(5)]
+    profiles = [make_profile(province="32") for _ in range(7)]
     rows = [csv_row(p, f"worker{i}@example.com") for i, p in enumerate(profiles)]
     rows.append(csv_row(make_profile(province="31"), "luar@example.com"))
     response = upload(client, csv_bytes(rows))
@@ -78,10 +88,13 @@ def test_a_real_worker_registers_an_uploaded_batch(client, worker, tmp_path):
     finished = wait_for(lambda: RegistrationBatch.objects.get(pk=batch.pk).status == "done")
     assert finished, (tmp_path / "worker.log").read_text()[-3000:]
     batch.refresh_from_db()
-    assert (batch.rows_registered, batch.rows_refused) == (5, 1)
-    assert Participant.objects.filter(registration_batch=batch, channel="offline").count() == 5
-    # The worker, not this process, did the work.
-    assert "process_registration_batch" in (tmp_path / "worker.log").read_text()
+    assert (batch.rows_registered, batch.rows_refused) == (7, 1)
+    assert Participant.objects.filter(registration_batch=batch, channel="offline").count() == 7
+    assert list(batch.chunks.values_list("status", flat=True)) == ["done"] * 4
+    # The workers, not this process, did the work.
+    log = (tmp_path / "worker.log").read_text()
+    assert "process_registration_batch" in log and log.count("process_registration_chunk") >= 4
     result = client.get(reverse("accounts:operator_batch_result", args=[batch.pk]))
     lines = b"".join(result.streaming_content).decode("utf-8-sig").splitlines()
-    assert len(lines) == 7 and sum("ditolak" in line for line in lines) == 1
+    assert len(lines) == 9 and sum("ditolak" in line for line in lines) == 1
+    assert [line.split(",")[0] for line in lines[1:]] == [str(n) for n in range(2, 10)]
