@@ -421,6 +421,23 @@ def clean_email(value: str) -> str:
     return email
 
 
+def _validate_offline(email: str, profile: ProfileInput) -> tuple[str, _CleanProfile]:
+    """The email and the profile checked together: one ValidationError
+    with every field's problems."""
+    errors: dict[str, list] = {}
+    try:
+        email = clean_email(email)
+    except ValidationError as exc:
+        errors.update(exc.error_dict)
+    try:
+        clean = _validate(profile)
+    except ValidationError as exc:
+        errors.update(exc.error_dict)
+    if errors:
+        raise ValidationError(errors)
+    return email, clean
+
+
 def participant_register_offline(
     *,
     operator: User,
@@ -436,17 +453,7 @@ def participant_register_offline(
     """
     if batch is None:
         _limit_attempts(f"operator-register:{operator.pk}", OPERATOR_ATTEMPTS_PER_HOUR)
-    errors: dict[str, list] = {}
-    try:
-        email = clean_email(email)
-    except ValidationError as exc:
-        errors.update(exc.error_dict)
-    try:
-        clean = _validate(profile)
-    except ValidationError as exc:
-        errors.update(exc.error_dict)
-    if errors:
-        raise ValidationError(errors)
+    email, clean = _validate_offline(email, profile)
     participant = _register(
         user_factory=_OfflineUserFactory(email),
         clean=clean,
@@ -508,19 +515,13 @@ def participants_register_offline_many(
     outcome: dict[int, Participant | ValidationError] = {}
     office = _operator_office(operator)
     candidates = []
-    for line, email, profile in rows:
-        errors: dict[str, list] = {}
+    for line, raw_email, profile in rows:
         try:
-            email = clean_email(email)
+            email, clean = _validate_offline(raw_email, profile)
         except ValidationError as exc:
-            errors.update(exc.error_dict)
-        try:
-            clean = _validate(profile)
-        except ValidationError as exc:
-            errors.update(exc.error_dict)
-        if errors:
-            outcome[line] = ValidationError(errors)
-        elif office is None:
+            outcome[line] = exc
+            continue
+        if office is None:
             outcome[line] = _not_operator_error()
         elif clean.nik.province_code != office.province_code:
             outcome[line] = _other_province_error(clean.nik, office)
