@@ -57,6 +57,13 @@ def process_registration_chunk(self, chunk_id: int) -> None:
         raise self.retry(countdown=int(STALE_AFTER.total_seconds()))
 
 
+@shared_task
+def requeue_stale_batch_chunks() -> int:
+    from .services.batches import registration_chunks_requeue
+
+    return registration_chunks_requeue()
+
+
 @shared_task(acks_late=True)
 def import_exclusion_list(exclusion_list_id: int) -> None:
     from .services.exclusion import exclusion_list_import

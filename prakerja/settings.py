@@ -382,6 +382,7 @@ TASK_QUEUES = {
         "enrollment.tasks.notify_wave_result",
         "accounts.tasks.process_registration_batch",
         "accounts.tasks.process_registration_chunk",
+        "accounts.tasks.requeue_stale_batch_chunks",
         "accounts.tasks.import_exclusion_list",
         "kyc.tasks.import_registry_extract",
         "kyc.tasks.purge_kyc_photos",
@@ -442,6 +443,10 @@ CELERY_BEAT_SCHEDULE = {
     "enrollment-attendance-housekeeping": {
         "task": "enrollment.tasks.attendance_housekeeping",
         "schedule": crontab(minute=40),
+    },
+    "accounts-requeue-stale-batch-chunks": {
+        "task": "accounts.tasks.requeue_stale_batch_chunks",
+        "schedule": crontab(minute="*/15"),
     },
     "kyc-requeue-stale-checks": {
         "task": "kyc.tasks.requeue_stale_kyc_checks",

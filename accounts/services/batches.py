@@ -24,7 +24,7 @@ from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, OperationalError, transaction
-from django.db.models import F, Sum
+from django.db.models import F, Q, Sum
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -439,6 +439,25 @@ def registration_chunk_process(*, chunk_id: int) -> str:
         )
     _finish(batch.pk)
     return "done"
+
+
+def registration_chunks_requeue() -> int:
+    """Queues again each chunk whose run died without a word (its claim is
+    stale) or that was never taken while its batch went quiet; a chunk
+    already taken answers "busy" or "done". Returns how many (beat, every
+    15 minutes)."""
+    stale = timezone.now() - STALE_AFTER
+    ids = list(
+        RegistrationBatchChunk.objects.filter(
+            Q(status=RegistrationBatchChunk.Status.PROCESSING, heartbeat_at__lt=stale)
+            | Q(status=RegistrationBatchChunk.Status.QUEUED, batch__heartbeat_at__lt=stale)
+        ).values_list("pk", flat=True)
+    )
+    for chunk_id in ids:
+        process_registration_chunk.delay(chunk_id)
+    if ids:
+        logger.warning("registration batch chunks queued again: %s", len(ids))
+    return len(ids)
 
 
 def _finish(batch_id: int) -> None:

@@ -318,6 +318,28 @@ def test_a_chunk_whose_worker_died_is_taken_over_and_reports_the_same(client, se
     assert Participant.objects.count() == 5
 
 
+def test_a_chunk_left_by_a_dead_worker_is_queued_again_by_the_beat(client, settings, monkeypatch):
+    from accounts.services import batches as batches_module
+    from accounts.tasks import requeue_stale_batch_chunks
+
+    settings.REGISTRATION_BATCH_CHUNK = 2
+    batch = queued_batch(client, 3, "beat")
+    queued = []
+    monkeypatch.setattr(batches_module.process_registration_chunk, "delay", queued.append)
+    registration_batch_process(batch_id=batch.pk)
+    # The first chunk's worker took it and died; the second was never taken.
+    RegistrationBatchChunk.objects.filter(pk=queued[0]).update(status="processing", heartbeat_at=timezone.now())
+    assert requeue_stale_batch_chunks() == 0
+    long_ago = timezone.now() - batches_module.STALE_AFTER * 2
+    RegistrationBatchChunk.objects.filter(pk=queued[0]).update(heartbeat_at=long_ago)
+    RegistrationBatch.objects.filter(pk=batch.pk).update(heartbeat_at=long_ago)
+    monkeypatch.undo()
+    assert requeue_stale_batch_chunks() == 2
+    batch.refresh_from_db()
+    assert (batch.status, batch.rows_registered) == ("done", 3)
+    assert requeue_stale_batch_chunks() == 0
+
+
 def test_a_system_error_in_a_chunk_ends_the_batch_failed_with_the_rows_it_lost(client, settings, monkeypatch):
     from django.db import OperationalError
 
