@@ -71,5 +71,7 @@ def test_without_a_built_index_the_search_is_exact(settings):
     faces = [face() for _ in range(20)]
     people = [accept(f) for f in faces]
     (best,) = face_index.template_index().search(faces[7], k=1)
-    assert best.key == people[7].pk and best.distance == pytest.approx(0, abs=1e-6)
+    # The exact scan works in float32 through the dot product: the same face
+    # comes out within 1e-3 (another person is 0.8 or more away).
+    assert best.key == people[7].pk and best.distance == pytest.approx(0, abs=1e-3)
     assert face_index.template_index()._ann is None
